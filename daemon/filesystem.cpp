@@ -1,0 +1,299 @@
+#include "daemon/filesystem.h"
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace kerchunkfs::daemon {
+namespace {
+
+using refstore::EntryKind;
+using refstore::NodeId;
+
+constexpr std::uint64_t kBlockSize = 4096;
+
+NodeId node_of(fuse_ino_t ino) { return static_cast<NodeId>(ino - 1); }
+fuse_ino_t ino_of(NodeId node) { return static_cast<fuse_ino_t>(node) + 1; }
+
+Filesystem& filesystem_of(fuse_req_t req) { return *static_cast<Filesystem*>(fuse_req_userdata(req)); }
+
+// No C++ exception may unwind into libfuse: a failure inside an operation answers that request.
+template <class Body>
+void guarded(fuse_req_t req, Body body) {
+  try {
+    body();
+  } catch (const std::bad_alloc&) {
+    fuse_reply_err(req, ENOMEM);
+  } catch (...) {
+    fuse_reply_err(req, EIO);
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> find_unsupported_url(const refstore::RefStore& store, const fetch::SourceRegistry& sources) {
+  std::vector<bool> unsupported(store.url_count());
+  bool any = false;
+  for (std::uint32_t i = 0; i < store.url_count(); ++i) {
+    unsupported[i] = sources.find(store.url(i)) == nullptr;
+    any = any || unsupported[i];
+  }
+  if (!any) return std::nullopt;
+  for (NodeId node = 0; node < store.node_count(); ++node) {
+    const refstore::Entry entry = store.entry(node);
+    if ((entry.kind == EntryKind::Range || entry.kind == EntryKind::WholeFile) && unsupported[entry.url]) {
+      return "key \"" + store.key(node) + "\": URL " + store.url(entry.url) + ": scheme \"" +
+             std::string(fetch::url_scheme(store.url(entry.url))) + "\" is not supported (supported: " +
+             sources.schemes() + ")";
+    }
+  }
+  return "a URL has an unsupported scheme";  // only URLs no key uses; unreachable in practice
+}
+
+Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
+                       FilesystemOptions options)
+    : store_(std::move(store)),
+      log_(log),
+      options_(options),
+      url_sizes_(std::make_unique<std::atomic<std::int64_t>[]>(store_.url_count())) {
+  url_sources_.reserve(store_.url_count());
+  for (std::uint32_t i = 0; i < store_.url_count(); ++i) {
+    url_sources_.push_back(sources.find(store_.url(i)));
+    url_sizes_[i].store(-1, std::memory_order_relaxed);
+  }
+  for (NodeId node = 0; node < store_.node_count(); ++node) {
+    const refstore::Entry entry = store_.entry(node);
+    if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) total_bytes_ += entry.length;
+  }
+}
+
+template <class Then>
+void Filesystem::with_size(NodeId node, Then then) {
+  const refstore::Entry entry = store_.entry(node);
+  if (entry.kind != EntryKind::WholeFile) {
+    then(0, entry.length);
+    return;
+  }
+  const std::int64_t known = url_sizes_[entry.url].load(std::memory_order_relaxed);
+  if (known >= 0) {
+    then(0, static_cast<std::uint64_t>(known));
+    return;
+  }
+  url_sources_[entry.url]->size(store_.url(entry.url), [this, node, url = entry.url, then](fetch::SizeResult result) {
+    if (result.error != 0) {
+      log_.error(store_.key(node) + ": " + result.message);
+      then(EIO, 0);
+      return;
+    }
+    url_sizes_[url].store(static_cast<std::int64_t>(result.size), std::memory_order_relaxed);
+    then(0, result.size);
+  });
+}
+
+struct stat Filesystem::attributes(NodeId node, std::uint64_t size) const {
+  struct stat st {};
+  st.st_ino = ino_of(node);
+  if (store_.is_directory(node)) {
+    st.st_mode = S_IFDIR | 0555;
+    st.st_nlink = 2;
+  } else {
+    st.st_mode = S_IFREG | 0444;
+    st.st_nlink = 1;
+    st.st_size = static_cast<off_t>(size);
+    st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+  }
+  st.st_blksize = kBlockSize;
+  st.st_uid = options_.uid;
+  st.st_gid = options_.gid;
+  st.st_atim = st.st_mtim = st.st_ctim = options_.mtime;
+  return st;
+}
+
+fuse_entry_param Filesystem::entry_param(NodeId node, std::uint64_t size) const {
+  fuse_entry_param e{};
+  e.ino = ino_of(node);
+  e.generation = 1;
+  e.attr = attributes(node, size);
+  e.attr_timeout = options_.cache_timeout;
+  e.entry_timeout = options_.cache_timeout;
+  return e;
+}
+
+void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (!valid(parent)) return void(fuse_reply_err(req, ENOENT));
+  if (!store_.is_directory(node_of(parent))) return void(fuse_reply_err(req, ENOTDIR));
+  const auto child = store_.lookup(node_of(parent), name);
+  if (!child) {
+    // A negative entry: zarr readers probe for chunks that were never written (they read as the
+    // fill value), and the kernel can remember that they are absent.
+    fuse_entry_param e{};
+    e.entry_timeout = options_.cache_timeout;
+    fuse_reply_entry(req, &e);
+    return;
+  }
+  with_size(*child, [this, req, node = *child](int error, std::uint64_t size) {
+    if (error != 0) return void(fuse_reply_err(req, error));
+    const fuse_entry_param e = entry_param(node, size);
+    fuse_reply_entry(req, &e);
+  });
+}
+
+void Filesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
+  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
+  with_size(node_of(ino), [this, req, node = node_of(ino)](int error, std::uint64_t size) {
+    if (error != 0) return void(fuse_reply_err(req, error));
+    const struct stat st = attributes(node, size);
+    fuse_reply_attr(req, &st, options_.cache_timeout);
+  });
+}
+
+void Filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
+  if (store_.is_directory(node_of(ino))) return void(fuse_reply_err(req, EISDIR));
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0) return void(fuse_reply_err(req, EROFS));
+  fi->keep_cache = 1;
+  fuse_reply_open(req, fi);
+}
+
+void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset) {
+  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
+  const NodeId node = node_of(ino);
+  const refstore::Entry entry = store_.entry(node);
+  const auto start = static_cast<std::uint64_t>(offset);
+  switch (entry.kind) {
+    case EntryKind::Directory:
+      fuse_reply_err(req, EISDIR);
+      return;
+    case EntryKind::Inline: {
+      if (start >= entry.data.size()) return void(fuse_reply_buf(req, nullptr, 0));
+      const std::size_t n = std::min<std::uint64_t>(size, entry.data.size() - start);
+      fuse_reply_buf(req, entry.data.data() + start, n);
+      return;
+    }
+    case EntryKind::Range: {
+      if (start >= entry.length) return void(fuse_reply_buf(req, nullptr, 0));
+      const std::size_t wanted = std::min<std::uint64_t>(size, entry.length - start);
+      url_sources_[entry.url]->read(
+          store_.url(entry.url), entry.offset + start, wanted, [this, req, node, wanted](fetch::ReadResult result) {
+            if (result.error == 0 && result.bytes.size() != wanted) {
+              result.error = EIO;
+              result.message = "target ends before the referenced range: got " + std::to_string(result.bytes.size()) +
+                               " of " + std::to_string(wanted) + " bytes";
+            }
+            if (result.error != 0) {
+              log_.error(store_.key(node) + ": " + result.message);
+              return void(fuse_reply_err(req, EIO));
+            }
+            fuse_reply_buf(req, result.bytes.data(), result.bytes.size());
+          });
+      return;
+    }
+    case EntryKind::WholeFile:
+      url_sources_[entry.url]->read(store_.url(entry.url), start, size, [this, req, node](fetch::ReadResult result) {
+        if (result.error != 0) {
+          log_.error(store_.key(node) + ": " + result.message);
+          return void(fuse_reply_err(req, EIO));
+        }
+        fuse_reply_buf(req, result.bytes.data(), result.bytes.size());
+      });
+      return;
+  }
+}
+
+void Filesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, bool plus) {
+  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
+  const NodeId directory = node_of(ino);
+  if (!store_.is_directory(directory)) return void(fuse_reply_err(req, ENOTDIR));
+  const auto children = store_.children(directory);
+  std::string buffer(size, '\0');
+  std::size_t used = 0;
+  std::string name;
+  // Offsets 0 and 1 are "." and ".."; offset i + 2 is child i. An entry's offset is the next one's.
+  for (auto index = static_cast<std::size_t>(offset); index < children.size() + 2; ++index) {
+    NodeId node = directory;
+    if (index == 0) {
+      name = ".";
+    } else if (index == 1) {
+      name = "..";
+      node = store_.parent(directory);
+    } else {
+      node = children[index - 2];
+      name.assign(store_.name(node));
+    }
+    const auto next = static_cast<off_t>(index + 1);
+    std::size_t added = 0;
+    if (plus) {
+      const refstore::Entry entry = store_.entry(node);
+      fuse_entry_param e{};
+      if (index < 2 || entry.kind != EntryKind::WholeFile) {
+        e = entry_param(node, entry.length);
+      } else {
+        // A whole file's size may need a request: an entry without an inode number makes the
+        // kernel look it up when it needs the attributes.
+        e.attr = attributes(node, 0);
+      }
+      added = fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &e, next);
+    } else {
+      const struct stat st = attributes(node, 0);
+      added = fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &st, next);
+    }
+    if (added > size - used) break;
+    used += added;
+  }
+  fuse_reply_buf(req, buffer.data(), used);
+}
+
+void Filesystem::statfs(fuse_req_t req) {
+  struct statvfs st {};
+  st.f_bsize = kBlockSize;
+  st.f_frsize = kBlockSize;
+  st.f_blocks = (total_bytes_ + kBlockSize - 1) / kBlockSize;
+  st.f_files = store_.node_count();
+  st.f_namemax = 255;
+  st.f_flag = ST_RDONLY;
+  fuse_reply_statfs(req, &st);
+}
+
+struct Filesystem::Ops {
+  static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    guarded(req, [&] { filesystem_of(req).lookup(req, parent, name); });
+  }
+  static void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+    guarded(req, [&] { filesystem_of(req).getattr(req, ino); });
+  }
+  static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    guarded(req, [&] { filesystem_of(req).open(req, ino, fi); });
+  }
+  static void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info*) {
+    guarded(req, [&] { filesystem_of(req).read(req, ino, size, offset); });
+  }
+  static void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info*) {
+    guarded(req, [&] { filesystem_of(req).readdir(req, ino, size, offset, false); });
+  }
+  static void readdirplus(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info*) {
+    guarded(req, [&] { filesystem_of(req).readdir(req, ino, size, offset, true); });
+  }
+  static void statfs(fuse_req_t req, fuse_ino_t) {
+    guarded(req, [&] { filesystem_of(req).statfs(req); });
+  }
+};
+
+const fuse_lowlevel_ops& Filesystem::operations() {
+  static const fuse_lowlevel_ops ops = [] {
+    fuse_lowlevel_ops o{};
+    o.lookup = Ops::lookup;
+    o.getattr = Ops::getattr;
+    o.open = Ops::open;
+    o.read = Ops::read;
+    o.readdir = Ops::readdir;
+    o.readdirplus = Ops::readdirplus;
+    o.statfs = Ops::statfs;
+    return o;
+  }();
+  return ops;
+}
+
+}  // namespace kerchunkfs::daemon

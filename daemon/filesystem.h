@@ -1,0 +1,67 @@
+// The read-only FUSE filesystem over a RefStore, on libfuse's low-level API.
+//
+// Inode numbers are node ids plus one, so lookups need no table and forget needs no bookkeeping.
+// The reference set never changes under a mount, so entries, attributes and negative lookups are
+// cached by the kernel for a long time and page-cache contents are kept across opens.
+#pragma once
+
+#include <fuse_lowlevel.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/log.h"
+#include "fetch/source_registry.h"
+#include "refstore/refstore.h"
+
+namespace kerchunkfs::daemon {
+
+struct FilesystemOptions {
+  double cache_timeout = 86400.0;  // seconds the kernel may trust entries and attributes
+  uid_t uid = 0;
+  gid_t gid = 0;
+  struct timespec mtime {};  // shown for every file: the reference file's modification time
+};
+
+// An error naming the first URL whose scheme no source serves and a key that uses it, if any.
+std::optional<std::string> find_unsupported_url(const refstore::RefStore& store, const fetch::SourceRegistry& sources);
+
+class Filesystem {
+ public:
+  Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
+             FilesystemOptions options);
+
+  // The operations table; the session's userdata must point at a Filesystem.
+  static const fuse_lowlevel_ops& operations();
+
+ private:
+  struct Ops;
+
+  void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void getattr(fuse_req_t req, fuse_ino_t ino);
+  void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset);
+  void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, bool plus);
+  void statfs(fuse_req_t req);
+
+  // Calls then(errno, size) once the node's size is known; whole-file targets are asked once.
+  template <class Then>
+  void with_size(refstore::NodeId node, Then then);
+  struct stat attributes(refstore::NodeId node, std::uint64_t size) const;
+  fuse_entry_param entry_param(refstore::NodeId node, std::uint64_t size) const;
+  bool valid(fuse_ino_t ino) const { return ino >= 1 && ino <= store_.node_count(); }
+
+  refstore::RefStore store_;
+  const Logger& log_;
+  FilesystemOptions options_;
+  std::vector<fetch::ByteSource*> url_sources_;  // by URL index
+  std::unique_ptr<std::atomic<std::int64_t>[]> url_sizes_;  // whole-file sizes by URL index; -1 unknown
+  std::uint64_t total_bytes_ = 0;
+};
+
+}  // namespace kerchunkfs::daemon

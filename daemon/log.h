@@ -1,0 +1,24 @@
+// One-line log messages to stderr, or to syslog once the daemon has detached from its terminal.
+#pragma once
+
+#include <string_view>
+
+namespace kerchunkfs::daemon {
+
+class Logger {
+ public:
+  Logger() = default;
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+  ~Logger();
+
+  void use_syslog();
+  void error(std::string_view message) const;
+  void info(std::string_view message) const;
+
+ private:
+  void write(int priority, std::string_view message) const;
+  bool syslog_ = false;
+};
+
+}  // namespace kerchunkfs::daemon

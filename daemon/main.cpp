@@ -1,0 +1,216 @@
+// kerchunkfs REFS MOUNTPOINT [-o opts] [-f] [-d]: mount a reference set as a read-only directory tree.
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "daemon/filesystem.h"
+#include "daemon/log.h"
+#include "fetch/source_registry.h"
+#include "refstore/refstore.h"
+
+namespace {
+
+using kerchunkfs::daemon::Filesystem;
+using kerchunkfs::daemon::FilesystemOptions;
+using kerchunkfs::daemon::Logger;
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailure = 1;
+
+struct Options {
+  char* refs = nullptr;    // first positional argument
+  char* target = nullptr;  // -o target=URL: where references with a null URL point
+  int show_help = 0;
+};
+
+constexpr fuse_opt kOptionSpec[] = {
+    {"target=%s", offsetof(Options, target), 0},
+    FUSE_OPT_END,
+};
+
+// Takes the first non-option argument as the reference file and leaves the rest (the mount
+// point) to libfuse's own command-line parser.
+int take_refs_argument(void* data, const char* arg, int key, fuse_args*) {
+  auto* options = static_cast<Options*>(data);
+  if (key == FUSE_OPT_KEY_NONOPT && options->refs == nullptr) {
+    options->refs = strdup(arg);
+    return 0;
+  }
+  return 1;
+}
+
+void print_usage(const char* program) {
+  std::printf(
+      "usage: %s REFS MOUNTPOINT [options]\n"
+      "\n"
+      "Mount the reference set REFS (kerchunk/fsspec JSON, spec version 0 or 1) as a read-only\n"
+      "directory tree at MOUNTPOINT, so any zarr reader can open it.\n"
+      "\n"
+      "kerchunkfs options:\n"
+      "    -o target=URL          target of references whose URL is null\n"
+      "\n",
+      program);
+}
+
+// libfuse splits -o values at commas, which a backslash escapes.
+std::string escape_option_value(const std::string& value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+struct ArgsDeleter {
+  void operator()(fuse_args* args) const { fuse_opt_free_args(args); }
+};
+struct SessionDeleter {
+  void operator()(fuse_session* session) const { fuse_session_destroy(session); }
+};
+struct LoopConfigDeleter {
+  void operator()(fuse_loop_config* config) const { fuse_loop_cfg_destroy(config); }
+};
+
+// Installed signal handlers (SIGINT, SIGTERM, SIGHUP end the session loop) for a scope.
+class SignalHandlers {
+ public:
+  explicit SignalHandlers(fuse_session* session) : session_(session), ok_(fuse_set_signal_handlers(session) == 0) {}
+  SignalHandlers(const SignalHandlers&) = delete;
+  SignalHandlers& operator=(const SignalHandlers&) = delete;
+  ~SignalHandlers() {
+    if (ok_) fuse_remove_signal_handlers(session_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  fuse_session* session_;
+  bool ok_;
+};
+
+// Mounted for a scope: the session loop ends on unmount or on a signal, then this unmounts.
+class Mount {
+ public:
+  Mount(fuse_session* session, const char* mountpoint)
+      : session_(session), ok_(fuse_session_mount(session, mountpoint) == 0) {}
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
+  ~Mount() {
+    if (ok_) fuse_session_unmount(session_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  fuse_session* session_;
+  bool ok_;
+};
+
+std::string directory_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  fuse_args raw_args = FUSE_ARGS_INIT(argc, argv);
+  const std::unique_ptr<fuse_args, ArgsDeleter> args(&raw_args);
+  Options options;
+  if (fuse_opt_parse(args.get(), &options, kOptionSpec, take_refs_argument) != 0) return kExitUsage;
+  const std::unique_ptr<char, decltype(&std::free)> refs_owner(options.refs, &std::free);
+  const std::unique_ptr<char, decltype(&std::free)> target_owner(options.target, &std::free);
+
+  fuse_cmdline_opts cmdline{};
+  if (fuse_parse_cmdline(args.get(), &cmdline) != 0) return kExitUsage;
+  const std::unique_ptr<char, decltype(&std::free)> mountpoint_owner(cmdline.mountpoint, &std::free);
+  if (cmdline.show_help) {
+    print_usage(argv[0]);
+    fuse_cmdline_help();
+    fuse_lowlevel_help();
+    return 0;
+  }
+  if (cmdline.show_version) {
+    std::printf("kerchunkfs %s\nlibfuse %s\n", KERCHUNKFS_VERSION, fuse_pkgversion());
+    return 0;
+  }
+  if (options.refs == nullptr || cmdline.mountpoint == nullptr) {
+    std::fprintf(stderr, "usage: %s REFS MOUNTPOINT [options]  (see --help)\n", argv[0]);
+    return kExitUsage;
+  }
+
+  // The daemon changes to "/" when it detaches, so every path is made absolute first.
+  char resolved[PATH_MAX];
+  if (realpath(options.refs, resolved) == nullptr) {
+    std::fprintf(stderr, "kerchunkfs: %s: %s\n", options.refs, std::strerror(errno));
+    return kExitFailure;
+  }
+  const std::string refs_path = resolved;
+  struct stat refs_stat {};
+  if (stat(refs_path.c_str(), &refs_stat) != 0) {
+    std::fprintf(stderr, "kerchunkfs: %s: %s\n", refs_path.c_str(), std::strerror(errno));
+    return kExitFailure;
+  }
+
+  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources();
+  kerchunkfs::refstore::LoadOptions load_options;
+  load_options.relative_base = directory_of(refs_path);
+  if (options.target != nullptr) load_options.default_target = options.target;
+  std::optional<kerchunkfs::refstore::RefStore> store;
+  try {
+    store.emplace(kerchunkfs::refstore::RefStore::load_file(refs_path, load_options));
+  } catch (const kerchunkfs::refstore::LoadError& error) {
+    std::fprintf(stderr, "kerchunkfs: %s\n", error.what());
+    return kExitFailure;
+  }
+  if (const auto problem = kerchunkfs::daemon::find_unsupported_url(*store, sources)) {
+    std::fprintf(stderr, "kerchunkfs: %s: %s\n", refs_path.c_str(), problem->c_str());
+    return kExitFailure;
+  }
+
+  Logger log;
+  FilesystemOptions fs_options;
+  fs_options.uid = getuid();
+  fs_options.gid = getgid();
+  fs_options.mtime = refs_stat.st_mtim;
+  Filesystem filesystem(std::move(*store), sources, log, fs_options);
+  store.reset();
+
+  // Always read-only; the source shows in mount(8) and df(1).
+  fuse_opt_add_arg(args.get(), "-oro");
+  fuse_opt_add_arg(args.get(), "-osubtype=kerchunkfs");
+  fuse_opt_add_arg(args.get(), ("-ofsname=" + escape_option_value(refs_path)).c_str());
+
+  const std::unique_ptr<fuse_session, SessionDeleter> session(
+      fuse_session_new(args.get(), &Filesystem::operations(), sizeof(fuse_lowlevel_ops), &filesystem));
+  if (!session) return kExitFailure;
+  const SignalHandlers signals(session.get());
+  if (!signals.ok()) return kExitFailure;
+  const Mount mount(session.get(), cmdline.mountpoint);
+  if (!mount.ok()) return kExitFailure;
+
+  if (fuse_daemonize(cmdline.foreground) != 0) return kExitFailure;
+  if (!cmdline.foreground) log.use_syslog();
+
+  int status = 0;
+  if (cmdline.singlethread) {
+    status = fuse_session_loop(session.get());
+  } else {
+    const std::unique_ptr<fuse_loop_config, LoopConfigDeleter> config(fuse_loop_cfg_create());
+    fuse_loop_cfg_set_clone_fd(config.get(), cmdline.clone_fd);
+    // libfuse leaves max_threads at UINT_MAX unless -o max_threads= was given.
+    if (cmdline.max_threads != UINT_MAX) fuse_loop_cfg_set_max_threads(config.get(), cmdline.max_threads);
+    fuse_loop_cfg_set_idle_threads(config.get(), cmdline.max_idle_threads);
+    status = fuse_session_loop_mt(session.get(), config.get());
+  }
+  // A signal that ends the loop is a normal way to stop; only a failure of the loop itself is not.
+  return status < 0 ? kExitFailure : 0;
+}

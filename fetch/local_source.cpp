@@ -1,0 +1,105 @@
+#include "fetch/local_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kerchunkfs::fetch {
+namespace {
+
+std::string path_of(const std::string& url) {
+  constexpr std::string_view kPrefix = "file://";
+  return url.starts_with(kPrefix) ? url.substr(kPrefix.size()) : url;
+}
+
+}  // namespace
+
+class LocalSource::Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() { ::close(fd_); }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& path, int& error) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = open_.find(path);
+    if (found != open_.end()) {
+      recency_.splice(recency_.begin(), recency_, found->second.position);
+      return found->second.descriptor;
+    }
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = errno;
+    return nullptr;
+  }
+  auto descriptor = std::make_shared<Descriptor>(fd);
+  std::lock_guard lock(mutex_);
+  const auto [it, inserted] = open_.try_emplace(path);
+  if (!inserted) return it->second.descriptor;  // another thread opened it meanwhile
+  recency_.push_front(path);
+  it->second = Slot{descriptor, recency_.begin()};
+  if (open_.size() > max_open_files_) {
+    // Readers still holding the evicted descriptor keep it alive until they finish.
+    open_.erase(recency_.back());
+    recency_.pop_back();
+  }
+  return descriptor;
+}
+
+void LocalSource::read(const std::string& url, std::uint64_t offset, std::size_t length,
+                       std::function<void(ReadResult)> done) {
+  ReadResult result;
+  const std::string path = path_of(url);
+  int error = 0;
+  const auto descriptor = open(path, error);
+  if (!descriptor) {
+    result.error = error;
+    result.message = "cannot open " + path + ": " + std::strerror(error);
+    done(std::move(result));
+    return;
+  }
+  result.bytes.resize(length);
+  std::size_t got = 0;
+  while (got < length) {
+    const ssize_t n = ::pread(descriptor->fd(), result.bytes.data() + got, length - got,
+                              static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result.error = errno;
+      result.message = "cannot read " + path + " at offset " + std::to_string(offset + got) + ": " + std::strerror(errno);
+      result.bytes.clear();
+      done(std::move(result));
+      return;
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  result.bytes.resize(got);
+  done(std::move(result));
+}
+
+void LocalSource::size(const std::string& url, std::function<void(SizeResult)> done) {
+  SizeResult result;
+  const std::string path = path_of(url);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    result.error = errno;
+    result.message = "cannot stat " + path + ": " + std::strerror(errno);
+  } else {
+    result.size = static_cast<std::uint64_t>(st.st_size);
+  }
+  done(std::move(result));
+}
+
+}  // namespace kerchunkfs::fetch

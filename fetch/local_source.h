@@ -1,0 +1,37 @@
+// Local files ("file://" URLs and plain paths): pread on descriptors kept in a small LRU, so a
+// chunk read costs one syscall rather than open/pread/close.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "fetch/byte_source.h"
+
+namespace kerchunkfs::fetch {
+
+class LocalSource final : public ByteSource {
+ public:
+  explicit LocalSource(std::size_t max_open_files = 256) : max_open_files_(max_open_files) {}
+  void read(const std::string& url, std::uint64_t offset, std::size_t length,
+            std::function<void(ReadResult)> done) override;
+  void size(const std::string& url, std::function<void(SizeResult)> done) override;
+
+ private:
+  class Descriptor;
+  // The open descriptor for `path`, or the errno of opening it.
+  std::shared_ptr<Descriptor> open(const std::string& path, int& error);
+
+  std::size_t max_open_files_;
+  std::mutex mutex_;
+  std::list<std::string> recency_;  // most recently used first
+  struct Slot {
+    std::shared_ptr<Descriptor> descriptor;
+    std::list<std::string>::iterator position;
+  };
+  std::unordered_map<std::string, Slot> open_;
+};
+
+}  // namespace kerchunkfs::fetch

@@ -1,0 +1,40 @@
+#include "fetch/source_registry.h"
+
+#include <cctype>
+
+#include "fetch/local_source.h"
+
+namespace kerchunkfs::fetch {
+
+std::string_view url_scheme(std::string_view url) {
+  const std::size_t colon = url.find("://");
+  if (colon == std::string_view::npos || colon == 0) return "file";
+  for (std::size_t i = 0; i < colon; ++i) {
+    const auto c = static_cast<unsigned char>(url[i]);
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return "file";
+  }
+  return url.substr(0, colon);
+}
+
+void SourceRegistry::add(std::string scheme, std::shared_ptr<ByteSource> source) {
+  sources_.insert_or_assign(std::move(scheme), std::move(source));
+}
+
+ByteSource* SourceRegistry::find(std::string_view url) const {
+  const auto found = sources_.find(url_scheme(url));
+  return found == sources_.end() ? nullptr : found->second.get();
+}
+
+std::string SourceRegistry::schemes() const {
+  std::string out;
+  for (const auto& [scheme, source] : sources_) out += (out.empty() ? "" : ", ") + scheme;
+  return out;
+}
+
+SourceRegistry SourceRegistry::with_default_sources() {
+  SourceRegistry registry;
+  registry.add("file", std::make_shared<LocalSource>());
+  return registry;
+}
+
+}  // namespace kerchunkfs::fetch

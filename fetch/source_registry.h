@@ -1,0 +1,30 @@
+// URL scheme → ByteSource. A plain path counts as the "file" scheme.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "fetch/byte_source.h"
+
+namespace kerchunkfs::fetch {
+
+// "http" for "http://host/x", "file" for "file:///x" and for plain paths.
+std::string_view url_scheme(std::string_view url);
+
+class SourceRegistry {
+ public:
+  void add(std::string scheme, std::shared_ptr<ByteSource> source);
+  // nullptr when no source serves the URL's scheme.
+  ByteSource* find(std::string_view url) const;
+  std::string schemes() const;  // "file, http" for messages
+
+  // The registry with every source this build supports.
+  static SourceRegistry with_default_sources();
+
+ private:
+  std::map<std::string, std::shared_ptr<ByteSource>, std::less<>> sources_;
+};
+
+}  // namespace kerchunkfs::fetch

@@ -1,0 +1,280 @@
+#include "refstore/refstore.h"
+
+#include <cstdio>
+
+#include "refstore/store_data.h"
+
+namespace kerchunkfs::refstore {
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 255;  // NAME_MAX: what the kernel lets one path segment be
+
+void check_segment(std::string_view segment, std::string_view key) {
+  const char* problem = nullptr;
+  if (segment.empty()) {
+    problem = key.empty() ? "empty key" : "empty path segment (leading, trailing or doubled '/')";
+  } else if (segment == "." || segment == "..") {
+    problem = "'.' and '..' path segments are not allowed";
+  } else if (segment.find('\0') != std::string_view::npos) {
+    problem = "NUL byte in key";
+  } else if (segment.size() > kMaxNameBytes) {
+    problem = "path segment longer than 255 bytes";
+  }
+  if (problem != nullptr) throw LoadError("key " + quote(key) + ": " + problem);
+}
+
+bool is_relative_path(std::string_view url) {
+  return url.find("://") == std::string_view::npos && !url.empty() && url.front() != '/';
+}
+
+}  // namespace
+
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == '"' || c == '\\') {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::optional<NodeId> RefStore::Data::lookup(NodeId parent, std::string_view child) const {
+  return index.find(path_hash(parent, child),
+                    [&](std::uint32_t node) { return nodes[node].parent == parent && name(node) == child; });
+}
+
+StoreBuilder::StoreBuilder(std::size_t expected_nodes) : data_(std::make_unique<RefStore::Data>()) {
+  // Reserving untouched capacity costs address space, not resident memory, and saves the copies
+  // of growing by doubling.
+  data_->nodes.reserve(expected_nodes + 1);
+  data_->nodes.push_back(Node{kRootNode, 0, kDirectoryTarget, 0, 0, 0, 0});
+}
+
+NodeId StoreBuilder::add_node(NodeId parent, std::string_view name, std::uint64_t hash, std::uint32_t target) {
+  auto& nodes = data_->nodes;
+  if (nodes.size() >= kMaxNodes) throw LoadError("too many keys (the limit is " + std::to_string(kMaxNodes) + ")");
+  const auto id = static_cast<NodeId>(nodes.size());
+  nodes.push_back(Node{parent, static_cast<std::uint32_t>(data_->names.size()), target, 0, 0, 0, 0});
+  data_->names.append(name);
+  data_->index.insert(hash, id);
+  return id;
+}
+
+NodeId StoreBuilder::directory(NodeId parent, std::string_view name, std::string_view key) {
+  const std::uint64_t hash = path_hash(parent, name);
+  const auto& data = *data_;
+  const auto found = data.index.find(
+      hash, [&](std::uint32_t node) { return data.nodes[node].parent == parent && data.name(node) == name; });
+  if (!found) return add_node(parent, name, hash, kDirectoryTarget);
+  if (data.nodes[*found].target != kDirectoryTarget) {
+    throw LoadError("key " + quote(key) + ": " + quote(key.substr(0, name.data() + name.size() - key.data())) +
+                    " is both a file and a directory");
+  }
+  return *found;
+}
+
+NodeId StoreBuilder::add_file(std::string_view key) {
+  const std::size_t slash = key.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
+  check_segment(name, key);
+
+  NodeId parent = kRootNode;
+  if (slash != std::string_view::npos) {
+    const std::string_view directory_path = key.substr(0, slash);
+    // Keys of one array arrive together, so the previous key's directory is usually this one.
+    if (directory_path == last_directory_) {
+      parent = last_directory_node_;
+    } else {
+      std::size_t start = 0;
+      while (true) {
+        const std::size_t end = directory_path.find('/', start);
+        const std::string_view segment = directory_path.substr(start, end == std::string_view::npos ? end : end - start);
+        check_segment(segment, key);
+        parent = directory(parent, segment, key);
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+      }
+      last_directory_.assign(directory_path);
+      last_directory_node_ = parent;
+    }
+  }
+
+  const std::uint64_t hash = path_hash(parent, name);
+  const auto& data = *data_;
+  const auto found = data.index.find(
+      hash, [&](std::uint32_t node) { return data.nodes[node].parent == parent && data.name(node) == name; });
+  if (!found) return add_node(parent, name, hash, kInlineTarget);
+  if (data.nodes[*found].target == kDirectoryTarget) {
+    throw LoadError("key " + quote(key) + " is both a file and a directory");
+  }
+  return *found;
+}
+
+void StoreBuilder::set_inline(NodeId node, std::string_view bytes) {
+  const std::size_t start = data_->inline_bytes.size();
+  data_->inline_bytes.append(bytes);
+  set_inline_from(node, start);
+}
+
+void StoreBuilder::set_inline_from(NodeId node, std::size_t start) {
+  Node& n = data_->nodes[node];
+  n.target = kInlineTarget;
+  n.set_offset(start);
+  n.set_length(data_->inline_bytes.size() - start);
+}
+
+void StoreBuilder::set_range(NodeId node, std::uint32_t url, std::uint64_t offset, std::uint64_t length) {
+  Node& n = data_->nodes[node];
+  n.target = url;
+  n.set_offset(offset);
+  n.set_length(length);
+}
+
+void StoreBuilder::set_whole_file(NodeId node, std::uint32_t url) { set_range(node, url, 0, kWholeFileLength); }
+
+std::uint32_t StoreBuilder::intern_url(std::string_view url) {
+  // Neighbouring references usually point into the same file.
+  if (!data_->urls.empty() && url == last_url_) return last_url_id_;
+  const auto [it, inserted] = url_ids_.try_emplace(std::string(url), static_cast<std::uint32_t>(data_->urls.size()));
+  if (inserted) {
+    if (data_->urls.size() >= kMaxUrls) throw LoadError("too many distinct URLs");
+    data_->urls.emplace_back(url);
+  }
+  last_url_.assign(url);
+  last_url_id_ = it->second;
+  return it->second;
+}
+
+std::uint32_t StoreBuilder::null_url(std::string_view key) {
+  if (!null_url_) {
+    null_url_ = static_cast<std::uint32_t>(data_->urls.size());
+    data_->urls.emplace_back();
+    first_null_key_.assign(key);
+  }
+  return *null_url_;
+}
+
+RefStore StoreBuilder::finish(const LoadOptions& options) {
+  auto& data = *data_;
+  if (null_url_) {
+    if (!options.default_target) {
+      throw LoadError("key " + quote(first_null_key_) + ": the reference has a null URL and no default target was given");
+    }
+    data.urls[*null_url_] = *options.default_target;
+  }
+  for (std::string& url : data.urls) {
+    if (is_relative_path(url)) url = options.relative_base + "/" + url;
+  }
+
+  // Children grouped per directory by a counting sort: O(nodes), in key order within a directory.
+  for (std::size_t i = 1; i < data.nodes.size(); ++i) {
+    Node& parent = data.nodes[data.nodes[i].parent];
+    parent.set_length(parent.length() + 1);
+  }
+  std::uint64_t next = 0;
+  for (Node& node : data.nodes) {
+    if (node.target != kDirectoryTarget) continue;
+    node.set_offset(next);
+    next += node.length();
+    node.set_length(0);
+  }
+  data.children.resize(next);
+  for (std::size_t i = 1; i < data.nodes.size(); ++i) {
+    Node& parent = data.nodes[data.nodes[i].parent];
+    data.children[parent.offset() + parent.length()] = static_cast<NodeId>(i);
+    parent.set_length(parent.length() + 1);
+  }
+  return RefStore(std::move(data_));
+}
+
+RefStore::RefStore(std::unique_ptr<Data> data) : data_(std::move(data)) {}
+RefStore::RefStore(RefStore&&) noexcept = default;
+RefStore& RefStore::operator=(RefStore&&) noexcept = default;
+RefStore::~RefStore() = default;
+
+std::size_t RefStore::node_count() const { return data_->nodes.size(); }
+
+std::optional<NodeId> RefStore::lookup(NodeId directory, std::string_view name) const {
+  return data_->lookup(directory, name);
+}
+
+std::optional<NodeId> RefStore::find(std::string_view key) const {
+  NodeId node = kRootNode;
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    const std::size_t end = key.find('/', start);
+    const auto next = lookup(node, key.substr(start, end == std::string_view::npos ? end : end - start));
+    if (!next) return std::nullopt;
+    node = *next;
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return node;
+}
+
+std::string_view RefStore::name(NodeId node) const { return data_->name(node); }
+
+NodeId RefStore::parent(NodeId node) const { return data_->nodes[node].parent; }
+
+std::string RefStore::key(NodeId node) const {
+  std::vector<std::string_view> segments;
+  for (; node != kRootNode; node = parent(node)) segments.push_back(name(node));
+  std::string key;
+  for (auto segment = segments.rbegin(); segment != segments.rend(); ++segment) {
+    if (!key.empty()) key += '/';
+    key += *segment;
+  }
+  return key;
+}
+
+bool RefStore::is_directory(NodeId node) const { return data_->nodes[node].target == kDirectoryTarget; }
+
+Entry RefStore::entry(NodeId node) const {
+  const Node& n = data_->nodes[node];
+  Entry entry;
+  switch (n.target) {
+    case kDirectoryTarget:
+      entry.kind = EntryKind::Directory;
+      break;
+    case kInlineTarget:
+      entry.kind = EntryKind::Inline;
+      entry.data = std::string_view(data_->inline_bytes).substr(n.offset(), n.length());
+      entry.length = n.length();
+      break;
+    default:
+      entry.url = n.target;
+      if (n.length() == kWholeFileLength) {
+        entry.kind = EntryKind::WholeFile;
+      } else {
+        entry.kind = EntryKind::Range;
+        entry.offset = n.offset();
+        entry.length = n.length();
+      }
+  }
+  return entry;
+}
+
+std::span<const NodeId> RefStore::children(NodeId directory) const {
+  const Node& n = data_->nodes[directory];
+  return std::span<const NodeId>(data_->children).subspan(n.offset(), n.length());
+}
+
+const std::string& RefStore::url(std::uint32_t index) const { return data_->urls[index]; }
+std::size_t RefStore::url_count() const { return data_->urls.size(); }
+
+std::size_t RefStore::memory_bytes() const {
+  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->names.capacity() +
+                      data_->inline_bytes.capacity() + data_->children.capacity() * sizeof(NodeId) +
+                      data_->index.memory_bytes();
+  for (const auto& url : data_->urls) bytes += sizeof(std::string) + url.capacity();
+  return bytes;
+}
+
+}  // namespace kerchunkfs::refstore

@@ -1,0 +1,80 @@
+// A reference set (kerchunk/fsspec spec, versions 0 and 1) held as a compact, immutable path tree.
+//
+// Every key becomes a file node; every key prefix a directory node. A node is 24 bytes, its name
+// lives in one shared arena, URLs are interned, inline bytes share one arena, and a hash index on
+// (parent, name) answers lookups. See README "Design" for the measured bytes per reference.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kerchunkfs::refstore {
+
+// Bad input: the message is one line naming the key (and the file, for load_file) and the problem.
+class LoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using NodeId = std::uint32_t;
+inline constexpr NodeId kRootNode = 0;
+
+enum class EntryKind : std::uint8_t { Directory, Inline, Range, WholeFile };
+
+// One node, decoded from its compact form.
+struct Entry {
+  EntryKind kind = EntryKind::Directory;
+  std::string_view data;     // Inline: the bytes (borrowed from the store)
+  std::uint32_t url = 0;     // Range and WholeFile: index into RefStore::url()
+  std::uint64_t offset = 0;  // Range: where the bytes start in the target
+  std::uint64_t length = 0;  // Range: how many bytes; Inline: data.size()
+};
+
+struct LoadOptions {
+  // Directory that relative paths in URLs are relative to (the reference file's directory).
+  std::string relative_base = ".";
+  // URL used by references whose URL is null; without it such a reference is an error.
+  std::optional<std::string> default_target;
+};
+
+class RefStore {
+ public:
+  // Reads and parses a reference file. Errors are prefixed with the file's path.
+  static RefStore load_file(const std::string& path, const LoadOptions& options);
+  static RefStore parse(std::string_view json, const LoadOptions& options);
+
+  RefStore(RefStore&&) noexcept;
+  RefStore& operator=(RefStore&&) noexcept;
+  ~RefStore();
+
+  std::size_t node_count() const;
+  std::optional<NodeId> lookup(NodeId directory, std::string_view name) const;
+  // The node for a whole key such as "var/0.1", or for a directory such as "var".
+  std::optional<NodeId> find(std::string_view key) const;
+  std::string_view name(NodeId node) const;
+  NodeId parent(NodeId node) const;  // the root is its own parent
+  // The full key of a node ("var/0.1"), for messages.
+  std::string key(NodeId node) const;
+  bool is_directory(NodeId node) const;
+  Entry entry(NodeId node) const;
+  std::span<const NodeId> children(NodeId directory) const;
+  // URLs after resolution: relative paths made absolute, null URLs replaced by the default target.
+  const std::string& url(std::uint32_t index) const;
+  std::size_t url_count() const;
+  // Heap bytes held by the index, for the memory figures in bench/.
+  std::size_t memory_bytes() const;
+
+ private:
+  struct Data;
+  explicit RefStore(std::unique_ptr<Data> data);
+  std::unique_ptr<Data> data_;
+  friend class StoreBuilder;
+};
+
+}  // namespace kerchunkfs::refstore

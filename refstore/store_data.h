@@ -1,0 +1,100 @@
+// Internal layout of a RefStore and the builder the parser fills it through.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "refstore/path_index.h"
+#include "refstore/refstore.h"
+
+namespace kerchunkfs::refstore {
+
+inline constexpr std::uint32_t kDirectoryTarget = 0xffffffff;
+inline constexpr std::uint32_t kInlineTarget = 0xfffffffe;
+inline constexpr std::uint32_t kMaxUrls = 0xfffffffd;
+// Offsets and lengths are 48-bit (256 TiB); the largest value marks a whole-file reference.
+inline constexpr std::uint64_t kMaxField = (std::uint64_t{1} << 48) - 1;
+inline constexpr std::uint64_t kWholeFileLength = kMaxField;
+inline constexpr std::uint64_t kMaxNodes = 0xfffffff0;
+
+// 24 bytes. A directory keeps its children's range in `children` in offset/length; an inline file
+// keeps its range in the inline arena there. The name's length is implied by where the next
+// node's name starts, since names are appended in node order.
+struct Node {
+  std::uint32_t parent;
+  std::uint32_t name_offset;
+  std::uint32_t target;  // URL index, kInlineTarget or kDirectoryTarget
+  std::uint16_t offset_high;
+  std::uint16_t length_high;
+  std::uint32_t offset_low;
+  std::uint32_t length_low;
+
+  std::uint64_t offset() const { return (std::uint64_t{offset_high} << 32) | offset_low; }
+  std::uint64_t length() const { return (std::uint64_t{length_high} << 32) | length_low; }
+  void set_offset(std::uint64_t value) {
+    offset_high = static_cast<std::uint16_t>(value >> 32);
+    offset_low = static_cast<std::uint32_t>(value);
+  }
+  void set_length(std::uint64_t value) {
+    length_high = static_cast<std::uint16_t>(value >> 32);
+    length_low = static_cast<std::uint32_t>(value);
+  }
+};
+static_assert(sizeof(Node) == 24);
+
+struct RefStore::Data {
+  std::vector<Node> nodes;
+  std::string names;
+  std::string inline_bytes;
+  std::vector<std::string> urls;
+  std::vector<NodeId> children;
+  PathIndex index;
+
+  std::string_view name(NodeId node) const {
+    const std::size_t end = node + 1 < nodes.size() ? nodes[node + 1].name_offset : names.size();
+    return std::string_view(names).substr(nodes[node].name_offset, end - nodes[node].name_offset);
+  }
+  std::optional<NodeId> lookup(NodeId parent, std::string_view name) const;
+};
+
+// Quotes a key for a one-line error message: control and non-ASCII bytes become \xNN.
+std::string quote(std::string_view text);
+
+class StoreBuilder {
+ public:
+  explicit StoreBuilder(std::size_t expected_nodes);
+
+  // The file node for `key`, creating it and its directories. A key seen before returns its
+  // node, whose value is then replaced: the last definition wins, as in fsspec.
+  NodeId add_file(std::string_view key);
+  void set_inline(NodeId node, std::string_view bytes);
+  // Appends to the inline arena; `set_inline_from` then takes what was appended since `start`.
+  std::string& inline_arena() { return data_->inline_bytes; }
+  void set_inline_from(NodeId node, std::size_t start);
+  void set_range(NodeId node, std::uint32_t url, std::uint64_t offset, std::uint64_t length);
+  void set_whole_file(NodeId node, std::uint32_t url);
+  std::uint32_t intern_url(std::string_view url);
+  // The URL index meaning "the default target"; `key` is remembered for the error if none is set.
+  std::uint32_t null_url(std::string_view key);
+
+  RefStore finish(const LoadOptions& options);
+
+ private:
+  NodeId add_node(NodeId parent, std::string_view name, std::uint64_t hash, std::uint32_t target);
+  NodeId directory(NodeId parent, std::string_view name, std::string_view key);
+
+  std::unique_ptr<RefStore::Data> data_;
+  std::string last_directory_;
+  NodeId last_directory_node_ = kRootNode;
+  std::unordered_map<std::string, std::uint32_t> url_ids_;
+  std::string last_url_;
+  std::uint32_t last_url_id_ = 0;
+  std::optional<std::uint32_t> null_url_;
+  std::string first_null_key_;
+};
+
+}  // namespace kerchunkfs::refstore
