@@ -40,9 +40,12 @@ class Parser {
 
   void run() {
     check(parser_.iterate(json_).get(doc_), "");
+    iterating_ = true;
     od::object top;
-    if (doc_.get_object().get(top) != simdjson::SUCCESS) {
+    if (const auto error = doc_.get_object().get(top); error == simdjson::INCORRECT_TYPE) {
       throw LoadError("the top level must be a JSON object" + location());
+    } else {
+      check(error, "");
     }
     auto version = top.find_field_unordered("version");
     if (version.error() == simdjson::NO_SUCH_FIELD) {
@@ -69,10 +72,14 @@ class Parser {
   }
 
   std::string location() {
+    // A document whose iteration never started has no position to ask for.
     const char* at = nullptr;
-    if (doc_.current_location().get(at) != simdjson::SUCCESS || at < json_.data() || at > json_.data() + json_.size()) {
-      return "";
-    }
+    if (!iterating_ || doc_.current_location().get(at) != simdjson::SUCCESS) return "";
+    return position_of(at);
+  }
+
+  std::string position_of(const char* at) const {
+    if (at < json_.data() || at > json_.data() + json_.size()) return "";
     std::size_t line = 1;
     const char* line_start = json_.data();
     for (const char* p = json_.data(); p < at; ++p) {
@@ -177,7 +184,7 @@ class Parser {
           std::string_view text;
           check(value.get_array().get(array), "key " + quote(key));
           check(array.raw_json().get(text), "key " + quote(key));
-          builder_.set_inline(builder_.add_file(key), trim_trailing_space(text));
+          add_json_text(key, text);
         }
         return;
       }
@@ -186,7 +193,7 @@ class Parser {
         std::string_view text;
         check(value.get_object().get(object), "key " + quote(key));
         check(object.raw_json().get(text), "key " + quote(key));
-        builder_.set_inline(builder_.add_file(key), trim_trailing_space(text));
+        add_json_text(key, text);
         return;
       }
       default:
@@ -194,6 +201,18 @@ class Parser {
         builder_.set_inline(builder_.add_file(key), trim_trailing_space(value.raw_json_token()));
         return;
     }
+  }
+
+  // On-Demand skips over an object or array without validating it, and its text becomes a file
+  // that a zarr reader will parse, so it is validated here. Such values are metadata: few.
+  void add_json_text(std::string_view key, std::string_view text) {
+    text = trim_trailing_space(text);
+    simdjson::dom::element ignored;
+    if (const auto error = validator_.parse(text.data(), text.size()).get(ignored); error != simdjson::SUCCESS) {
+      throw LoadError("key " + quote(key) + ": invalid JSON in the value (" + simdjson::error_message(error) + ")" +
+                      position_of(text.data()));
+    }
+    builder_.set_inline(builder_.add_file(key), text);
   }
 
   // An array is a reference when its first element is a URL: a string, or null for the default.
@@ -250,12 +269,10 @@ class Parser {
     std::uint64_t number = 0;
     const auto error = value.get_uint64().get(number);
     if (error == simdjson::SUCCESS && number <= kMaxField - 1) return number;
-    std::string problem = "must be a non-negative integer";
-    if (error == simdjson::SUCCESS || error == simdjson::NUMBER_OUT_OF_RANGE) {
-      problem = "is too large (the limit is 2^48 - 2)";
-    }
-    throw LoadError("key " + quote(key) + ": " + what + " " + std::string(trim_trailing_space(value.raw_json_token())) +
-                    " " + problem + location());
+    const std::string_view token = trim_trailing_space(value.raw_json_token());
+    const bool all_digits = !token.empty() && token.find_first_not_of("0123456789") == std::string_view::npos;
+    const char* problem = all_digits ? "is too large (the limit is 2^48 - 2)" : "must be a non-negative integer";
+    throw LoadError("key " + quote(key) + ": " + what + " " + std::string(token) + " " + problem + location());
   }
 
   std::uint32_t intern_rendered(std::string_view url, std::string_view key) {
@@ -461,6 +478,8 @@ class Parser {
   StoreBuilder& builder_;
   od::parser parser_;
   od::document doc_;
+  simdjson::dom::parser validator_;
+  bool iterating_ = false;
   TemplateTable templates_;
   const Variables no_variables_;
 };

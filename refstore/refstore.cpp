@@ -89,7 +89,7 @@ NodeId StoreBuilder::add_file(std::string_view key) {
   if (slash != std::string_view::npos) {
     const std::string_view directory_path = key.substr(0, slash);
     // Keys of one array arrive together, so the previous key's directory is usually this one.
-    if (directory_path == last_directory_) {
+    if (last_directory_ && directory_path == *last_directory_) {
       parent = last_directory_node_;
     } else {
       std::size_t start = 0;
@@ -101,7 +101,7 @@ NodeId StoreBuilder::add_file(std::string_view key) {
         if (end == std::string_view::npos) break;
         start = end + 1;
       }
-      last_directory_.assign(directory_path);
+      last_directory_.emplace(directory_path);
       last_directory_node_ = parent;
     }
   }

@@ -88,7 +88,7 @@ class StoreBuilder {
   NodeId directory(NodeId parent, std::string_view name, std::string_view key);
 
   std::unique_ptr<RefStore::Data> data_;
-  std::string last_directory_;
+  std::optional<std::string> last_directory_;
   NodeId last_directory_node_ = kRootNode;
   std::unordered_map<std::string, std::uint32_t> url_ids_;
   std::string last_url_;

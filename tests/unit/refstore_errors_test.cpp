@@ -1,0 +1,111 @@
+#include "tests/unit/refstore_test_util.h"
+
+#include <cstdio>
+#include <fstream>
+
+using namespace kerchunkfs::refstore;
+using namespace kerchunkfs::refstore::testing;
+using Catch::Contains;
+
+namespace {
+
+// The message of the LoadError that parsing `json` must throw.
+std::string error_of(std::string_view json) {
+  try {
+    parse(json);
+  } catch (const LoadError& error) {
+    const std::string message = error.what();
+    CHECK(message.find('\n') == std::string::npos);  // one line
+    return message;
+  }
+  FAIL("no error for " << json);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("invalid JSON is reported with its line and column") {
+  CHECK_THAT(error_of("{\"a\": \"x\",\n \"b\": [1, 2,, 3]}"),
+             Contains("key \"b\": invalid JSON in the value") && Contains("line 2, column 7"));
+  CHECK_THAT(error_of("{\"a\": {\"x\": }}"), Contains("key \"a\": invalid JSON in the value"));
+  CHECK_THAT(error_of("[1, 2]"), Contains("top level must be a JSON object"));
+  CHECK_THAT(error_of("{\"a\": \"x\"} trailing"), Contains("invalid JSON"));
+  CHECK_THAT(error_of("{\"a\": \"x\"} {}"), Contains("unexpected content after the top-level object at line 1, column 12"));
+  CHECK_THAT(error_of("{\"a\": \"unterminated}"), Contains("invalid JSON"));
+  CHECK_THAT(error_of(""), Contains("invalid JSON"));
+}
+
+TEST_CASE("references with wrong types or sizes name the key") {
+  CHECK_THAT(error_of(R"({"k": ["f", -1, 10]})"), Contains("key \"k\": offset -1 must be a non-negative integer"));
+  CHECK_THAT(error_of(R"({"k": ["f", 0, -5]})"), Contains("key \"k\": length -5 must be a non-negative integer"));
+  CHECK_THAT(error_of(R"({"k": ["f", 1.5, 10]})"), Contains("offset 1.5 must be a non-negative integer"));
+  CHECK_THAT(error_of(R"({"k": ["f", "7", 10]})"), Contains("offset \"7\" must be"));
+  CHECK_THAT(error_of(R"({"k": ["f", 281474976710655, 1]})"), Contains("offset 281474976710655 is too large"));
+  CHECK_THAT(error_of(R"({"k": ["f", 0, 18446744073709551616]})"), Contains("is too large"));
+  CHECK_THAT(error_of(R"({"k": ["f", 1]})"), Contains("key \"k\": a reference is [url] or [url, offset, length], not 2"));
+  CHECK_THAT(error_of(R"({"k": ["f", 1, 2, 3]})"), Contains("not 4+ elements"));
+  CHECK_THAT(error_of(R"({"version": 1, "refs": {"k": ["f", true, 2]}})"), Contains("key \"k\": offset true"));
+  CHECK_THAT(error_of(R"({"k": [null, 1, 2]})"), Contains("key \"k\": the reference has a null URL and no default target"));
+}
+
+TEST_CASE("bad base64 names the key") {
+  CHECK_THAT(error_of(R"({"x/.zarray": "base64:not base64!"})"), Contains("key \"x/.zarray\": invalid base64 data"));
+}
+
+TEST_CASE("bad keys are refused") {
+  CHECK_THAT(error_of(R"({"": "x"})"), Contains("empty key"));
+  CHECK_THAT(error_of(R"({"/abs": "x"})"), Contains("key \"/abs\": empty path segment"));
+  CHECK_THAT(error_of(R"({"a//b": "x"})"), Contains("key \"a//b\": empty path segment"));
+  CHECK_THAT(error_of(R"({"a/": "x"})"), Contains("key \"a/\": empty path segment"));
+  CHECK_THAT(error_of(R"({"a/../b": "x"})"), Contains("'.' and '..' path segments are not allowed"));
+  CHECK_THAT(error_of(R"({"./b": "x"})"), Contains("'.' and '..'"));
+  CHECK_THAT(error_of(R"({"a\u0000b": "x"})"), Contains("key \"a\\x00b\": NUL byte"));
+  CHECK_THAT(error_of("{\"" + std::string(256, 'n') + "\": \"x\"}"), Contains("longer than 255 bytes"));
+  CHECK_THAT(error_of(R"({"a": "x", "a/b": "y"})"), Contains("key \"a/b\": \"a\" is both a file and a directory"));
+  CHECK_THAT(error_of(R"({"a/b": "y", "a": "x"})"), Contains("key \"a\" is both a file and a directory"));
+}
+
+TEST_CASE("bad version-1 structure is refused") {
+  CHECK_THAT(error_of(R"({"version": 2, "refs": {}})"), Contains("unsupported reference spec version 2"));
+  CHECK_THAT(error_of(R"({"version": "1"})"), Contains("unsupported reference spec version \"1\""));
+  CHECK_THAT(error_of(R"({"version": 1, "refs": []})"), Contains("\"refs\" must be an object"));
+  CHECK_THAT(error_of(R"({"version": 1, "templates": {"t": 5}})"), Contains("template \"t\": the value must be a string"));
+  CHECK_THAT(error_of(R"({"version": 1, "templates": {"t": "{{"}})"), Contains("template \"t\"") && Contains("closing"));
+  CHECK_THAT(error_of(R"({"version": 1, "refs": {"k": ["{{nope}}/x", 0, 1]}, "templates": {"t": "y"}})"),
+             Contains("key \"k\": URL \"{{nope}}/x\"") && Contains("unknown template or variable 'nope'"));
+}
+
+TEST_CASE("bad gen entries name the entry and the variables") {
+  const auto gen = [](std::string_view body) {
+    return error_of(std::string(R"({"version": 1, "gen": [)") + std::string(body) + "]}");
+  };
+  CHECK_THAT(gen(R"({"key": "k{{i}}", "url": "u", "offset": "{{100 // (2 - i)}}", "length": "1", "dimensions": {"i": {"stop": 5}}})"),
+             Contains("gen[0] (i=2): division by zero"));
+  CHECK_THAT(gen(R"({"key": "k{{i}}", "url": "{{missing}}", "dimensions": {"i": [1]}})"),
+             Contains("gen[0] (i=1): unknown template or variable 'missing'"));
+  CHECK_THAT(gen(R"({"key": "k{{i}}", "url": "u", "offset": "{{i - 3}}", "length": "1", "dimensions": {"i": [1]}})"),
+             Contains("offset -2 is negative"));
+  CHECK_THAT(gen(R"({"key": "k{{i}}", "url": "u", "offset": "x{{i}}", "length": "1", "dimensions": {"i": [1]}})"),
+             Contains("offset \"x1\" is not an integer"));
+  CHECK_THAT(gen(R"({"key": "k", "url": "u", "offset": "{{1 +}}", "length": "1", "dimensions": {"i": [1]}})"),
+             Contains("gen[0]: \"offset\"") && Contains("ends early"));
+  CHECK_THAT(gen(R"({"key": "k{{i}}", "url": "u", "offset": "1", "dimensions": {"i": [1]}})"),
+             Contains("\"offset\" and \"length\" go together"));
+  CHECK_THAT(gen(R"({"url": "u", "dimensions": {"i": [1]}})"), Contains("\"key\" and \"url\" are required"));
+  CHECK_THAT(gen(R"({"key": "k", "url": "u"})"), Contains("\"dimensions\" is required"));
+  CHECK_THAT(gen(R"({"key": "k", "url": "u", "dimensions": {"i": {"start": 1}}})"), Contains("\"stop\" is required"));
+  CHECK_THAT(gen(R"({"key": "k", "url": "u", "dimensions": {"i": {"stop": 3, "step": 0}}})"), Contains("must not be 0"));
+  CHECK_THAT(gen(R"({"key": "k{{i}}{{j}}", "url": "u", "dimensions": {"i": {"stop": 100000}, "j": {"stop": 100000}}})"),
+             Contains("too many keys"));
+  CHECK_THAT(gen(R"({"key": "k{{i}}", "url": "u", "dimensions": {"i": {"stop": 2}}}, {"key": "k{{i}}/x", "url": "u", "dimensions": {"i": [0]}})"),
+             Contains("gen[1] (i=0): key \"k0/x\": \"k0\" is both a file and a directory"));
+}
+
+TEST_CASE("load_file prefixes errors with the file name") {
+  const std::string path = "kerchunkfs-unit-bad-refs.json";
+  std::ofstream(path) << R"({"k": ["f", -1, 1]})";
+  CHECK_THROWS_WITH(RefStore::load_file(path, LoadOptions{}), Contains(path + ": key \"k\": offset -1"));
+  std::remove(path.c_str());
+  CHECK_THROWS_WITH(RefStore::load_file("/nonexistent/refs.json", LoadOptions{}),
+                    Contains("/nonexistent/refs.json: cannot read the file"));
+}
