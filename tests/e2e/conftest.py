@@ -1,0 +1,92 @@
+"""Fixtures for end-to-end tests that really mount kerchunkfs."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def kerchunkfs_binary():
+    return os.path.abspath(os.environ.get("KERCHUNKFS_BIN", str(REPO / "build" / "daemon" / "kerchunkfs")))
+
+
+def fuse_unavailable_reason():
+    if not os.path.exists("/dev/fuse"):
+        return "/dev/fuse is absent: FUSE mounts are impossible on this machine"
+    if shutil.which("fusermount3") is None:
+        return "fusermount3 is not installed (Debian package fuse3)"
+    if not os.path.exists(kerchunkfs_binary()):
+        return f"{kerchunkfs_binary()} is not built"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = fuse_unavailable_reason()
+    if reason:
+        for item in items:
+            if "mounts" in item.fixturenames:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def write_refs(path, refs):
+    Path(path).write_text(json.dumps(refs))
+    return Path(path)
+
+
+class Mounted:
+    """A kerchunkfs process in the foreground, serving a mount point."""
+
+    def __init__(self, refs, mountpoint, args, log_path):
+        self.mountpoint = Path(mountpoint)
+        self.log_path = Path(log_path)
+        self.mountpoint.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "wb")
+        self.process = subprocess.Popen([kerchunkfs_binary(), str(refs), str(mountpoint), "-f", *args],
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while not os.path.ismount(mountpoint):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kerchunkfs exited with {self.process.returncode}: {self.log()}")
+            if time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError(f"mount did not appear: {self.log()}")
+            time.sleep(0.01)
+
+    def log(self):
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def path(self, key=""):
+        return self.mountpoint / key
+
+    def unmount(self):
+        if os.path.ismount(self.mountpoint):
+            subprocess.run(["fusermount3", "-u", str(self.mountpoint)], check=True)
+        self.process.wait(timeout=15)
+        self._log.close()
+        return self.process.returncode
+
+
+@pytest.fixture
+def mounts(tmp_path):
+    """mounts(refs_path, *args) mounts a reference set; everything is unmounted at teardown."""
+    active = []
+
+    def mount(refs, *args):
+        m = Mounted(refs, tmp_path / f"mnt{len(active)}", args, tmp_path / f"kerchunkfs{len(active)}.log")
+        active.append(m)
+        return m
+
+    yield mount
+    for m in active:
+        if m.process.poll() is None:
+            m.unmount()
