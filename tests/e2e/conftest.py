@@ -15,8 +15,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 REPO = Path(__file__).resolve().parents[2]
 
 
+# Resolved once: some tests change the working directory.
+KERCHUNKFS_BIN = os.path.abspath(os.environ.get("KERCHUNKFS_BIN", str(REPO / "build" / "daemon" / "kerchunkfs")))
+
+
 def kerchunkfs_binary():
-    return os.path.abspath(os.environ.get("KERCHUNKFS_BIN", str(REPO / "build" / "daemon" / "kerchunkfs")))
+    return KERCHUNKFS_BIN
 
 
 def fuse_unavailable_reason():
