@@ -2,12 +2,12 @@
 // refs), read with simdjson's On-Demand API so the document is never materialised as a tree.
 #include <simdjson.h>
 
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <limits>
 
 #include "refstore/base64.h"
+#include "refstore/mapped_input.h"
 #include "refstore/refstore.h"
 #include "refstore/store_data.h"
 #include "refstore/template.h"
@@ -24,6 +24,16 @@ std::string_view trim_trailing_space(std::string_view text) {
     text.remove_suffix(1);
   }
   return text;
+}
+
+// The text of a JSON string whose content starts at `content` (just after its opening quote),
+// when it has no escape sequence and so can be used where it lies, without unescaping.
+std::optional<std::string_view> text_in_place(const char* content, const char* end) {
+  const auto* quote = static_cast<const char*>(std::memchr(content, '"', static_cast<std::size_t>(end - content)));
+  if (quote == nullptr || std::memchr(content, '\\', static_cast<std::size_t>(quote - content)) != nullptr) {
+    return std::nullopt;
+  }
+  return std::string_view(content, static_cast<std::size_t>(quote - content));
 }
 
 std::string describe(const Variables& variables) {
@@ -65,8 +75,14 @@ class Parser {
 
  private:
   // simdjson failures become one line naming what was being read and where in the file.
-  void check(simdjson::error_code error, const std::string& context) {
-    if (error == simdjson::SUCCESS) return;
+  void check(simdjson::error_code error, std::string_view context) {
+    if (error != simdjson::SUCCESS) fail(error, std::string(context));
+  }
+  // On the hot path: the key's context is only formatted when there is an error to report.
+  void check_key(simdjson::error_code error, std::string_view key) {
+    if (error != simdjson::SUCCESS) fail(error, "key " + quote(key));
+  }
+  [[noreturn]] void fail(simdjson::error_code error, const std::string& context) {
     throw LoadError((context.empty() ? "" : context + ": ") + "invalid JSON (" + simdjson::error_message(error) + ")" +
                     location());
   }
@@ -91,14 +107,25 @@ class Parser {
     return " at line " + std::to_string(line) + ", column " + std::to_string(at - line_start + 1);
   }
 
+  template <class Field>
+  std::string_view key_of(Field& field) {
+    od::raw_json_string raw;
+    check(field.key().get(raw), "a key");
+    if (const auto in_place = text_in_place(raw.raw(), json_end())) return *in_place;
+    std::string_view key;
+    check(field.unescaped_key().get(key), "a key");
+    return key;
+  }
+
+  const char* json_end() const { return json_.data() + json_.size(); }
+
   void read_version0() {
     od::object top;
     check(doc_.get_object().get(top), "");
     for (auto field : top) {
-      std::string_view key;
-      check(field.unescaped_key().get(key), "a key");
+      const std::string_view key = key_of(field);
       od::value value;
-      check(field.value().get(value), "key " + quote(key));
+      check_key(field.value().get(value), key);
       add_entry(key, value);
     }
     // Only the end of input has no current location.
@@ -132,10 +159,9 @@ class Parser {
       od::object object;
       check(std::move(refs).get_object().get(object), "\"refs\" must be an object");
       for (auto field : object) {
-        std::string_view key;
-        check(field.unescaped_key().get(key), "\"refs\"");
+        const std::string_view key = key_of(field);
         od::value value;
-        check(field.value().get(value), "key " + quote(key));
+        check_key(field.value().get(value), key);
         add_entry(key, value);
       }
     }
@@ -156,11 +182,11 @@ class Parser {
 
   void add_entry(std::string_view key, od::value& value) {
     od::json_type type{};
-    check(value.type().get(type), "key " + quote(key));
+    check_key(value.type().get(type), key);
     switch (type) {
       case od::json_type::string: {
         std::string_view text;
-        check(value.get_string().get(text), "key " + quote(key));
+        check_key(value.get_string().get(text), key);
         const NodeId node = builder_.add_file(key);
         if (text.starts_with(kBase64Prefix)) {
           std::string& arena = builder_.inline_arena();
@@ -177,13 +203,13 @@ class Parser {
       case od::json_type::array: {
         if (looks_like_reference(value.raw_json_token())) {
           od::array array;
-          check(value.get_array().get(array), "key " + quote(key));
+          check_key(value.get_array().get(array), key);
           add_reference(key, array);
         } else {
           od::array array;
           std::string_view text;
-          check(value.get_array().get(array), "key " + quote(key));
-          check(array.raw_json().get(text), "key " + quote(key));
+          check_key(value.get_array().get(array), key);
+          check_key(array.raw_json().get(text), key);
           add_json_text(key, text);
         }
         return;
@@ -191,8 +217,8 @@ class Parser {
       case od::json_type::object: {
         od::object object;
         std::string_view text;
-        check(value.get_object().get(object), "key " + quote(key));
-        check(object.raw_json().get(text), "key " + quote(key));
+        check_key(value.get_object().get(object), key);
+        check_key(object.raw_json().get(text), key);
         add_json_text(key, text);
         return;
       }
@@ -231,15 +257,20 @@ class Parser {
     std::size_t count = 0;
     for (auto element : array) {
       od::value value;
-      check(element.get(value), "key " + quote(key));
+      check_key(element.get(value), key);
       switch (count) {
-        case 0:
-          if (value.is_null()) {
+        case 0: {
+          const std::string_view token = value.raw_json_token();
+          const auto in_place = token.starts_with('"') ? text_in_place(token.data() + 1, json_end()) : std::nullopt;
+          if (in_place) {
+            url = *in_place;
+          } else if (value.is_null()) {
             null_url = true;
           } else if (value.get_string().get(url) != simdjson::SUCCESS) {
             throw LoadError("key " + quote(key) + ": the reference URL must be a string or null" + location());
           }
           break;
+        }
         case 1:
           offset = read_size(value, key, "offset");
           break;
@@ -500,12 +531,9 @@ RefStore RefStore::parse(std::string_view json, const LoadOptions& options) {
 }
 
 RefStore RefStore::load_file(const std::string& path, const LoadOptions& options) {
-  simdjson::padded_string json;
-  if (simdjson::padded_string::load(path).get(json) != simdjson::SUCCESS) {
-    throw LoadError(path + ": cannot read the file: " + std::strerror(errno));
-  }
+  const MappedInput input(path);
   try {
-    return parse_padded(json, options);
+    return parse_padded(input.view(), options);
   } catch (const LoadError& error) {
     throw LoadError(path + ": " + error.what());
   }

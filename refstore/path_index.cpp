@@ -1,5 +1,6 @@
 #include "refstore/path_index.h"
 
+#include <array>
 #include <cstring>
 
 namespace kerchunkfs::refstore {
@@ -12,6 +13,25 @@ std::uint64_t mix(std::uint64_t value) {
   value *= 0xc4ceb9fe1a85ec53ULL;
   value ^= value >> 33;
   return value;
+}
+
+// Stable LSD radix sort of slots by their upper 32 bits (the tag), 11 bits per pass.
+void sort_by_tag(std::vector<std::uint64_t>& slots) {
+  std::vector<std::uint64_t> buffer(slots.size());
+  constexpr int kBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  for (int shift = 32; shift < 64; shift += kBits) {
+    std::array<std::size_t, kBuckets> counts{};
+    for (const std::uint64_t slot : slots) ++counts[(slot >> shift) & (kBuckets - 1)];
+    std::size_t total = 0;
+    for (std::size_t& count : counts) {
+      const std::size_t start = total;
+      total += count;
+      count = start;
+    }
+    for (const std::uint64_t slot : slots) buffer[counts[(slot >> shift) & (kBuckets - 1)]++] = slot;
+    slots.swap(buffer);
+  }
 }
 
 }  // namespace
@@ -34,27 +54,48 @@ std::uint64_t path_hash(std::uint32_t parent, std::string_view name) {
   return hash;
 }
 
-void PathIndex::insert(std::uint64_t hash, std::uint32_t node) {
-  // Kept at most 70% full so probe sequences stay short.
-  if ((size_ + 1) * 10 > slots_.size() * 7) grow();
-  place(((hash >> 32) << 32) | (std::uint64_t{node} + 1));
-  ++size_;
-}
-
-void PathIndex::place(std::uint64_t slot) {
-  std::size_t i = static_cast<std::uint32_t>(slot >> 32) & mask_;
-  while (slots_[i] != 0) i = (i + 1) & mask_;
-  slots_[i] = slot;
-}
-
-void PathIndex::grow() {
-  std::vector<std::uint64_t> old = std::move(slots_);
-  const std::size_t capacity = old.empty() ? 1024 : old.size() * 2;
-  slots_.assign(capacity, 0);
-  mask_ = capacity - 1;
-  for (const std::uint64_t slot : old) {
-    if (slot != 0) place(slot);
+PathIndex PathIndex::build(std::size_t node_count, const std::function<std::uint64_t(std::uint32_t)>& hash_of,
+                           const std::function<bool(std::uint32_t, std::uint32_t)>& same_key,
+                           const std::function<void(std::uint32_t, std::uint32_t)>& on_duplicate) {
+  PathIndex index;
+  if (node_count <= 1) return index;
+  std::vector<std::uint64_t> sorted;
+  sorted.reserve(node_count - 1);
+  for (std::uint32_t node = 1; node < node_count; ++node) {
+    sorted.push_back((hash_of(node) >> 32 << 32) | (std::uint64_t{node} + 1));
   }
+  sort_by_tag(sorted);
+
+  // Four home positions for every five nodes: probes stay short, and with the sweep below
+  // the table costs 10 bytes per node.
+  index.capacity_ = sorted.size() + sorted.size() / 4 + 1;
+  index.slots_.assign(index.capacity_ + 1, 0);
+  std::size_t next_free = 0;
+  for (std::size_t i = 0; i < sorted.size();) {
+    // A group of slots with one tag: usually one, more only for a 32-bit collision or a key
+    // given twice. Sorting was stable, so the group is in node order.
+    std::size_t end = i + 1;
+    while (end < sorted.size() && (sorted[end] >> 32) == (sorted[i] >> 32)) ++end;
+    for (std::size_t a = i; a < end; ++a) {
+      for (std::size_t b = a + 1; b < end && sorted[a] != 0; ++b) {
+        const auto node_a = static_cast<std::uint32_t>(sorted[a]) - 1;
+        const auto node_b = static_cast<std::uint32_t>(sorted[b]) - 1;
+        if (sorted[b] != 0 && same_key(node_a, node_b)) {
+          on_duplicate(node_a, node_b);
+          sorted[a] = 0;
+        }
+      }
+    }
+    for (std::size_t k = i; k < end; ++k) {
+      if (sorted[k] == 0) continue;
+      std::size_t position = std::max(index.home(static_cast<std::uint32_t>(sorted[k] >> 32)), next_free);
+      if (position + 1 >= index.slots_.size()) index.slots_.resize(position + 2, 0);
+      index.slots_[position] = sorted[k];
+      next_free = position + 1;
+    }
+    i = end;
+  }
+  return index;
 }
 
 }  // namespace kerchunkfs::refstore

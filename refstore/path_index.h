@@ -1,9 +1,14 @@
-// Open-addressing hash index from (parent node, name) to a node id. A slot holds 32 bits of the
-// hash beside the node id, so most probes never touch the nodes; the caller's predicate confirms
-// a candidate. Rehashing needs only the stored bits, never the names.
+// Hash index from (parent node, name) to node id, built once in bulk after parsing.
+//
+// A slot is (tag << 32) | (node + 1), where tag is the top 32 bits of the node's path hash and 0
+// marks an empty slot. A slot's home position is (tag * capacity) >> 32, which grows with the tag,
+// so sorting the slots by tag (radix sort) and writing them in that order fills the table in
+// one sequential sweep: linear probing without random writes. Lookups probe from the home
+// position and confirm a tag match with the caller's predicate.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -14,11 +19,18 @@ std::uint64_t path_hash(std::uint32_t parent, std::string_view name);
 
 class PathIndex {
  public:
+  // Indexes every node given by `hash_of(node)` for nodes 1 .. node_count - 1. For two nodes
+  // with the same tag, `same_key(a, b)` (a < b) says whether they share parent and name; then
+  // `on_duplicate(a, b)` is called and the earlier node `a` is left out of the index.
+  static PathIndex build(std::size_t node_count, const std::function<std::uint64_t(std::uint32_t)>& hash_of,
+                         const std::function<bool(std::uint32_t, std::uint32_t)>& same_key,
+                         const std::function<void(std::uint32_t, std::uint32_t)>& on_duplicate);
+
   template <class Matches>
   std::optional<std::uint32_t> find(std::uint64_t hash, Matches&& matches) const {
-    if (slots_.empty()) return std::nullopt;
+    if (capacity_ == 0) return std::nullopt;
     const auto tag = static_cast<std::uint32_t>(hash >> 32);
-    for (std::size_t i = tag & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = home(tag);; ++i) {
       const std::uint64_t slot = slots_[i];
       if (slot == 0) return std::nullopt;
       if (static_cast<std::uint32_t>(slot >> 32) == tag) {
@@ -27,17 +39,14 @@ class PathIndex {
       }
     }
   }
-  // `node` must not be in the index yet.
-  void insert(std::uint64_t hash, std::uint32_t node);
+
   std::size_t memory_bytes() const { return slots_.capacity() * sizeof(std::uint64_t); }
 
  private:
-  void grow();
-  void place(std::uint64_t slot);
+  std::size_t home(std::uint32_t tag) const { return static_cast<std::size_t>((std::uint64_t{tag} * capacity_) >> 32); }
 
-  std::vector<std::uint64_t> slots_;  // (tag << 32) | (node + 1); 0 is empty
-  std::size_t mask_ = 0;
-  std::size_t size_ = 0;
+  std::vector<std::uint64_t> slots_;  // ends with at least one empty slot, so probes stop
+  std::size_t capacity_ = 0;          // home positions are 0 .. capacity_ - 1
 };
 
 }  // namespace kerchunkfs::refstore

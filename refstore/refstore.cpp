@@ -50,6 +50,17 @@ std::optional<NodeId> RefStore::Data::lookup(NodeId parent, std::string_view chi
                     [&](std::uint32_t node) { return nodes[node].parent == parent && name(node) == child; });
 }
 
+std::string RefStore::Data::key(NodeId node) const {
+  std::vector<std::string_view> segments;
+  for (; node != kRootNode; node = nodes[node].parent) segments.push_back(name(node));
+  std::string key;
+  for (auto segment = segments.rbegin(); segment != segments.rend(); ++segment) {
+    if (!key.empty()) key += '/';
+    key += *segment;
+  }
+  return key;
+}
+
 StoreBuilder::StoreBuilder(std::size_t expected_nodes) : data_(std::make_unique<RefStore::Data>()) {
   // Reserving untouched capacity costs address space, not resident memory, and saves the copies
   // of growing by doubling.
@@ -57,64 +68,46 @@ StoreBuilder::StoreBuilder(std::size_t expected_nodes) : data_(std::make_unique<
   data_->nodes.push_back(Node{kRootNode, 0, kDirectoryTarget, 0, 0, 0, 0});
 }
 
-NodeId StoreBuilder::add_node(NodeId parent, std::string_view name, std::uint64_t hash, std::uint32_t target) {
+NodeId StoreBuilder::add_node(NodeId parent, std::string_view name, std::uint32_t target) {
   auto& nodes = data_->nodes;
   if (nodes.size() >= kMaxNodes) throw LoadError("too many keys (the limit is " + std::to_string(kMaxNodes) + ")");
   const auto id = static_cast<NodeId>(nodes.size());
   nodes.push_back(Node{parent, static_cast<std::uint32_t>(data_->names.size()), target, 0, 0, 0, 0});
   data_->names.append(name);
-  data_->index.insert(hash, id);
   return id;
 }
 
-NodeId StoreBuilder::directory(NodeId parent, std::string_view name, std::string_view key) {
-  const std::uint64_t hash = path_hash(parent, name);
-  const auto& data = *data_;
-  const auto found = data.index.find(
-      hash, [&](std::uint32_t node) { return data.nodes[node].parent == parent && data.name(node) == name; });
-  if (!found) return add_node(parent, name, hash, kDirectoryTarget);
-  if (data.nodes[*found].target != kDirectoryTarget) {
-    throw LoadError("key " + quote(key) + ": " + quote(key.substr(0, name.data() + name.size() - key.data())) +
-                    " is both a file and a directory");
+NodeId StoreBuilder::directory(std::string_view path, std::string_view key) {
+  // Keys of one array arrive together, so the previous key's directory is usually this one.
+  if (last_directory_ && path == *last_directory_) return last_directory_node_;
+  NodeId node = kRootNode;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = path.find('/', start);
+    const std::string_view prefix = path.substr(0, end);
+    const auto found = directories_.find(prefix);
+    if (found != directories_.end()) {
+      node = found->second;
+    } else {
+      const std::string_view segment = prefix.substr(start);
+      check_segment(segment, key);
+      node = add_node(node, segment, kDirectoryTarget);
+      directories_.emplace(prefix, node);
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
   }
-  return *found;
+  last_directory_.emplace(path);
+  last_directory_node_ = node;
+  return node;
 }
 
 NodeId StoreBuilder::add_file(std::string_view key) {
   const std::size_t slash = key.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
   check_segment(name, key);
-
-  NodeId parent = kRootNode;
-  if (slash != std::string_view::npos) {
-    const std::string_view directory_path = key.substr(0, slash);
-    // Keys of one array arrive together, so the previous key's directory is usually this one.
-    if (last_directory_ && directory_path == *last_directory_) {
-      parent = last_directory_node_;
-    } else {
-      std::size_t start = 0;
-      while (true) {
-        const std::size_t end = directory_path.find('/', start);
-        const std::string_view segment = directory_path.substr(start, end == std::string_view::npos ? end : end - start);
-        check_segment(segment, key);
-        parent = directory(parent, segment, key);
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-      }
-      last_directory_.emplace(directory_path);
-      last_directory_node_ = parent;
-    }
-  }
-
-  const std::uint64_t hash = path_hash(parent, name);
-  const auto& data = *data_;
-  const auto found = data.index.find(
-      hash, [&](std::uint32_t node) { return data.nodes[node].parent == parent && data.name(node) == name; });
-  if (!found) return add_node(parent, name, hash, kInlineTarget);
-  if (data.nodes[*found].target == kDirectoryTarget) {
-    throw LoadError("key " + quote(key) + " is both a file and a directory");
-  }
-  return *found;
+  const NodeId parent = slash == std::string_view::npos ? kRootNode : directory(key.substr(0, slash), key);
+  return add_node(parent, name, kInlineTarget);
 }
 
 void StoreBuilder::set_inline(NodeId node, std::string_view bytes) {
@@ -172,9 +165,38 @@ RefStore StoreBuilder::finish(const LoadOptions& options) {
   for (std::string& url : data.urls) {
     if (is_relative_path(url)) url = options.relative_base + "/" + url;
   }
+  directories_.clear();
+  url_ids_.clear();
+  build_index();
+  build_children();
+  return RefStore(std::move(data_));
+}
 
+void StoreBuilder::build_index() {
+  auto& data = *data_;
+  data.index = PathIndex::build(
+      data.nodes.size(),
+      [&](std::uint32_t node) { return path_hash(data.nodes[node].parent, data.name(node)); },
+      [&](std::uint32_t a, std::uint32_t b) {
+        return data.nodes[a].parent == data.nodes[b].parent && data.name(a) == data.name(b);
+      },
+      [&](std::uint32_t earlier, std::uint32_t later) {
+        // Directories are created once each, so a clash involving one is a key that is also a
+        // directory; two files are a key given twice, and the later one stands.
+        const bool earlier_is_directory = data.nodes[earlier].target == kDirectoryTarget;
+        if (earlier_is_directory || data.nodes[later].target == kDirectoryTarget) {
+          throw LoadError("key " + quote(data.key(earlier_is_directory ? later : earlier)) +
+                          " is both a file and a directory");
+        }
+        data.nodes[earlier].parent = kReplacedParent;
+      });
+}
+
+void StoreBuilder::build_children() {
   // Children grouped per directory by a counting sort: O(nodes), in key order within a directory.
+  auto& data = *data_;
   for (std::size_t i = 1; i < data.nodes.size(); ++i) {
+    if (data.nodes[i].parent == kReplacedParent) continue;
     Node& parent = data.nodes[data.nodes[i].parent];
     parent.set_length(parent.length() + 1);
   }
@@ -187,11 +209,11 @@ RefStore StoreBuilder::finish(const LoadOptions& options) {
   }
   data.children.resize(next);
   for (std::size_t i = 1; i < data.nodes.size(); ++i) {
+    if (data.nodes[i].parent == kReplacedParent) continue;
     Node& parent = data.nodes[data.nodes[i].parent];
     data.children[parent.offset() + parent.length()] = static_cast<NodeId>(i);
     parent.set_length(parent.length() + 1);
   }
-  return RefStore(std::move(data_));
 }
 
 RefStore::RefStore(std::unique_ptr<Data> data) : data_(std::move(data)) {}
@@ -223,16 +245,7 @@ std::string_view RefStore::name(NodeId node) const { return data_->name(node); }
 
 NodeId RefStore::parent(NodeId node) const { return data_->nodes[node].parent; }
 
-std::string RefStore::key(NodeId node) const {
-  std::vector<std::string_view> segments;
-  for (; node != kRootNode; node = parent(node)) segments.push_back(name(node));
-  std::string key;
-  for (auto segment = segments.rbegin(); segment != segments.rend(); ++segment) {
-    if (!key.empty()) key += '/';
-    key += *segment;
-  }
-  return key;
-}
+std::string RefStore::key(NodeId node) const { return data_->key(node); }
 
 bool RefStore::is_directory(NodeId node) const { return data_->nodes[node].target == kDirectoryTarget; }
 

@@ -20,6 +20,8 @@ inline constexpr std::uint32_t kMaxUrls = 0xfffffffd;
 inline constexpr std::uint64_t kMaxField = (std::uint64_t{1} << 48) - 1;
 inline constexpr std::uint64_t kWholeFileLength = kMaxField;
 inline constexpr std::uint64_t kMaxNodes = 0xfffffff0;
+// The parent of a node whose key was given again later: it is in no directory and not indexed.
+inline constexpr std::uint32_t kReplacedParent = 0xffffffff;
 
 // 24 bytes. A directory keeps its children's range in `children` in offset/length; an inline file
 // keeps its range in the inline arena there. The name's length is implied by where the next
@@ -59,6 +61,7 @@ struct RefStore::Data {
     return std::string_view(names).substr(nodes[node].name_offset, end - nodes[node].name_offset);
   }
   std::optional<NodeId> lookup(NodeId parent, std::string_view name) const;
+  std::string key(NodeId node) const;
 };
 
 // Quotes a key for a one-line error message: control and non-ASCII bytes become \xNN.
@@ -68,8 +71,9 @@ class StoreBuilder {
  public:
   explicit StoreBuilder(std::size_t expected_nodes);
 
-  // The file node for `key`, creating it and its directories. A key seen before returns its
-  // node, whose value is then replaced: the last definition wins, as in fsspec.
+  // A new file node for `key`, creating its directories. Parsing only appends; keys given twice
+  // and file/directory clashes are resolved in finish(), where the last definition wins, as in
+  // fsspec.
   NodeId add_file(std::string_view key);
   void set_inline(NodeId node, std::string_view bytes);
   // Appends to the inline arena; `set_inline_from` then takes what was appended since `start`.
@@ -84,13 +88,21 @@ class StoreBuilder {
   RefStore finish(const LoadOptions& options);
 
  private:
-  NodeId add_node(NodeId parent, std::string_view name, std::uint64_t hash, std::uint32_t target);
-  NodeId directory(NodeId parent, std::string_view name, std::string_view key);
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
+  };
+
+  NodeId add_node(NodeId parent, std::string_view name, std::uint32_t target);
+  NodeId directory(std::string_view path, std::string_view key);
+  void build_index();
+  void build_children();
 
   std::unique_ptr<RefStore::Data> data_;
+  std::unordered_map<std::string, NodeId, PathHash, std::equal_to<>> directories_;  // by full path
   std::optional<std::string> last_directory_;
   NodeId last_directory_node_ = kRootNode;
-  std::unordered_map<std::string, std::uint32_t> url_ids_;
+  std::unordered_map<std::string, std::uint32_t, PathHash, std::equal_to<>> url_ids_;
   std::string last_url_;
   std::uint32_t last_url_id_ = 0;
   std::optional<std::uint32_t> null_url_;

@@ -73,3 +73,10 @@ TEST_CASE("URLs are interned: one table entry per distinct URL") {
   CHECK(store.url_count() == 2);
   CHECK(entry_at(store, "a").url == entry_at(store, "c").url);
 }
+
+TEST_CASE("keys and URLs with escape sequences are unescaped; plain ones are used in place") {
+  const RefStore store = parse(R"({"a\/b": ["s3:\/\/bucket\/x.nc", 1, 2], "caf\u00e9/k\"q": ["plain.nc", 3, 4], "t\tab": "v"})");
+  check_range(store, "a/b", "s3://bucket/x.nc", 1, 2);
+  check_range(store, "caf\xc3\xa9/k\"q", "/base/plain.nc", 3, 4);
+  CHECK(inline_at(store, "t\tab") == "v");
+}

@@ -1,0 +1,78 @@
+#include "refstore/mapped_input.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "refstore/refstore.h"
+
+namespace kerchunkfs::refstore {
+namespace {
+
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void fail(const std::string& path, const char* what) {
+  throw LoadError(path + ": cannot " + what + " the file: " + std::strerror(errno));
+}
+
+}  // namespace
+
+MappedInput::MappedInput(const std::string& path) {
+  const Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail(path, "open");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail(path, "stat");
+
+  if (!S_ISREG(st.st_mode)) {
+    std::string text;
+    char buffer[1 << 16];
+    ssize_t n;
+    while ((n = ::read(fd.get(), buffer, sizeof buffer)) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail(path, "read");
+      text.append(buffer, static_cast<std::size_t>(n));
+    }
+    streamed_ = simdjson::padded_string(text);
+    return;
+  }
+
+  size_ = static_cast<std::size_t>(st.st_size);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  mapping_size_ = (size_ + simdjson::SIMDJSON_PADDING + page - 1) / page * page;
+  mapping_ = ::mmap(nullptr, mapping_size_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping_ == MAP_FAILED) {
+    mapping_ = nullptr;
+    fail(path, "map");
+  }
+  // MAP_POPULATE maps the cached pages at once instead of faulting them in one by one.
+  if (size_ > 0 && ::mmap(mapping_, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd.get(), 0) == MAP_FAILED) {
+    fail(path, "map");
+  }
+}
+
+MappedInput::~MappedInput() {
+  if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);
+}
+
+simdjson::padded_string_view MappedInput::view() const {
+  if (mapping_ == nullptr) return simdjson::padded_string_view(streamed_.data(), streamed_.size(), streamed_.size() + simdjson::SIMDJSON_PADDING);
+  return simdjson::padded_string_view(static_cast<const char*>(mapping_), size_, mapping_size_);
+}
+
+}  // namespace kerchunkfs::refstore
