@@ -1,8 +1,9 @@
 """Writes a synthetic version-0 reference set shaped like a large kerchunk aggregate.
 
-Usage: make_refs.py N OUT.json
+Usage: make_refs.py N OUT.json [URL_PREFIX]
 N chunk references spread over 8 variables, each a (time, y, x) chunk grid, pointing into
-1000 files on s3:// with realistic offsets and lengths, plus each variable's metadata.
+1000 files under URL_PREFIX (default /data/archive; the files need not exist to load or mount)
+with realistic offsets and lengths, plus each variable's metadata.
 """
 
 import json
@@ -10,6 +11,7 @@ import random
 import sys
 
 n = int(sys.argv[1])
+prefix = sys.argv[3] if len(sys.argv) > 3 else "/data/archive"
 rng = random.Random(0)
 variables = [f"var{v}" for v in range(8)]
 per_variable = n // len(variables)
@@ -25,7 +27,7 @@ with open(sys.argv[2], "w") as out:
         out.write(f', "{name}/.zattrs": {json.dumps(json.dumps({"_ARRAY_DIMENSIONS": ["time", "y", "x"]}))}')
         lines = []
         for t in range(nt):
-            url = f"s3://bucket/archive/file_{t * 1000 // nt:04d}.nc"
+            url = f"{prefix}/file_{t * 1000 // nt:04d}.nc"
             offset = 4096 + (t % 50) * 10_000_000
             for y in range(ny):
                 for x in range(nx):

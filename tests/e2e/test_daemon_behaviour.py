@@ -123,3 +123,13 @@ def test_daemon_mode_detaches_and_stops_on_sigterm(tmp_path):
     finally:
         if os.path.ismount(mountpoint):
             subprocess.run(["fusermount3", "-u", str(mountpoint)])
+
+
+def test_standard_fuse_options_pass_through(tmp_path, mounts):
+    (tmp_path / "data.bin").write_bytes(b"abc")
+    m = mounts(write_refs(tmp_path / "refs.json", {"k": ["data.bin", 0, 3]}), "-o", "allow_other,default_permissions")
+    options = next(line.split()[3] for line in open("/proc/mounts") if line.split()[1] == str(m.mountpoint))
+    assert {"ro", "allow_other", "default_permissions"} <= set(options.split(","))
+    fstype = next(line.split()[2] for line in open("/proc/mounts") if line.split()[1] == str(m.mountpoint))
+    assert fstype == "fuse.kerchunkfs"
+    assert m.path("k").read_bytes() == b"abc"

@@ -1,0 +1,105 @@
+"""Reference-set load benchmark: time and memory to load 1M and 10M chunk references.
+
+Usage: /usr/bin/python3 bench/run_refstore_load.py [--sizes 1000000,10000000] [--runs 3] [--fsspec-max N]
+Run from the repository root after scripts/build. Prints a Markdown table (and writes it to
+bench/results/refstore_load.md). Synthetic inputs are cached in build/bench-data/.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "build" / "bench-data"
+LOADER = REPO / "build" / "bench" / "kerchunkfs-bench-load"
+DAEMON = REPO / "build" / "daemon" / "kerchunkfs"
+
+
+def parse_fields(line):
+    words = line.split()
+    return {words[i]: float(words[i + 1]) for i in range(0, len(words) - 1, 2)}
+
+
+def reference_file(n):
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"refs-{n}.json"
+    if not path.exists():
+        subprocess.run([sys.executable, str(REPO / "bench" / "make_refs.py"), str(n), str(path)], check=True)
+    return path
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+
+def mount_ready(refs):
+    """Seconds from starting the daemon until the mount answers, and its RSS then."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        process = subprocess.Popen([str(DAEMON), str(refs), tmp, "-f"], stderr=subprocess.PIPE)
+        while not os.path.ismount(tmp):
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode())
+            time.sleep(0.002)
+        os.listdir(tmp)
+        seconds = time.perf_counter() - start
+        rss = rss_kib(process.pid)
+        subprocess.run(["fusermount3", "-u", tmp], check=True)
+        process.wait()
+        return seconds, rss
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fsspec-max", type=int, default=10_000_000, help="largest size also loaded with fsspec")
+    args = parser.parse_args()
+
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        refs = reference_file(n)
+        json_mb = refs.stat().st_size / 1e6
+        runs = [parse_fields(subprocess.run([str(LOADER), str(refs)], check=True, capture_output=True,
+                                            text=True).stdout) for _ in range(args.runs)]
+        seconds = statistics.median(r["seconds"] for r in runs)
+        rss = statistics.median(r["rss_kib"] for r in runs) * 1024
+        peak = max(r["peak_kib"] for r in runs) * 1024
+        index = runs[0]["index_bytes"]
+        mounts = [mount_ready(refs) for _ in range(args.runs)]
+        rows.append((f"{n:,}", f"{json_mb:.0f} MB", "kerchunkfs refstore", f"{seconds:.2f} s",
+                     f"{rss / 1e6:.0f} MB", f"{rss / n:.0f}", f"{peak / 1e6:.0f} MB", f"{index / n:.1f}"))
+        rows.append((f"{n:,}", f"{json_mb:.0f} MB", "kerchunkfs mount ready",
+                     f"{statistics.median(m[0] for m in mounts):.2f} s",
+                     f"{statistics.median(m[1] for m in mounts) * 1024 / 1e6:.0f} MB",
+                     f"{statistics.median(m[1] for m in mounts) * 1024 / n:.0f}", "", ""))
+        if n <= args.fsspec_max:
+            out = subprocess.run(["/usr/bin/python3", str(REPO / "bench" / "fsspec_load.py"), str(refs)],
+                                 check=True, capture_output=True, text=True).stdout
+            f = parse_fields(out)
+            rows.append((f"{n:,}", f"{json_mb:.0f} MB", "fsspec ReferenceFileSystem", f"{f['seconds']:.2f} s",
+                         f"{f['rss_kib'] * 1024 / 1e6:.0f} MB", f"{f['rss_kib'] * 1024 / n:.0f}",
+                         f"{f['peak_kib'] * 1024 / 1e6:.0f} MB", ""))
+
+    header = ("references", "JSON", "loader", "load time", "resident after load", "bytes/ref resident",
+              "peak resident", "bytes/ref index")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    table = "\n".join(lines)
+    print(table)
+    (REPO / "bench" / "results").mkdir(exist_ok=True)
+    (REPO / "bench" / "results" / "refstore_load.md").write_text(
+        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores with "
+        f"`/usr/bin/python3 bench/run_refstore_load.py` (median of {args.runs} runs).\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()
