@@ -201,25 +201,19 @@ class Parser {
         return;
       }
       case od::json_type::array: {
+        od::array array;
+        check_key(value.get_array().get(array), key);
         if (looks_like_reference(value.raw_json_token())) {
-          od::array array;
-          check_key(value.get_array().get(array), key);
           add_reference(key, array);
         } else {
-          od::array array;
-          std::string_view text;
-          check_key(value.get_array().get(array), key);
-          check_key(array.raw_json().get(text), key);
-          add_json_text(key, text);
+          add_json_text(key, array);
         }
         return;
       }
       case od::json_type::object: {
         od::object object;
-        std::string_view text;
         check_key(value.get_object().get(object), key);
-        check_key(object.raw_json().get(text), key);
-        add_json_text(key, text);
+        add_json_text(key, object);
         return;
       }
       default:
@@ -231,7 +225,10 @@ class Parser {
 
   // On-Demand skips over an object or array without validating it, and its text becomes a file
   // that a zarr reader will parse, so it is validated here. Such values are metadata: few.
-  void add_json_text(std::string_view key, std::string_view text) {
+  template <class Container>  // od::array or od::object
+  void add_json_text(std::string_view key, Container& container) {
+    std::string_view text;
+    check_key(container.raw_json().get(text), key);
     text = trim_trailing_space(text);
     simdjson::dom::element ignored;
     if (const auto error = validator_.parse(text.data(), text.size()).get(ignored); error != simdjson::SUCCESS) {
