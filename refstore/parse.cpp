@@ -258,9 +258,11 @@ class Parser {
       switch (count) {
         case 0: {
           const std::string_view token = value.raw_json_token();
-          const auto in_place = token.starts_with('"') ? text_in_place(token.data() + 1, json_end()) : std::nullopt;
-          if (in_place) {
-            url = *in_place;
+          if (repeats_previous_url(token)) {
+            url = previous_url_;
+          } else if (const auto in_place =
+                         token.starts_with('"') ? text_in_place(token.data() + 1, json_end()) : std::nullopt) {
+            url = previous_url_ = *in_place;
           } else if (value.is_null()) {
             null_url = true;
           } else if (value.get_string().get(url) != simdjson::SUCCESS) {
@@ -291,6 +293,13 @@ class Parser {
     } else {
       builder_.set_range(node, url_id, offset, length);
     }
+  }
+
+  // Neighbouring references usually name the same file: one comparison, and no scan for the
+  // string's end, recognises it.
+  bool repeats_previous_url(std::string_view token) const {
+    return !previous_url_.empty() && token.size() >= previous_url_.size() + 2 && token[0] == '"' &&
+           token[previous_url_.size() + 1] == '"' && token.substr(1, previous_url_.size()) == previous_url_;
   }
 
   std::uint64_t read_size(od::value& value, std::string_view key, const char* what) {
@@ -510,6 +519,7 @@ class Parser {
   bool iterating_ = false;
   TemplateTable templates_;
   const Variables no_variables_;
+  std::string_view previous_url_;  // the last URL taken in place from the input: no escapes
 };
 
 RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options) {
