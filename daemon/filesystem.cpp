@@ -32,6 +32,13 @@ void guarded(fuse_req_t req, Body body) {
   }
 }
 
+std::vector<std::string> url_table(const refstore::RefStore& store) {
+  std::vector<std::string> urls;
+  urls.reserve(store.url_count());
+  for (std::uint32_t i = 0; i < store.url_count(); ++i) urls.push_back(store.url(i));
+  return urls;
+}
+
 }  // namespace
 
 std::optional<std::string> find_unsupported_url(const refstore::RefStore& store, const fetch::SourceRegistry& sources) {
@@ -58,12 +65,8 @@ Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& so
     : store_(std::move(store)),
       log_(log),
       options_(options),
-      url_sizes_(std::make_unique<std::atomic<std::int64_t>[]>(store_.url_count())) {
-  url_sources_.reserve(store_.url_count());
-  for (std::uint32_t i = 0; i < store_.url_count(); ++i) {
-    url_sources_.push_back(sources.find(store_.url(i)));
-    url_sizes_[i].store(-1, std::memory_order_relaxed);
-  }
+      fetcher_(url_table(store_), sources, options.fetch),
+      prefetcher_(store_, options.prefetch_bytes) {
   for (NodeId node = 0; node < store_.node_count(); ++node) {
     const refstore::Entry entry = store_.entry(node);
     if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) total_bytes_ += entry.length;
@@ -77,20 +80,26 @@ void Filesystem::with_size(NodeId node, Then then) {
     then(0, entry.length);
     return;
   }
-  const std::int64_t known = url_sizes_[entry.url].load(std::memory_order_relaxed);
-  if (known >= 0) {
-    then(0, static_cast<std::uint64_t>(known));
-    return;
-  }
-  url_sources_[entry.url]->size(store_.url(entry.url), [this, node, url = entry.url, then](fetch::SizeResult result) {
+  fetcher_.size(entry.url, [this, node, then](fetch::SizeResult result) {
     if (result.error != 0) {
       log_.error(store_.key(node) + ": " + result.message);
       then(EIO, 0);
       return;
     }
-    url_sizes_[url].store(static_cast<std::int64_t>(result.size), std::memory_order_relaxed);
     then(0, result.size);
   });
+}
+
+void Filesystem::prefetch_after(NodeId node, const fetch::Extent& extent) {
+  if (!fetcher_.cached(extent.url)) return;
+  const auto ahead = prefetcher_.plan(node);
+  if (ahead.empty()) return;
+  std::vector<fetch::Extent> batch{extent};
+  for (const NodeId next : ahead) {
+    const refstore::Entry entry = store_.entry(next);
+    if (entry.kind == EntryKind::Range) batch.push_back(fetch::Extent{entry.url, entry.offset, entry.length});
+  }
+  fetcher_.prefetch(batch);
 }
 
 struct stat Filesystem::attributes(NodeId node, std::uint64_t size) const {
@@ -175,29 +184,35 @@ void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t of
     }
     case EntryKind::Range: {
       if (start >= entry.length) return void(fuse_reply_buf(req, nullptr, 0));
+      const fetch::Extent extent{entry.url, entry.offset, entry.length};
+      prefetch_after(node, extent);
       const std::size_t wanted = std::min<std::uint64_t>(size, entry.length - start);
-      url_sources_[entry.url]->read(
-          store_.url(entry.url), entry.offset + start, wanted, [this, req, node, wanted](fetch::ReadResult result) {
-            if (result.error == 0 && result.bytes.size() != wanted) {
-              result.error = EIO;
-              result.message = "target ends before the referenced range: got " + std::to_string(result.bytes.size()) +
-                               " of " + std::to_string(wanted) + " bytes";
-            }
-            if (result.error != 0) {
-              log_.error(store_.key(node) + ": " + result.message);
-              return void(fuse_reply_err(req, EIO));
-            }
-            fuse_reply_buf(req, result.bytes.data(), result.bytes.size());
-          });
+      fetcher_.read(extent, start, wanted,
+                    [this, req, node, wanted](std::span<const char> bytes, int error, const std::string& message) {
+                      if (error == 0 && bytes.size() != wanted) {
+                        log_.error(store_.key(node) + ": target ends before the referenced range: got " +
+                                   std::to_string(bytes.size()) + " of " + std::to_string(wanted) + " bytes");
+                        return void(fuse_reply_err(req, EIO));
+                      }
+                      if (error != 0) {
+                        log_.error(store_.key(node) + ": " + message);
+                        return void(fuse_reply_err(req, EIO));
+                      }
+                      fuse_reply_buf(req, bytes.data(), bytes.size());
+                    });
       return;
     }
     case EntryKind::WholeFile:
-      url_sources_[entry.url]->read(store_.url(entry.url), start, size, [this, req, node](fetch::ReadResult result) {
-        if (result.error != 0) {
-          log_.error(store_.key(node) + ": " + result.message);
-          return void(fuse_reply_err(req, EIO));
-        }
-        fuse_reply_buf(req, result.bytes.data(), result.bytes.size());
+      with_size(node, [this, req, node, url = entry.url, start, size](int error, std::uint64_t total) {
+        if (error != 0) return void(fuse_reply_err(req, error));
+        fetcher_.read(fetch::Extent{url, 0, total}, start, size,
+                      [this, req, node](std::span<const char> bytes, int read_error, const std::string& message) {
+                        if (read_error != 0) {
+                          log_.error(store_.key(node) + ": " + message);
+                          return void(fuse_reply_err(req, EIO));
+                        }
+                        fuse_reply_buf(req, bytes.data(), bytes.size());
+                      });
       });
       return;
   }

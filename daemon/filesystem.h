@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "daemon/log.h"
+#include "daemon/prefetcher.h"
+#include "fetch/fetcher.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 
@@ -26,6 +28,8 @@ struct FilesystemOptions {
   uid_t uid = 0;
   gid_t gid = 0;
   struct timespec mtime {};  // shown for every file: the reference file's modification time
+  fetch::FetcherOptions fetch;
+  std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
 };
 
 // An error naming the first URL whose scheme no source serves and a key that uses it, if any.
@@ -56,11 +60,15 @@ class Filesystem {
   fuse_entry_param entry_param(refstore::NodeId node, std::uint64_t size) const;
   bool valid(fuse_ino_t ino) const { return ino >= 1 && ino <= store_.node_count(); }
 
+  // Starts fetching the chunks that follow `node` in its array, with `node` itself in the batch
+  // so that it joins their coalesced requests.
+  void prefetch_after(refstore::NodeId node, const fetch::Extent& extent);
+
   refstore::RefStore store_;
   const Logger& log_;
   FilesystemOptions options_;
-  std::vector<fetch::ByteSource*> url_sources_;  // by URL index
-  std::unique_ptr<std::atomic<std::int64_t>[]> url_sizes_;  // whole-file sizes by URL index; -1 unknown
+  fetch::Fetcher fetcher_;
+  Prefetcher prefetcher_;
   std::uint64_t total_bytes_ = 0;
 };
 

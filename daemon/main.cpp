@@ -11,9 +11,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "daemon/filesystem.h"
 #include "daemon/log.h"
+#include "daemon/options.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 
@@ -22,25 +24,33 @@ namespace {
 using kerchunkfs::daemon::Filesystem;
 using kerchunkfs::daemon::FilesystemOptions;
 using kerchunkfs::daemon::Logger;
+using kerchunkfs::daemon::RawOptions;
 
 constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 1;
 
-struct Options {
-  char* refs = nullptr;    // first positional argument
-  char* target = nullptr;  // -o target=URL: where references with a null URL point
-  int show_help = 0;
-};
-
+#define KERCHUNKFS_OPTION(name, field) {name "=%s", offsetof(RawOptions, field), 0}
 constexpr fuse_opt kOptionSpec[] = {
-    {"target=%s", offsetof(Options, target), 0},
+    KERCHUNKFS_OPTION("target", target),
+    KERCHUNKFS_OPTION("cache_size", cache_size),
+    KERCHUNKFS_OPTION("block_size", block_size),
+    KERCHUNKFS_OPTION("max_gap", max_gap),
+    KERCHUNKFS_OPTION("max_block", max_block),
+    KERCHUNKFS_OPTION("prefetch", prefetch),
+    KERCHUNKFS_OPTION("max_connections", max_connections),
+    KERCHUNKFS_OPTION("retries", retries),
+    KERCHUNKFS_OPTION("retry_delay", retry_delay),
+    KERCHUNKFS_OPTION("timeout", timeout),
+    KERCHUNKFS_OPTION("connect_timeout", connect_timeout),
+    {"insecure", offsetof(RawOptions, insecure), 1},
     FUSE_OPT_END,
 };
+#undef KERCHUNKFS_OPTION
 
 // Takes the first non-option argument as the reference file and leaves the rest (the mount
 // point) to libfuse's own command-line parser.
 int take_refs_argument(void* data, const char* arg, int key, fuse_args*) {
-  auto* options = static_cast<Options*>(data);
+  auto* options = static_cast<RawOptions*>(data);
   if (key == FUSE_OPT_KEY_NONOPT && options->refs == nullptr) {
     options->refs = strdup(arg);
     return 0;
@@ -57,6 +67,17 @@ void print_usage(const char* program) {
       "\n"
       "kerchunkfs options:\n"
       "    -o target=URL          target of references whose URL is null\n"
+      "    -o cache_size=SIZE     block cache for remote data (default: 1/8 of memory, 64M..4G)\n"
+      "    -o block_size=SIZE     unit for whole files and ranges larger than it (default 4M)\n"
+      "    -o prefetch=SIZE       read ahead up to this much per chunk read (default 64M; 0: off)\n"
+      "    -o max_gap=SIZE        join prefetched ranges this close (default 64K) ...\n"
+      "    -o max_block=SIZE      ... into requests up to this size (default 32M)\n"
+      "    -o max_connections=N   open HTTP connections at most (default 64)\n"
+      "    -o retries=N           retries of a failed request (default 5)\n"
+      "    -o retry_delay=MS      first retry delay, doubled each time (default 200)\n"
+      "    -o timeout=SECONDS     one request attempt at most (default 120)\n"
+      "    -o connect_timeout=SECONDS  (default 10)\n"
+      "    -o insecure            do not verify TLS certificates\n"
       "\n",
       program);
 }
@@ -124,10 +145,15 @@ std::string directory_of(const std::string& path) {
 int main(int argc, char* argv[]) {
   fuse_args raw_args = FUSE_ARGS_INIT(argc, argv);
   const std::unique_ptr<fuse_args, ArgsDeleter> args(&raw_args);
-  Options options;
+  RawOptions options;
   if (fuse_opt_parse(args.get(), &options, kOptionSpec, take_refs_argument) != 0) return kExitUsage;
-  const std::unique_ptr<char, decltype(&std::free)> refs_owner(options.refs, &std::free);
-  const std::unique_ptr<char, decltype(&std::free)> target_owner(options.target, &std::free);
+  // fuse_opt_parse strdup()s every string it stores.
+  std::vector<std::unique_ptr<char, decltype(&std::free)>> option_strings;
+  for (char* text : {options.refs, options.target, options.cache_size, options.block_size, options.max_gap,
+                     options.max_block, options.prefetch, options.max_connections, options.retries,
+                     options.retry_delay, options.timeout, options.connect_timeout}) {
+    option_strings.emplace_back(text, &std::free);
+  }
 
   fuse_cmdline_opts cmdline{};
   if (fuse_parse_cmdline(args.get(), &cmdline) != 0) return kExitUsage;
@@ -160,7 +186,14 @@ int main(int argc, char* argv[]) {
     return kExitFailure;
   }
 
-  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources();
+  FilesystemOptions fs_options;
+  if (const auto problem = kerchunkfs::daemon::apply_options(options, fs_options)) {
+    std::fprintf(stderr, "kerchunkfs: %s\n", problem->c_str());
+    return kExitUsage;
+  }
+  // Sources start no thread before their first request, so they survive the fork into the
+  // background below.
+  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(fs_options.fetch.http);
   kerchunkfs::refstore::LoadOptions load_options;
   load_options.relative_base = directory_of(refs_path);
   if (options.target != nullptr) load_options.default_target = options.target;
@@ -177,7 +210,6 @@ int main(int argc, char* argv[]) {
   }
 
   Logger log;
-  FilesystemOptions fs_options;
   fs_options.uid = getuid();
   fs_options.gid = getgid();
   fs_options.mtime = refs_stat.st_mtim;
@@ -206,9 +238,10 @@ int main(int argc, char* argv[]) {
   } else {
     const std::unique_ptr<fuse_loop_config, LoopConfigDeleter> config(fuse_loop_cfg_create());
     fuse_loop_cfg_set_clone_fd(config.get(), cmdline.clone_fd);
-    // libfuse leaves max_threads at UINT_MAX unless -o max_threads= was given.
+    // libfuse leaves these at UINT_MAX unless -o max_threads= / max_idle_threads= were given,
+    // and 3.14 warns about that value when it is passed on.
     if (cmdline.max_threads != UINT_MAX) fuse_loop_cfg_set_max_threads(config.get(), cmdline.max_threads);
-    fuse_loop_cfg_set_idle_threads(config.get(), cmdline.max_idle_threads);
+    if (cmdline.max_idle_threads != UINT_MAX) fuse_loop_cfg_set_idle_threads(config.get(), cmdline.max_idle_threads);
     status = fuse_session_loop_mt(session.get(), config.get());
   }
   // A signal that ends the loop is a normal way to stop; only a failure of the loop itself is not.

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "fetch/http_source.h"
 #include "fetch/local_source.h"
 
 namespace kerchunkfs::fetch {
@@ -31,9 +32,12 @@ std::string SourceRegistry::schemes() const {
   return out;
 }
 
-SourceRegistry SourceRegistry::with_default_sources() {
+SourceRegistry SourceRegistry::with_default_sources(const HttpOptions& http) {
   SourceRegistry registry;
   registry.add("file", std::make_shared<LocalSource>());
+  auto web = std::make_shared<HttpSource>(http);
+  registry.add("http", web);
+  registry.add("https", web);
   return registry;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "fetch/byte_source.h"
+#include "fetch/http_source.h"
 
 namespace kerchunkfs::fetch {
 
@@ -20,8 +21,8 @@ class SourceRegistry {
   ByteSource* find(std::string_view url) const;
   std::string schemes() const;  // "file, http" for messages
 
-  // The registry with every source this build supports.
-  static SourceRegistry with_default_sources();
+  // The registry with every source this build supports; web sources use `http`.
+  static SourceRegistry with_default_sources(const HttpOptions& http = {});
 
  private:
   std::map<std::string, std::shared_ptr<ByteSource>, std::less<>> sources_;

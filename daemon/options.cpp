@@ -1,0 +1,103 @@
+#include "daemon/options.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace kerchunkfs::daemon {
+namespace {
+
+std::optional<std::uint64_t> parse_count(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const auto number = parse_count(text.substr(0, digits));
+  if (!number) return std::nullopt;
+  std::string_view unit = text.substr(digits);
+  if (unit.ends_with("iB")) unit.remove_suffix(2);
+  int shift = 0;
+  if (unit.empty()) {
+    shift = 0;
+  } else if (unit.size() == 1) {
+    const std::string_view units = "KMGT";
+    const std::size_t position = units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0]))));
+    if (position == std::string_view::npos) return std::nullopt;
+    shift = 10 * static_cast<int>(position + 1);
+  } else {
+    return std::nullopt;
+  }
+  if (shift > 0 && *number > (UINT64_MAX >> shift)) return std::nullopt;
+  return *number << shift;
+}
+
+std::uint64_t default_cache_size() {
+  const auto pages = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES));
+  const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  return std::clamp<std::uint64_t>(pages * page / 8, 64ull << 20, 4ull << 30);
+}
+
+std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOptions& out) {
+  struct SizeOption {
+    const char* name;
+    const char* text;
+    std::uint64_t* field;
+    std::uint64_t minimum;
+  };
+  out.fetch.cache_size = default_cache_size();
+  const SizeOption sizes[] = {
+      {"cache_size", raw.cache_size, &out.fetch.cache_size, 1 << 20},
+      {"block_size", raw.block_size, &out.fetch.block_size, 4096},
+      {"max_gap", raw.max_gap, &out.fetch.max_gap, 0},
+      {"max_block", raw.max_block, &out.fetch.max_block, 4096},
+      {"prefetch", raw.prefetch, &out.prefetch_bytes, 0},
+  };
+  for (const SizeOption& option : sizes) {
+    if (option.text == nullptr) continue;
+    const auto value = parse_size(option.text);
+    if (!value) return std::string("-o ") + option.name + "=" + option.text + ": not a size (examples: 65536, 64K, 512M, 2G)";
+    if (*value < option.minimum) {
+      return std::string("-o ") + option.name + "=" + option.text + ": the smallest allowed is " +
+             std::to_string(option.minimum) + " bytes";
+    }
+    *option.field = *value;
+  }
+  struct CountOption {
+    const char* name;
+    const char* text;
+    std::uint64_t minimum, maximum;
+    std::uint64_t scale;
+    std::function<void(std::uint64_t)> set;
+  };
+  auto& http = out.fetch.http;
+  const CountOption counts[] = {
+      {"max_connections", raw.max_connections, 1, 1024, 1, [&](std::uint64_t v) { http.max_connections = static_cast<unsigned>(v); }},
+      {"retries", raw.retries, 0, 100, 1, [&](std::uint64_t v) { http.retries = static_cast<unsigned>(v); }},
+      {"retry_delay", raw.retry_delay, 1, 600'000, 1, [&](std::uint64_t v) { http.retry_delay_ms = static_cast<long>(v); }},
+      {"timeout", raw.timeout, 1, 86'400, 1000, [&](std::uint64_t v) { http.timeout_ms = static_cast<long>(v); }},
+      {"connect_timeout", raw.connect_timeout, 1, 3'600, 1000, [&](std::uint64_t v) { http.connect_timeout_ms = static_cast<long>(v); }},
+  };
+  for (const CountOption& option : counts) {
+    if (option.text == nullptr) continue;
+    const auto value = parse_count(option.text);
+    if (!value || *value < option.minimum || *value > option.maximum) {
+      return std::string("-o ") + option.name + "=" + option.text + ": expected a whole number from " +
+             std::to_string(option.minimum) + " to " + std::to_string(option.maximum);
+    }
+    option.set(*value * option.scale);
+  }
+  // A stall shorter than the whole timeout, so a trickle is abandoned before the deadline.
+  http.stall_timeout_s = std::max<long>(1, std::min<long>(20, http.timeout_ms / 1000));
+  http.insecure = raw.insecure != 0;
+  return std::nullopt;
+}
+
+}  // namespace kerchunkfs::daemon

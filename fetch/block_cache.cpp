@@ -1,0 +1,83 @@
+#include "fetch/block_cache.h"
+
+namespace kerchunkfs::fetch {
+
+std::size_t BlockCache::KeyHash::operator()(const CacheKey& key) const {
+  std::uint64_t h = key.offset * 0x9e3779b97f4a7c15ULL ^ (std::uint64_t{key.url} << 32) ^ key.length;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 32;
+  return static_cast<std::size_t>(h);
+}
+
+BlockCache::BlockCache(std::uint64_t capacity_bytes, unsigned shard_count)
+    : capacity_(capacity_bytes), shard_capacity_(capacity_bytes / shard_count), shards_(shard_count) {}
+
+BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter waiter) {
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mutex);
+  if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
+    shard.recency.splice(shard.recency.begin(), shard.recency, found->second.position);
+    hit = found->second.bytes;
+    ++shard.stats.hits;
+    return Lookup::Hit;
+  }
+  const auto [pending, fresh] = shard.pending.try_emplace(key);
+  pending->second.push_back(std::move(waiter));
+  ++(fresh ? shard.stats.misses : shard.stats.joined);
+  return fresh ? Lookup::MustFetch : Lookup::Joined;
+}
+
+bool BlockCache::claim(const CacheKey& key) {
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mutex);
+  if (shard.entries.contains(key)) return false;
+  const bool fresh = shard.pending.try_emplace(key).second;
+  if (fresh) ++shard.stats.misses;
+  return fresh;
+}
+
+void BlockCache::insert(Shard& shard, const CacheKey& key, Bytes bytes) {
+  // A range larger than a shard is served to its waiters but not kept.
+  if (bytes->size() > shard_capacity_) return;
+  shard.recency.push_front(key);
+  shard.bytes += bytes->size();
+  shard.entries.insert_or_assign(key, Entry{std::move(bytes), shard.recency.begin()});
+  while (shard.bytes > shard_capacity_) {
+    const CacheKey& oldest = shard.recency.back();
+    const auto victim = shard.entries.find(oldest);
+    shard.bytes -= victim->second.bytes->size();
+    shard.entries.erase(victim);
+    shard.recency.pop_back();
+    ++shard.stats.evictions;
+  }
+}
+
+void BlockCache::complete(const CacheKey& key, Bytes bytes, int error, const std::string& message) {
+  std::vector<Waiter> waiters;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mutex);
+    if (const auto pending = shard.pending.find(key); pending != shard.pending.end()) {
+      waiters = std::move(pending->second);
+      shard.pending.erase(pending);
+    }
+    if (error == 0 && bytes) insert(shard, key, bytes);
+  }
+  for (const Waiter& waiter : waiters) waiter(error == 0 ? bytes : nullptr, error, message);
+}
+
+CacheStats BlockCache::stats() const {
+  CacheStats total;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    total.hits += shard.stats.hits;
+    total.misses += shard.stats.misses;
+    total.joined += shard.stats.joined;
+    total.evictions += shard.stats.evictions;
+    total.bytes += shard.bytes;
+  }
+  return total;
+}
+
+}  // namespace kerchunkfs::fetch

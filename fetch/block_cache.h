@@ -1,0 +1,79 @@
+// A byte-bounded cache of fetched byte ranges, shared by every open file.
+//
+// Sharded (a mutex and an LRU list per shard) so concurrent readers of different ranges rarely
+// meet on a lock. Single-flight: the first miss for a range is told to fetch it, and later ones
+// wait for that fetch instead of asking again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kerchunkfs::fetch {
+
+using Bytes = std::shared_ptr<const std::string>;
+
+struct CacheKey {
+  std::uint32_t url = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  bool operator==(const CacheKey&) const = default;
+};
+
+struct CacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;       // lookups that started a fetch
+  std::uint64_t joined = 0;       // lookups that waited for a fetch already under way
+  std::uint64_t evictions = 0;
+  std::uint64_t bytes = 0;        // held now
+};
+
+class BlockCache {
+ public:
+  // Called once the range is known: bytes, or a null pointer with an errno and a message.
+  using Waiter = std::function<void(const Bytes& bytes, int error, const std::string& message)>;
+
+  explicit BlockCache(std::uint64_t capacity_bytes, unsigned shard_count = 16);
+
+  // The cached bytes, if any. Otherwise `waiter` is queued, and the result says whether the
+  // caller is the one that must fetch the range and then call complete().
+  enum class Lookup { Hit, MustFetch, Joined };
+  Lookup lookup(const CacheKey& key, Bytes& hit, Waiter waiter);
+  // For prefetching: claims the fetch of a range that is neither cached nor being fetched.
+  bool claim(const CacheKey& key);
+  // Ends a fetch: stores the bytes (unless `error`) and calls every waiter, outside the lock.
+  void complete(const CacheKey& key, Bytes bytes, int error = 0, const std::string& message = {});
+
+  CacheStats stats() const;
+  std::uint64_t capacity() const { return capacity_; }
+
+ private:
+  struct KeyHash {
+    std::size_t operator()(const CacheKey& key) const;
+  };
+  struct Entry {
+    Bytes bytes;
+    std::list<CacheKey>::iterator position;
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<CacheKey, Entry, KeyHash> entries;
+    std::unordered_map<CacheKey, std::vector<Waiter>, KeyHash> pending;
+    std::list<CacheKey> recency;  // most recently used first
+    std::uint64_t bytes = 0;
+    CacheStats stats;
+  };
+  Shard& shard_of(const CacheKey& key) { return shards_[KeyHash{}(key) % shards_.size()]; }
+  void insert(Shard& shard, const CacheKey& key, Bytes bytes);
+
+  std::uint64_t capacity_;
+  std::uint64_t shard_capacity_;
+  std::vector<Shard> shards_;
+};
+
+}  // namespace kerchunkfs::fetch

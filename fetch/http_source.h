@@ -1,0 +1,50 @@
+// http:// and https:// through libcurl's multi interface on one I/O thread: connections are
+// pooled and reused per host (and multiplexed over HTTP/2 when the server offers it), ranged
+// answers are verified, and transient failures are retried with exponential backoff and jitter.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "fetch/byte_source.h"
+
+namespace kerchunkfs::fetch {
+
+struct HttpOptions {
+  unsigned max_connections = 64;                   // open at once, over all hosts
+  long connect_timeout_ms = 10'000;
+  long timeout_ms = 120'000;                       // one attempt, start to end
+  long stall_timeout_s = 20;                       // an attempt below 1 KiB/s for this long is abandoned
+  unsigned retries = 5;                            // attempts after the first
+  long retry_delay_ms = 200;                       // first backoff; doubles each time, with jitter
+  long max_retry_delay_ms = 10'000;
+  bool insecure = false;                           // skip TLS certificate checks: only by explicit choice
+  std::uint64_t max_unranged_body = 256ull << 20;  // largest whole body accepted when Range is ignored
+};
+
+struct HttpCounters {
+  std::atomic<std::uint64_t> requests{0};   // attempts sent
+  std::atomic<std::uint64_t> retries{0};
+  std::atomic<std::uint64_t> failures{0};   // reads that ended in an error
+  std::atomic<std::uint64_t> bytes{0};      // body bytes received
+};
+
+class HttpSource final : public ByteSource {
+ public:
+  explicit HttpSource(HttpOptions options);
+  ~HttpSource() override;  // stops the I/O thread; requests still under way fail with ECANCELED
+
+  void read(const std::string& url, std::uint64_t offset, std::size_t length,
+            std::function<void(ReadResult)> done) override;
+  // The object's size, from a one-byte ranged GET (HEAD is not always allowed where GET is).
+  void size(const std::string& url, std::function<void(SizeResult)> done) override;
+
+  const HttpCounters& counters() const;
+
+ private:
+  class Engine;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace kerchunkfs::fetch
