@@ -10,10 +10,21 @@ std::size_t BlockCache::KeyHash::operator()(const CacheKey& key) const {
   return static_cast<std::size_t>(h);
 }
 
-BlockCache::BlockCache(std::uint64_t capacity_bytes, unsigned shard_count)
-    : capacity_(capacity_bytes), shard_capacity_(capacity_bytes / shard_count), shards_(shard_count) {}
+BlockCache::BlockCache(std::uint64_t capacity_bytes, unsigned shard_count, std::chrono::milliseconds error_hold)
+    : capacity_(capacity_bytes),
+      shard_capacity_(capacity_bytes / shard_count),
+      error_hold_(error_hold),
+      shards_(shard_count) {}
 
-BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter waiter) {
+const BlockCache::Failure* BlockCache::recent_failure(Shard& shard, const CacheKey& key) {
+  const auto found = shard.failed.find(key);
+  if (found == shard.failed.end()) return nullptr;
+  if (std::chrono::steady_clock::now() < found->second.until) return &found->second;
+  shard.failed.erase(found);
+  return nullptr;
+}
+
+BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter waiter, int* error, std::string* message) {
   Shard& shard = shard_of(key);
   std::lock_guard lock(shard.mutex);
   if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
@@ -21,6 +32,11 @@ BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter wa
     hit = found->second.bytes;
     ++shard.stats.hits;
     return Lookup::Hit;
+  }
+  if (const Failure* failure = recent_failure(shard, key)) {
+    if (error) *error = failure->error;
+    if (message) *message = failure->message;
+    return Lookup::Failed;
   }
   const auto [pending, fresh] = shard.pending.try_emplace(key);
   pending->second.push_back(std::move(waiter));
@@ -31,7 +47,7 @@ BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter wa
 bool BlockCache::claim(const CacheKey& key) {
   Shard& shard = shard_of(key);
   std::lock_guard lock(shard.mutex);
-  if (shard.entries.contains(key)) return false;
+  if (shard.entries.contains(key) || recent_failure(shard, key)) return false;
   const bool fresh = shard.pending.try_emplace(key).second;
   if (fresh) ++shard.stats.misses;
   return fresh;
@@ -62,7 +78,11 @@ void BlockCache::complete(const CacheKey& key, Bytes bytes, int error, const std
       waiters = std::move(pending->second);
       shard.pending.erase(pending);
     }
-    if (error == 0 && bytes) insert(shard, key, bytes);
+    if (error == 0 && bytes) {
+      insert(shard, key, bytes);
+    } else if (error_hold_.count() > 0) {
+      shard.failed.insert_or_assign(key, Failure{std::chrono::steady_clock::now() + error_hold_, error, message});
+    }
   }
   for (const Waiter& waiter : waiters) waiter(error == 0 ? bytes : nullptr, error, message);
 }

@@ -5,6 +5,7 @@
 // wait for that fetch instead of asking again.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -38,12 +39,16 @@ class BlockCache {
   // Called once the range is known: bytes, or a null pointer with an errno and a message.
   using Waiter = std::function<void(const Bytes& bytes, int error, const std::string& message)>;
 
-  explicit BlockCache(std::uint64_t capacity_bytes, unsigned shard_count = 16);
+  // A range whose fetch failed answers with that failure, without a new fetch, for
+  // `error_hold`: the kernel and applications ask again right after an error, and a failure
+  // that already took every retry should not take them all again at once.
+  explicit BlockCache(std::uint64_t capacity_bytes, unsigned shard_count = 16,
+                      std::chrono::milliseconds error_hold = std::chrono::seconds(1));
 
-  // The cached bytes, if any. Otherwise `waiter` is queued, and the result says whether the
-  // caller is the one that must fetch the range and then call complete().
-  enum class Lookup { Hit, MustFetch, Joined };
-  Lookup lookup(const CacheKey& key, Bytes& hit, Waiter waiter);
+  // The cached bytes, if any; or a recent failure; otherwise `waiter` is queued, and the result
+  // says whether the caller is the one that must fetch the range and then call complete().
+  enum class Lookup { Hit, Failed, MustFetch, Joined };
+  Lookup lookup(const CacheKey& key, Bytes& hit, Waiter waiter, int* error = nullptr, std::string* message = nullptr);
   // For prefetching: claims the fetch of a range that is neither cached nor being fetched.
   bool claim(const CacheKey& key);
   // Ends a fetch: stores the bytes (unless `error`) and calls every waiter, outside the lock.
@@ -60,19 +65,28 @@ class BlockCache {
     Bytes bytes;
     std::list<CacheKey>::iterator position;
   };
+  struct Failure {
+    std::chrono::steady_clock::time_point until;
+    int error;
+    std::string message;
+  };
   struct Shard {
     mutable std::mutex mutex;
     std::unordered_map<CacheKey, Entry, KeyHash> entries;
     std::unordered_map<CacheKey, std::vector<Waiter>, KeyHash> pending;
+    std::unordered_map<CacheKey, Failure, KeyHash> failed;
     std::list<CacheKey> recency;  // most recently used first
     std::uint64_t bytes = 0;
     CacheStats stats;
   };
   Shard& shard_of(const CacheKey& key) { return shards_[KeyHash{}(key) % shards_.size()]; }
+  // The recent failure of `key`, dropping it once it is older than the hold.
+  const Failure* recent_failure(Shard& shard, const CacheKey& key);
   void insert(Shard& shard, const CacheKey& key, Bytes bytes);
 
   std::uint64_t capacity_;
   std::uint64_t shard_capacity_;
+  std::chrono::milliseconds error_hold_;
   std::vector<Shard> shards_;
 };
 

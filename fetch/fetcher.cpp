@@ -118,11 +118,18 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
   for (std::size_t i = 0; i < gather->keys().size(); ++i) {
     const CacheKey& key = gather->keys()[i];
     Bytes hit;
-    const auto outcome = cache_.lookup(key, hit, [gather, i](const Bytes& bytes, int error, const std::string& message) {
-      gather->arrive(i, bytes, error, message);
-    });
+    int error = 0;
+    std::string message;
+    const auto outcome = cache_.lookup(
+        key, hit,
+        [gather, i](const Bytes& bytes, int fetch_error, const std::string& fetch_message) {
+          gather->arrive(i, bytes, fetch_error, fetch_message);
+        },
+        &error, &message);
     if (outcome == BlockCache::Lookup::Hit) {
       gather->arrive(i, hit, 0, {});
+    } else if (outcome == BlockCache::Lookup::Failed) {
+      gather->arrive(i, nullptr, error, message + " (failed less than a second ago)");
     } else if (outcome == BlockCache::Lookup::MustFetch) {
       fetch_into_cache(key.url, key.offset, key.length, {key});
     }

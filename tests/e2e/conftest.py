@@ -94,3 +94,27 @@ def mounts(tmp_path):
     for m in active:
         if m.process.poll() is None:
             m.unmount()
+
+
+@pytest.fixture(scope="session")
+def nginx(tmp_path_factory):
+    """nginx serving a directory (its `root`) on a free port; tests write files there."""
+    from servers import Nginx, nginx_unavailable_reason
+
+    reason = nginx_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = Nginx(tmp_path_factory.mktemp("www"), tmp_path_factory.mktemp("nginx"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fault_server(tmp_path):
+    from servers import FaultServer
+
+    root = tmp_path / "fault-root"
+    root.mkdir()
+    server = FaultServer(root)
+    yield server
+    server.stop()

@@ -38,8 +38,8 @@ TEST_CASE("concurrent misses for one range make one fetch, and every waiter gets
   CHECK(stats.joined + stats.hits == 8);
 }
 
-TEST_CASE("errors reach the waiters and are not cached") {
-  BlockCache cache(1 << 20, 1);
+TEST_CASE("errors reach the waiters, are answered at once for the hold, then fetched again") {
+  BlockCache cache(1 << 20, 1, std::chrono::milliseconds(50));
   const CacheKey key{0, 0, 10};
   int error_seen = 0;
   Bytes hit;
@@ -49,6 +49,13 @@ TEST_CASE("errors reach the waiters and are not cached") {
   }) == BlockCache::Lookup::MustFetch);
   cache.complete(key, nullptr, 5, "broken");
   CHECK(error_seen == 5);
+  int error = 0;
+  std::string message;
+  CHECK(cache.lookup(key, hit, {}, &error, &message) == BlockCache::Lookup::Failed);
+  CHECK(error == 5);
+  CHECK(message == "broken");
+  CHECK_FALSE(cache.claim(key));
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
   CHECK(cache.lookup(key, hit, [](const Bytes&, int, const std::string&) {}) == BlockCache::Lookup::MustFetch);
 }
 

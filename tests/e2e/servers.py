@@ -1,0 +1,186 @@
+"""Real HTTP servers for the tests, on 127.0.0.1 ports chosen free, stopped by PID.
+
+Nginx serves a directory with Range support (and, under /slow/, 20 ms of latency per request
+through the echo module). FaultServer is our own: each request path names what goes wrong and
+for how many attempts, so that every fault test is deterministic.
+"""
+
+import http.server
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, what):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{what} did not listen on port {port}")
+
+
+def nginx_unavailable_reason():
+    if shutil.which("nginx") is None:
+        return "nginx is not installed (Debian package nginx-light)"
+    if not os.path.exists(ECHO_MODULE):
+        return "the nginx echo module is not installed (Debian package libnginx-mod-http-echo)"
+    return None
+
+
+class Nginx:
+    def __init__(self, root, work, latency_s=0.02):
+        self.root = Path(root)
+        self.work = Path(work)
+        self.port = free_port()
+        self.access_log = self.work / "access.log"
+        (self.work / "tmp").mkdir(parents=True, exist_ok=True)
+        config = self.work / "nginx.conf"
+        temp = self.work / "tmp"
+        config.write_text(f"""
+load_module {ECHO_MODULE};
+daemon off;
+master_process off;
+pid {self.work}/nginx.pid;
+error_log {self.work}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log {self.access_log};
+  client_body_temp_path {temp}; proxy_temp_path {temp}; fastcgi_temp_path {temp};
+  uwsgi_temp_path {temp}; scgi_temp_path {temp};
+  keepalive_requests 100000;
+  server {{
+    listen 127.0.0.1:{self.port};
+    location /data/ {{ alias {self.root}/; }}
+    location ~ ^/slow/(.*)$ {{ echo_sleep {latency_s}; echo_exec /data/$1; }}
+  }}
+}}
+""")
+        self.process = subprocess.Popen(["nginx", "-c", str(config), "-p", str(self.work)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, "nginx")
+
+    def url(self, name, slow=False):
+        return f"http://127.0.0.1:{self.port}/{'slow' if slow else 'data'}/{name}"
+
+    def gets(self, name):
+        """Requests logged so far for a file name (direct or slow)."""
+        if not self.access_log.exists():
+            return 0
+        pattern = re.compile(r'"GET /(data|slow)/' + re.escape(name) + r' ')
+        return sum(1 for line in self.access_log.read_text().splitlines() if pattern.search(line))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class _FaultHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        server = self.server
+        match = re.fullmatch(r"/(\w+)/(\d+)/(.+)", self.path)
+        if not match:
+            return self._plain(404)
+        mode, times, name = match.group(1), int(match.group(2)), match.group(3)
+        path = server.root / name
+        if mode == "notfound" or not path.exists():
+            server.count(self.path)
+            return self._plain(404)
+        data = path.read_bytes()
+        first, last = 0, len(data) - 1
+        ranged = False
+        header = self.headers.get("Range")
+        if header:
+            m = re.fullmatch(r"bytes=(\d+)-(\d+)", header)
+            first, last = int(m.group(1)), min(int(m.group(2)), len(data) - 1)
+            ranged = True
+        attempt = server.count(self.path, (first, last))
+        faulty = mode == "always503" or attempt <= times
+
+        if faulty and mode in ("fail503", "always503"):
+            return self._plain(503, {"Retry-After": "0"})
+        body = data[first:last + 1]
+        status = 206 if ranged and mode != "norange" else 200
+        if mode == "norange":
+            body, status = data, 200
+        headers = {"Content-Length": str(len(body))}
+        if status == 206:
+            shift = 1 if faulty and mode == "wrongrange" else 0
+            headers["Content-Range"] = f"bytes {first + shift}-{last + shift}/{len(data)}"
+        if faulty and mode == "stall":
+            time.sleep(3)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if faulty and mode in ("reset", "truncate"):
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            if mode == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def _plain(self, status, headers=None):
+        body = f"status {status}\n".encode()
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class FaultServer(http.server.ThreadingHTTPServer):
+    """Serves files from `root` at /MODE/TIMES/NAME, where the first TIMES attempts at each range
+    misbehave as MODE says: fail503, reset (connection reset mid-body), truncate (body cut
+    short), wrongrange (Content-Range off by one), stall (3 s before the headers), norange
+    (Range ignored: always 200 and the whole file), always503, notfound."""
+
+    daemon_threads = True
+
+    def __init__(self, root):
+        super().__init__(("127.0.0.1", 0), _FaultHandler)
+        self.root = Path(root)
+        self.port = self.server_address[1]
+        self._lock = threading.Lock()
+        self.requests = {}
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread.start()
+
+    def count(self, path, byte_range=None):
+        with self._lock:
+            self.requests[path] = self.requests.get(path, 0) + 1
+            key = (path, byte_range)
+            self.requests[key] = self.requests.get(key, 0) + 1
+            return self.requests[key]
+
+    def url(self, mode, times, name):
+        return f"http://127.0.0.1:{self.port}/{mode}/{times}/{name}"
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
