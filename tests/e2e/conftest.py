@@ -66,7 +66,8 @@ class Mounted:
             time.sleep(0.01)
 
     def log(self):
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def path(self, key=""):
@@ -94,6 +95,11 @@ def mounts(tmp_path):
     for m in active:
         if m.process.poll() is None:
             m.unmount()
+    # Under ASan, UBSan or TSan builds a report lands in the daemon's log, not in any assertion.
+    for m in active:
+        log = m.log()
+        for marker in ("Sanitizer", "runtime error:"):
+            assert marker not in log, f"sanitizer report from kerchunkfs:\n{log}"
 
 
 @pytest.fixture(scope="session")
