@@ -131,6 +131,18 @@ fuse_entry_param Filesystem::entry_param(NodeId node, std::uint64_t size) const 
   return e;
 }
 
+void Filesystem::init(fuse_conn_info* conn) {
+  // Nothing is decided at open time, so where the kernel can open files and directories without
+  // asking, every open saves a round trip and its release another; it then keeps the page cache
+  // and caches directory listings.
+  skip_open_ = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+  skip_opendir_ = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
+  // Fewer, larger requests: libfuse derives the largest request from max_write, and the kernel
+  // reads ahead up to max_readahead.
+  conn->max_write = 1 << 20;
+  conn->max_readahead = 1 << 20;
+}
+
 void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   if (!valid(parent)) return void(fuse_reply_err(req, ENOENT));
   if (!store_.is_directory(node_of(parent))) return void(fuse_reply_err(req, ENOTDIR));
@@ -163,6 +175,7 @@ void Filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
   if (store_.is_directory(node_of(ino))) return void(fuse_reply_err(req, EISDIR));
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0) return void(fuse_reply_err(req, EROFS));
+  if (skip_open_) return void(fuse_reply_err(req, ENOSYS));  // "open without asking from now on"
   fi->keep_cache = 1;
   fuse_reply_open(req, fi);
 }
@@ -273,6 +286,20 @@ void Filesystem::statfs(fuse_req_t req) {
 }
 
 struct Filesystem::Ops {
+  static void init(void* userdata, fuse_conn_info* conn) { static_cast<Filesystem*>(userdata)->init(conn); }
+  static void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+    guarded(req, [&] {
+      Filesystem& fs = filesystem_of(req);
+      if (!fs.valid(ino)) return void(fuse_reply_err(req, ENOENT));
+      if (!fs.store_.is_directory(node_of(ino))) return void(fuse_reply_err(req, ENOTDIR));
+      // ENOSYS: open directories without asking from now on, and cache their listings.
+      if (fs.skip_opendir_) return void(fuse_reply_err(req, ENOSYS));
+      fuse_file_info fi{};
+      fi.cache_readdir = 1;
+      fi.keep_cache = 1;
+      fuse_reply_open(req, &fi);
+    });
+  }
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     guarded(req, [&] { filesystem_of(req).lookup(req, parent, name); });
   }
@@ -299,6 +326,8 @@ struct Filesystem::Ops {
 const fuse_lowlevel_ops& Filesystem::operations() {
   static const fuse_lowlevel_ops ops = [] {
     fuse_lowlevel_ops o{};
+    o.init = Ops::init;
+    o.opendir = Ops::opendir;
     o.lookup = Ops::lookup;
     o.getattr = Ops::getattr;
     o.open = Ops::open;

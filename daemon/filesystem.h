@@ -46,6 +46,7 @@ class Filesystem {
  private:
   struct Ops;
 
+  void init(fuse_conn_info* conn);
   void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
   void getattr(fuse_req_t req, fuse_ino_t ino);
   void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
@@ -70,6 +71,8 @@ class Filesystem {
   fetch::Fetcher fetcher_;
   Prefetcher prefetcher_;
   std::uint64_t total_bytes_ = 0;
+  bool skip_open_ = false;     // the kernel opens files without asking (and keeps their cache)
+  bool skip_opendir_ = false;  // ... and directories (and caches their listings)
 };
 
 }  // namespace kerchunkfs::daemon

@@ -29,7 +29,15 @@ BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter wa
   std::lock_guard lock(shard.mutex);
   if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
     shard.recency.splice(shard.recency.begin(), shard.recency, found->second.position);
-    hit = found->second.bytes;
+    Entry& entry = found->second;
+    // A range used a second time outlives the others fetched with it: it gets a buffer of its
+    // own, so that it does not keep their whole response alive after they are evicted. (The
+    // first use of a prefetched range is a hit too, and copies nothing.)
+    if (entry.used && entry.bytes.buffer->size() > 2 * entry.bytes.size()) {
+      entry.bytes = Bytes::whole(std::string(entry.bytes.view));
+    }
+    entry.used = true;
+    hit = entry.bytes;
     ++shard.stats.hits;
     return Lookup::Hit;
   }
@@ -55,14 +63,14 @@ bool BlockCache::claim(const CacheKey& key) {
 
 void BlockCache::insert(Shard& shard, const CacheKey& key, Bytes bytes) {
   // A range larger than a shard is served to its waiters but not kept.
-  if (bytes->size() > shard_capacity_) return;
+  if (bytes.size() > shard_capacity_) return;
   shard.recency.push_front(key);
-  shard.bytes += bytes->size();
+  shard.bytes += bytes.size();
   shard.entries.insert_or_assign(key, Entry{std::move(bytes), shard.recency.begin()});
   while (shard.bytes > shard_capacity_) {
     const CacheKey& oldest = shard.recency.back();
     const auto victim = shard.entries.find(oldest);
-    shard.bytes -= victim->second.bytes->size();
+    shard.bytes -= victim->second.bytes.size();
     shard.entries.erase(victim);
     shard.recency.pop_back();
     ++shard.stats.evictions;
@@ -84,7 +92,7 @@ void BlockCache::complete(const CacheKey& key, Bytes bytes, int error, const std
       shard.failed.insert_or_assign(key, Failure{std::chrono::steady_clock::now() + error_hold_, error, message});
     }
   }
-  for (const Waiter& waiter : waiters) waiter(error == 0 ? bytes : nullptr, error, message);
+  for (const Waiter& waiter : waiters) waiter(error == 0 ? bytes : Bytes{}, error, message);
 }
 
 CacheStats BlockCache::stats() const {

@@ -1,5 +1,9 @@
 // A byte-bounded cache of fetched byte ranges, shared by every open file.
 //
+// Ranges fetched together share their response buffer. Ranges are counted at their own size;
+// one used a second time gets a buffer of its own, so the memory held beyond the capacity stays within
+// about one coalesced response (max_block) per shard.
+//
 // Sharded (a mutex and an LRU list per shard) so concurrent readers of different ranges rarely
 // meet on a lock. Single-flight: the first miss for a range is told to fetch it, and later ones
 // wait for that fetch instead of asking again.
@@ -12,12 +16,25 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace kerchunkfs::fetch {
 
-using Bytes = std::shared_ptr<const std::string>;
+// Bytes held by the cache: a view into a response buffer shared by every range fetched with it,
+// so that splitting a coalesced response into ranges copies nothing.
+struct Bytes {
+  std::shared_ptr<const std::string> buffer;
+  std::string_view view;
+
+  static Bytes whole(std::string text) {
+    auto buffer = std::make_shared<const std::string>(std::move(text));
+    return Bytes{buffer, *buffer};
+  }
+  explicit operator bool() const { return buffer != nullptr; }
+  std::size_t size() const { return view.size(); }
+};
 
 struct CacheKey {
   std::uint32_t url = 0;
@@ -64,6 +81,7 @@ class BlockCache {
   struct Entry {
     Bytes bytes;
     std::list<CacheKey>::iterator position;
+    bool used = false;
   };
   struct Failure {
     std::chrono::steady_clock::time_point until;

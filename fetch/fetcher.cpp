@@ -36,18 +36,18 @@ class Gather : public std::enable_shared_from_this<Gather> {
     // [start_, start_ + length_) in absolute target offsets, from pieces that may end early
     // where the target does.
     if (keys_.size() == 1) {
-      const std::string& piece = *pieces_[0];
+      const std::string_view piece = pieces_[0].view;
       const std::uint64_t from = std::min<std::uint64_t>(start_ - keys_[0].offset, piece.size());
       return done_(std::span<const char>(piece.data() + from, std::min<std::uint64_t>(length_, piece.size() - from)), 0, {});
     }
     std::string joined;
     joined.reserve(length_);
     for (std::size_t i = 0; i < keys_.size() && joined.size() < length_; ++i) {
-      const std::string& piece = *pieces_[i];
+      const std::string_view piece = pieces_[i].view;
       const std::uint64_t at = start_ + joined.size();
       if (at < keys_[i].offset || at - keys_[i].offset >= piece.size()) break;
       const std::uint64_t from = at - keys_[i].offset;
-      joined.append(piece, from, std::min<std::uint64_t>(length_ - joined.size(), piece.size() - from));
+      joined.append(piece.substr(from, std::min<std::uint64_t>(length_ - joined.size(), piece.size() - from)));
       if (piece.size() < keys_[i].length) break;  // the target ends here
     }
     done_(joined, 0, {});
@@ -129,7 +129,7 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
     if (outcome == BlockCache::Lookup::Hit) {
       gather->arrive(i, hit, 0, {});
     } else if (outcome == BlockCache::Lookup::Failed) {
-      gather->arrive(i, nullptr, error, message + " (failed less than a second ago)");
+      gather->arrive(i, Bytes{}, error, message + " (failed less than a second ago)");
     } else if (outcome == BlockCache::Lookup::MustFetch) {
       fetch_into_cache(key.url, key.offset, key.length, {key});
     }
@@ -139,17 +139,13 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
 void Fetcher::fetch_into_cache(std::uint32_t url, std::uint64_t offset, std::uint64_t length, std::vector<CacheKey> keys) {
   url_sources_[url]->read(urls_[url], offset, length, [this, offset, keys = std::move(keys)](ReadResult result) {
     if (result.error != 0) {
-      for (const CacheKey& key : keys) cache_.complete(key, nullptr, result.error, result.message);
+      for (const CacheKey& key : keys) cache_.complete(key, Bytes{}, result.error, result.message);
       return;
     }
-    if (keys.size() == 1 && keys[0].offset == offset) {
-      cache_.complete(keys[0], std::make_shared<const std::string>(std::move(result.bytes)));
-      return;
-    }
+    const Bytes response = Bytes::whole(std::move(result.bytes));
     for (const CacheKey& key : keys) {
-      const std::uint64_t from = std::min<std::uint64_t>(key.offset - offset, result.bytes.size());
-      const std::uint64_t n = std::min<std::uint64_t>(key.length, result.bytes.size() - from);
-      cache_.complete(key, std::make_shared<const std::string>(result.bytes, from, n));
+      const std::uint64_t from = std::min<std::uint64_t>(key.offset - offset, response.size());
+      cache_.complete(key, Bytes{response.buffer, response.view.substr(from, key.length)});
     }
   });
 }

@@ -8,7 +8,7 @@
 using namespace kerchunkfs::fetch;
 
 namespace {
-Bytes bytes_of(std::size_t n, char c) { return std::make_shared<const std::string>(n, c); }
+Bytes bytes_of(std::size_t n, char c) { return Bytes::whole(std::string(n, c)); }
 }  // namespace
 
 TEST_CASE("concurrent misses for one range make one fetch, and every waiter gets the bytes") {
@@ -20,7 +20,7 @@ TEST_CASE("concurrent misses for one range make one fetch, and every waiter gets
     readers.emplace_back([&] {
       Bytes hit;
       const auto outcome = cache.lookup(key, hit, [&](const Bytes& bytes, int error, const std::string&) {
-        if (error == 0 && bytes && bytes->size() == 100) ++served;
+        if (error == 0 && bytes && bytes.size() == 100) ++served;
       });
       if (outcome == BlockCache::Lookup::MustFetch) ++fetchers;
       if (outcome == BlockCache::Lookup::Hit) ++served;
@@ -32,7 +32,7 @@ TEST_CASE("concurrent misses for one range make one fetch, and every waiter gets
   CHECK(served == 8);
   Bytes hit;
   CHECK(cache.lookup(key, hit, {}) == BlockCache::Lookup::Hit);
-  CHECK(*hit == std::string(100, 'x'));
+  CHECK(hit.view == std::string(100, 'x'));
   const CacheStats stats = cache.stats();
   CHECK(stats.misses == 1);
   CHECK(stats.joined + stats.hits == 8);
@@ -47,7 +47,7 @@ TEST_CASE("errors reach the waiters, are answered at once for the hold, then fet
     error_seen = error;
     CHECK_FALSE(bytes);
   }) == BlockCache::Lookup::MustFetch);
-  cache.complete(key, nullptr, 5, "broken");
+  cache.complete(key, Bytes{}, 5, "broken");
   CHECK(error_seen == 5);
   int error = 0;
   std::string message;
@@ -74,4 +74,18 @@ TEST_CASE("the cache stays within its capacity, evicting the least recently used
   CHECK(cache.lookup({0, 0, 300}, hit, {}) == BlockCache::Lookup::Hit);
   CHECK_FALSE(cache.claim({0, 1200, 300}));  // the newest is still there
   CHECK(cache.claim({0, 300, 300}));         // the oldest unused one was evicted
+}
+
+TEST_CASE("a range used a second time stops sharing its response buffer") {
+  BlockCache cache(1 << 20, 1);
+  const Bytes response = Bytes::whole(std::string(1000, 'r'));
+  REQUIRE(cache.claim({0, 0, 100}));
+  cache.complete({0, 0, 100}, Bytes{response.buffer, response.view.substr(0, 100)});
+  Bytes hit;
+  REQUIRE(cache.lookup({0, 0, 100}, hit, {}) == BlockCache::Lookup::Hit);
+  CHECK(hit.buffer == response.buffer);  // the first use copies nothing
+  REQUIRE(cache.lookup({0, 0, 100}, hit, {}) == BlockCache::Lookup::Hit);
+  CHECK(hit.view == std::string(100, 'r'));
+  CHECK(hit.buffer != response.buffer);
+  CHECK(hit.buffer->size() == 100);
 }

@@ -1,0 +1,220 @@
+"""Remote-read benchmark: kerchunkfs against fsspec and h5py, behind 20 ms per request.
+
+Usage: /usr/bin/python3 bench/run_http_read.py [--latency 0.02] [--runs 1]
+Run from the repository root after scripts/build; needs nginx-light, libnginx-mod-http-echo and
+python3-aiohttp (for fsspec's HTTP filesystem). Datasets go to build/bench-data/http/:
+  A: one netCDF4 file, float32 air(time=365, 190, 190), one zlib chunk per day, chunks contiguous
+  B: the same data as 365 daily files of one chunk each (no two chunks share a URL)
+Prints a Markdown table and writes it to bench/results/http_read.md.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import fsspec
+import h5py
+import netCDF4
+import numpy as np
+import xarray as xr
+import zarr
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+import h5refs  # noqa: E402
+from servers import Nginx  # noqa: E402
+
+DATA = REPO / "build" / "bench-data" / "http"
+DAEMON = REPO / "build" / "daemon" / "kerchunkfs"
+DAYS, NY, NX = 365, 190, 190
+
+
+def write_day(path, values, day):
+    with netCDF4.Dataset(path, "w") as nc:
+        nc.createDimension("time", values.shape[0])
+        nc.createDimension("y", NY)
+        nc.createDimension("x", NX)
+        t = nc.createVariable("time", "f8", ("time",))
+        t.units = "days since 2024-01-01"
+        t[:] = np.arange(day, day + values.shape[0])
+        air = nc.createVariable("air", "f4", ("time", "y", "x"), zlib=True, chunksizes=(1, NY, NX))
+        air[:] = values
+
+
+def make_datasets():
+    DATA.mkdir(parents=True, exist_ok=True)
+    if (DATA / "A.nc").exists() and (DATA / f"B/day{DAYS - 1:03d}.nc").exists():
+        return
+    rng = np.random.default_rng(0)
+    base = np.linspace(250, 300, NY, dtype="f4")[None, :, None]
+    values = (base + rng.normal(0, 3, size=(DAYS, NY, NX))).astype("f4")
+    write_day(DATA / "A.nc", values, 0)
+    (DATA / "B").mkdir(exist_ok=True)
+    for day in range(DAYS):
+        write_day(DATA / "B" / f"day{day:03d}.nc", values[day:day + 1], day)
+
+
+def references(nginx):
+    refs_a = h5refs.build_netcdf(DATA / "A.nc", url=nginx.url("A.nc", slow=True))
+    refs_b = {k: v for k, v in refs_a.items() if not k.startswith("air/") or k.startswith("air/.")}
+    for day in range(DAYS):
+        path = DATA / "B" / f"day{day:03d}.nc"
+        with h5py.File(path) as f:
+            (offset, length), = h5refs.chunk_references(f["air"]).values()
+        refs_b[f"air/{day}.0.0"] = [nginx.url(f"B/day{day:03d}.nc", slow=True), offset, length]
+    out = {}
+    for name, refs in (("A", refs_a), ("B", refs_b)):
+        out[name] = DATA / f"refs-{name}.json"
+        out[name].write_text(json.dumps(refs))
+    return out
+
+
+@contextlib.contextmanager
+def mounted(refs):
+    with tempfile.TemporaryDirectory() as mountpoint:
+        process = subprocess.Popen([str(DAEMON), str(refs), mountpoint, "-f"])
+        while not os.path.ismount(mountpoint):
+            if process.poll() is not None:
+                raise RuntimeError("kerchunkfs exited")
+            time.sleep(0.005)
+        try:
+            yield Path(mountpoint)
+        finally:
+            subprocess.run(["fusermount3", "-u", mountpoint], check=True)
+            process.wait()
+
+
+class Meter:
+    """Times a call and counts the GETs nginx logged meanwhile."""
+
+    def __init__(self, nginx):
+        self.nginx = nginx
+
+    def gets(self):
+        log = self.nginx.access_log
+        return sum(1 for _ in open(log)) if log.exists() else 0
+
+    def __call__(self, fn):
+        before = self.gets()
+        start = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - start
+        time.sleep(0.05)  # let nginx flush its log
+        return seconds, self.gets() - before
+
+
+def random_days(seed=1, n=50):
+    return random.Random(seed).sample(range(DAYS), n)
+
+
+def bench_mount(meter, refs):
+    rows = {}
+    keys = [f"air/{t}.0.0" for t in range(DAYS)]
+    with mounted(refs) as m:
+        rows["cat every chunk, cold"] = meter(lambda: [(m / k).read_bytes() for k in keys])
+        rows["cat every chunk, warm"] = meter(lambda: [(m / k).read_bytes() for k in keys])
+    with mounted(refs) as m:
+        ds = xr.open_zarr(str(m), consolidated=False)
+        rows["xarray whole variable, cold"] = meter(lambda: ds.air.values)
+        ds = xr.open_zarr(str(m), consolidated=False)
+        rows["xarray whole variable, warm"] = meter(lambda: ds.air.values)
+    with mounted(refs) as m:
+        rows["zarr whole variable, cold"] = meter(lambda: zarr.open_array(str(m / "air"), mode="r")[...])
+    with mounted(refs) as m:
+        rows["cat 50 random chunks, cold"] = meter(lambda: [(m / f"air/{t}.0.0").read_bytes() for t in random_days()])
+    with mounted(refs) as m:
+        ds = xr.open_zarr(str(m), consolidated=False)
+        rows["xarray 50 random days, cold"] = meter(lambda: [ds.air.isel(time=t).values for t in random_days()])
+    return rows
+
+
+def bench_fsspec(meter, refs):
+    rows = {}
+    keys = [f"air/{t}.0.0" for t in range(DAYS)]
+
+    def fs():
+        return fsspec.filesystem("reference", fo=str(refs), remote_protocol="http", skip_instance_cache=True)
+
+    rows["cat every chunk, cold"] = meter(lambda: fs().cat(keys))
+    random_fs = fs()
+    rows["cat 50 random chunks, cold"] = meter(lambda: [random_fs.cat_file(f"air/{t}.0.0") for t in random_days()])
+    rows["zarr whole variable, cold"] = meter(lambda: zarr.open_array(fs().get_mapper("air"), mode="r")[...])
+    ds = xr.open_zarr(fs().get_mapper(""), consolidated=False)
+    rows["xarray whole variable, cold"] = meter(lambda: ds.air.values)
+    ds = xr.open_zarr(fs().get_mapper(""), consolidated=False)
+    rows["xarray 50 random days, cold"] = meter(lambda: [ds.air.isel(time=t).values for t in random_days()])
+    return rows
+
+
+def bench_h5py(meter, url):
+    rows = {}
+
+    def whole():
+        with fsspec.filesystem("http", skip_instance_cache=True).open(url) as f, h5py.File(f) as h:
+            h["air"][...]
+
+    def days():
+        with fsspec.filesystem("http", skip_instance_cache=True).open(url) as f, h5py.File(f) as h:
+            for t in random_days():
+                h["air"][t]
+
+    rows["h5py whole variable, cold"] = meter(whole)
+    rows["h5py 50 random days, cold"] = meter(days)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=0.02)
+    args = parser.parse_args()
+    make_datasets()
+    with tempfile.TemporaryDirectory() as work:
+        nginx = Nginx(DATA, work, latency_s=args.latency)
+        try:
+            meter = Meter(nginx)
+            refs = references(nginx)
+            compressed = sum(v[2] for k, v in json.loads(refs["A"].read_text()).items()
+                             if k.startswith("air/") and isinstance(v, list))
+            results = []
+            for name in ("A", "B"):
+                for label, (seconds, gets) in bench_mount(meter, refs[name]).items():
+                    results.append((name, "kerchunkfs mount", label, seconds, gets))
+                for label, (seconds, gets) in bench_fsspec(meter, refs[name]).items():
+                    results.append((name, "fsspec reference://", label, seconds, gets))
+            for label, (seconds, gets) in bench_h5py(meter, nginx.url("A.nc", slow=True)).items():
+                results.append(("A", "h5py over HTTP (fsspec)", label, seconds, gets))
+        finally:
+            nginx.stop()
+
+    warm = [r for r in results if r[1] == "kerchunkfs mount" and r[2] == "cat every chunk, warm"]
+    lines = [f"Dataset A: {compressed / 1e6:.1f} MB in {DAYS} zlib chunks in one file; B: the same chunks in {DAYS} files. "
+             f"nginx adds {args.latency * 1000:.0f} ms to every request. Cold means a fresh mount or a new "
+             "fsspec instance; warm, the same mount again. Warm raw reads through the mount: "
+             + ", ".join(f"{n}: {compressed / r[3] / 1e9:.2f} GB/s" for n, *_ in warm for r in [next(x for x in warm if x[0] == n)]) + ".",
+             "",
+             "| dataset | path | what | seconds | GETs | GETs per chunk |",
+             "|---|---|---|---|---|---|"]
+    for name, path, label, seconds, gets in results:
+        lines.append(f"| {name} | {path} | {label} | {seconds:.3f} | {gets} | {gets / DAYS:.2f} |")
+    serial = DAYS * args.latency
+    lines += ["", f"Latency-bound limits with {args.latency * 1000:.0f} ms per request: a serial reader making one "
+              f"request per chunk needs {serial:.1f} s; 50 random days need {50 * args.latency:.2f} s "
+              "(each a request of its own); reading A with one request, "
+              f"{args.latency:.2f} s plus transfer."]
+    table = "\n".join(lines)
+    print(table)
+    (REPO / "bench" / "results").mkdir(exist_ok=True)
+    (REPO / "bench" / "results" / "http_read.md").write_text(
+        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores with "
+        f"`/usr/bin/python3 bench/run_http_read.py`.\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()
