@@ -244,6 +244,9 @@ int main(int argc, char* argv[]) {
     if (cmdline.max_idle_threads != UINT_MAX) fuse_loop_cfg_set_idle_threads(config.get(), cmdline.max_idle_threads);
     status = fuse_session_loop_mt(session.get(), config.get());
   }
+  // Requests still under way are answered (cancelled) now, while the session can take the
+  // replies: after this no thread touches it, and it can be unmounted and destroyed.
+  sources.stop_all();
   // A signal that ends the loop is a normal way to stop; only a failure of the loop itself is not.
   return status < 0 ? kExitFailure : 0;
 }

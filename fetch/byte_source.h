@@ -28,6 +28,9 @@ class ByteSource {
   virtual void read(const std::string& url, std::uint64_t offset, std::size_t length,
                     std::function<void(ReadResult)> done) = 0;
   virtual void size(const std::string& url, std::function<void(SizeResult)> done) = 0;
+  // Ends background work: requests under way are answered with ECANCELED before this returns,
+  // and no callback runs after it. Idempotent.
+  virtual void stop() {}
 };
 
 }  // namespace kerchunkfs::fetch

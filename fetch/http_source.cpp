@@ -92,12 +92,16 @@ class HttpSource::Engine {
     curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
   }
 
-  ~Engine() {
+  ~Engine() { stop(); }
+
+  void stop() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
     curl_multi_wakeup(multi_.get());
+    // The I/O thread answers what is under way (ECANCELED) before it ends.
+    std::call_once(started_, [] {});
     if (thread_.joinable()) thread_.join();
   }
 
@@ -106,7 +110,11 @@ class HttpSource::Engine {
     // sources before it forks into the background, and threads do not survive a fork.
     std::call_once(started_, [this] { thread_ = std::thread([this] { run(); }); });
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
+      if (stopping_) {
+        lock.unlock();
+        return cancel(*transfer);
+      }
       incoming_.push_back(std::move(transfer));
     }
     curl_multi_wakeup(multi_.get());
@@ -344,12 +352,14 @@ class HttpSource::Engine {
       for (auto& t : incoming_) all.push_back(std::move(t));
       incoming_.clear();
     }
-    for (auto& t : all) {
-      if (t->kind == Transfer::Kind::Size) {
-        t->size_done(SizeResult{0, ECANCELED, t->describe() + ": cancelled at shutdown"});
-      } else {
-        t->read_done(ReadResult{{}, ECANCELED, t->describe() + ": cancelled at shutdown"});
-      }
+    for (auto& t : all) cancel(*t);
+  }
+
+  static void cancel(Transfer& t) {
+    if (t.kind == Transfer::Kind::Size) {
+      t.size_done(SizeResult{0, ECANCELED, t.describe() + ": cancelled at shutdown"});
+    } else {
+      t.read_done(ReadResult{{}, ECANCELED, t.describe() + ": cancelled at shutdown"});
     }
   }
 
@@ -386,6 +396,8 @@ void HttpSource::size(const std::string& url, std::function<void(SizeResult)> do
   t->size_done = std::move(done);
   engine_->submit(std::move(t));
 }
+
+void HttpSource::stop() { engine_->stop(); }
 
 const HttpCounters& HttpSource::counters() const { return engine_->counters; }
 

@@ -39,6 +39,7 @@ class HttpSource final : public ByteSource {
             std::function<void(ReadResult)> done) override;
   // The object's size, from a one-byte ranged GET (HEAD is not always allowed where GET is).
   void size(const std::string& url, std::function<void(SizeResult)> done) override;
+  void stop() override;
 
   const HttpCounters& counters() const;
 

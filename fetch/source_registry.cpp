@@ -32,6 +32,10 @@ std::string SourceRegistry::schemes() const {
   return out;
 }
 
+void SourceRegistry::stop_all() const {
+  for (const auto& [scheme, source] : sources_) source->stop();
+}
+
 SourceRegistry SourceRegistry::with_default_sources(const HttpOptions& http) {
   SourceRegistry registry;
   registry.add("file", std::make_shared<LocalSource>());

@@ -20,6 +20,8 @@ class SourceRegistry {
   // nullptr when no source serves the URL's scheme.
   ByteSource* find(std::string_view url) const;
   std::string schemes() const;  // "file, http" for messages
+  // Stops every source (see ByteSource::stop): no callback runs after this returns.
+  void stop_all() const;
 
   // The registry with every source this build supports; web sources use `http`.
   static SourceRegistry with_default_sources(const HttpOptions& http = {});
