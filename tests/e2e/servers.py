@@ -42,6 +42,8 @@ def nginx_unavailable_reason():
         return "nginx is not installed (Debian package nginx-light)"
     if not os.path.exists(ECHO_MODULE):
         return "the nginx echo module is not installed (Debian package libnginx-mod-http-echo)"
+    if shutil.which("openssl") is None:
+        return "openssl is not installed (Debian package openssl)"
     return None
 
 
@@ -50,6 +52,12 @@ class Nginx:
         self.root = Path(root)
         self.work = Path(work)
         self.port = free_port()
+        self.tls_port = free_port()
+        # A throwaway self-signed certificate: clients that verify certificates must refuse it.
+        cert, key = self.work / "cert.pem", self.work / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                        "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
         self.access_log = self.work / "access.log"
         (self.work / "tmp").mkdir(parents=True, exist_ok=True)
         config = self.work / "nginx.conf"
@@ -71,6 +79,12 @@ http {{
     location /data/ {{ alias {self.root}/; }}
     location ~ ^/slow/(.*)$ {{ echo_sleep {latency_s}; echo_exec /data/$1; }}
   }}
+  server {{
+    listen 127.0.0.1:{self.tls_port} ssl http2;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location /data/ {{ alias {self.root}/; }}
+  }}
 }}
 """)
         self.process = subprocess.Popen(["nginx", "-c", str(config), "-p", str(self.work)],
@@ -79,6 +93,16 @@ http {{
 
     def url(self, name, slow=False):
         return f"http://127.0.0.1:{self.port}/{'slow' if slow else 'data'}/{name}"
+
+    def tls_url(self, name):
+        return f"https://127.0.0.1:{self.tls_port}/data/{name}"
+
+    def protocols(self, name):
+        """The protocol of every logged request for a file name, e.g. ["HTTP/2.0", ...]."""
+        if not self.access_log.exists():
+            return []
+        pattern = re.compile(r'"GET /data/' + re.escape(name) + r' (HTTP/[\d.]+)"')
+        return [m.group(1) for m in map(pattern.search, self.access_log.read_text().splitlines()) if m]
 
     def gets(self, name):
         """Requests logged so far for a file name (direct or slow)."""

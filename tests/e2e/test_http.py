@@ -166,3 +166,18 @@ def test_persistent_failure_gives_eio_quickly_and_other_files_still_read(fault_s
     log = m.log()
     assert "broken: GET " + fault_server.url("always503", 0, "data.bin") + " bytes=0-99: HTTP 503 (after 3 attempts)" in log
     assert "missing: GET" in log and "HTTP 404 (after 1 attempt)" in log
+
+
+def test_https_verifies_certificates_unless_told_not_to_and_uses_http2(nginx, tmp_path, mounts):
+    blob = os.urandom(100_000)
+    (nginx.root / "tls.bin").write_bytes(blob)
+    refs = write_refs(tmp_path / "refs.json", {"k": [nginx.tls_url("tls.bin"), 10, 50_000]})
+    verified = mounts(refs, "-o", "retries=0")
+    with pytest.raises(OSError) as error:
+        verified.path("k").read_bytes()
+    assert error.value.errno == errno.EIO
+    assert "certificate" in verified.log()
+    assert nginx.protocols("tls.bin") == []  # refused before any request was sent
+    insecure = mounts(refs, "-o", "insecure")
+    assert insecure.path("k").read_bytes() == blob[10:50_010]
+    assert nginx.protocols("tls.bin") == ["HTTP/2.0"]
