@@ -94,7 +94,8 @@ void Filesystem::prefetch_after(NodeId node, const fetch::Extent& extent) {
   if (!fetcher_.cached(extent.url)) return;
   const auto ahead = prefetcher_.plan(node);
   if (ahead.empty()) return;
-  std::vector<fetch::Extent> batch{extent};
+  std::vector<fetch::Extent> batch;
+  batch.reserve(ahead.size());
   for (const NodeId next : ahead) {
     const refstore::Entry entry = store_.entry(next);
     if (entry.kind == EntryKind::Range) batch.push_back(fetch::Extent{entry.url, entry.offset, entry.length});
@@ -129,6 +130,13 @@ fuse_entry_param Filesystem::entry_param(NodeId node, std::uint64_t size) const 
   e.attr_timeout = options_.cache_timeout;
   e.entry_timeout = options_.cache_timeout;
   return e;
+}
+
+std::string Filesystem::cache_summary() const {
+  const fetch::CacheStats stats = fetcher_.cache_stats();
+  return "cache: " + std::to_string(stats.hits) + " hits, " + std::to_string(stats.misses) + " misses, " +
+         std::to_string(stats.joined) + " joined a fetch under way, " + std::to_string(stats.evictions) +
+         " evictions, " + std::to_string(stats.bytes) + " bytes held";
 }
 
 void Filesystem::init(fuse_conn_info* conn) {

@@ -43,6 +43,9 @@ class Filesystem {
   // The operations table; the session's userdata must point at a Filesystem.
   static const fuse_lowlevel_ops& operations();
 
+  // One line on what the block cache did, for the log at unmount.
+  std::string cache_summary() const;
+
  private:
   struct Ops;
 
@@ -61,8 +64,8 @@ class Filesystem {
   fuse_entry_param entry_param(refstore::NodeId node, std::uint64_t size) const;
   bool valid(fuse_ino_t ino) const { return ino >= 1 && ino <= store_.node_count(); }
 
-  // Starts fetching the chunks that follow `node` in its array, with `node` itself in the batch
-  // so that it joins their coalesced requests.
+  // Starts fetching the chunks that follow `node` in its array. The chunk being read is not in
+  // that batch: it is fetched on its own, so its read never waits for read-ahead bytes.
   void prefetch_after(refstore::NodeId node, const fetch::Extent& extent);
 
   refstore::RefStore store_;

@@ -16,6 +16,7 @@
 #include "daemon/filesystem.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
+#include "fetch/http_source.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 
@@ -71,7 +72,7 @@ void print_usage(const char* program) {
       "    -o block_size=SIZE     unit for whole files and ranges larger than it (default 4M)\n"
       "    -o prefetch=SIZE       read ahead up to this much per chunk read (default 64M; 0: off)\n"
       "    -o max_gap=SIZE        join prefetched ranges this close (default 64K) ...\n"
-      "    -o max_block=SIZE      ... into requests up to this size (default 32M)\n"
+      "    -o max_block=SIZE      ... into requests up to this size (default 16M)\n"
       "    -o max_connections=N   open HTTP connections at most (default 64)\n"
       "    -o retries=N           retries of a failed request (default 5)\n"
       "    -o retry_delay=MS      first retry delay, doubled each time (default 200)\n"
@@ -247,6 +248,13 @@ int main(int argc, char* argv[]) {
   // Requests still under way are answered (cancelled) now, while the session can take the
   // replies: after this no thread touches it, and it can be unmounted and destroyed.
   sources.stop_all();
+  if (const auto* web = dynamic_cast<const kerchunkfs::fetch::HttpSource*>(sources.find("http://"))) {
+    const auto& counters = web->counters();
+    log.info("http: " + std::to_string(counters.requests.load()) + " requests (" +
+             std::to_string(counters.retries.load()) + " retries), " + std::to_string(counters.failures.load()) +
+             " failed reads, " + std::to_string(counters.bytes.load()) + " bytes received; " +
+             filesystem.cache_summary());
+  }
   // A signal that ends the loop is a normal way to stop; only a failure of the loop itself is not.
   return status < 0 ? kExitFailure : 0;
 }

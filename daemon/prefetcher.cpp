@@ -94,7 +94,7 @@ std::vector<NodeId> Prefetcher::plan(NodeId chunk) {
   if (!array.last) {
     array.window = kInitialWindow;
   } else if (in_order) {
-    array.window = std::clamp<std::uint32_t>(array.window * 2, kInitialWindow, kMaxWindow);
+    array.window = std::clamp<std::uint32_t>(array.window * kGrowth, kInitialWindow, kMaxWindow);
   } else {
     array.window = 0;  // a jump: reading ahead would only fetch what nobody reads
     array.asked_until = *index;

@@ -137,17 +137,42 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
 }
 
 void Fetcher::fetch_into_cache(std::uint32_t url, std::uint64_t offset, std::uint64_t length, std::vector<CacheKey> keys) {
-  url_sources_[url]->read(urls_[url], offset, length, [this, offset, keys = std::move(keys)](ReadResult result) {
-    if (result.error != 0) {
-      for (const CacheKey& key : keys) cache_.complete(key, Bytes{}, result.error, result.message);
-      return;
-    }
-    const Bytes response = Bytes::whole(std::move(result.bytes));
-    for (const CacheKey& key : keys) {
-      const std::uint64_t from = std::min<std::uint64_t>(key.offset - offset, response.size());
-      cache_.complete(key, Bytes{response.buffer, response.view.substr(from, key.length)});
-    }
-  });
+  // Each range is completed as soon as its bytes are in, so a reader of the first chunk of a
+  // large coalesced request does not wait for the rest. Progress and completion come from one
+  // thread, one after the other, so this state needs no lock.
+  struct Delivery {
+    std::vector<CacheKey> keys;  // in offset order
+    std::size_t next = 0;        // keys before this one are complete
+    std::shared_ptr<const std::string> buffer;
+    std::size_t available = 0;
+  };
+  auto delivery = std::make_shared<Delivery>();
+  delivery->keys = std::move(keys);
+  url_sources_[url]->read_streaming(
+      urls_[url], offset, length,
+      [this, offset, delivery](const std::shared_ptr<const std::string>& buffer, std::size_t available) {
+        delivery->buffer = buffer;
+        delivery->available = available;
+        for (; delivery->next < delivery->keys.size(); ++delivery->next) {
+          const CacheKey& key = delivery->keys[delivery->next];
+          const std::uint64_t from = key.offset - offset;
+          if (from + key.length > available) break;
+          cache_.complete(key, Bytes{buffer, std::string_view(*buffer).substr(from, key.length)});
+        }
+      },
+      [this, offset, delivery](ReadResult result) {
+        for (; delivery->next < delivery->keys.size(); ++delivery->next) {
+          const CacheKey& key = delivery->keys[delivery->next];
+          if (result.error != 0 || !delivery->buffer) {
+            cache_.complete(key, Bytes{}, result.error != 0 ? result.error : EIO, result.message);
+            continue;
+          }
+          // The target ended before this range did: what there is, which the reader finds short.
+          const std::uint64_t from = std::min<std::uint64_t>(key.offset - offset, delivery->available);
+          cache_.complete(key, Bytes{delivery->buffer, std::string_view(*delivery->buffer)
+                                                           .substr(from, std::min<std::uint64_t>(key.length, delivery->available - from))});
+        }
+      });
 }
 
 void Fetcher::prefetch(std::span<const Extent> extents) {

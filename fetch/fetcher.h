@@ -24,7 +24,9 @@ struct FetcherOptions {
   std::uint64_t cache_size = 1ull << 30;
   std::uint64_t block_size = 4ull << 20;
   std::uint64_t max_gap = 64ull << 10;    // prefetch: join ranges this close ...
-  std::uint64_t max_block = 32ull << 20;  // ... into requests up to this size
+  // ... into requests up to this size: object stores serve several such ranges in parallel
+  // faster than one large one (per-connection throughput is what limits a single request).
+  std::uint64_t max_block = 16ull << 20;
   HttpOptions http;
 };
 

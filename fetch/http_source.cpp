@@ -64,10 +64,12 @@ struct Transfer {
   std::uint64_t length = 0;
   std::function<void(ReadResult)> read_done;
   std::function<void(SizeResult)> size_done;
+  Progress progress;  // set for streaming reads
 
   std::unique_ptr<CURL, EasyDeleter> easy;
   unsigned attempt = 0;
-  std::string body;
+  std::shared_ptr<std::string> body;  // a new one for every attempt: earlier views stay valid
+  bool streaming = false;             // this attempt's answer is the exact range: hand bytes out as they come
   std::string content_range;
   std::string retry_after;
   std::uint64_t content_length = 0;
@@ -157,12 +159,18 @@ class HttpSource::Engine {
                                 : status == 206                ? t->length
                                 : status == 200                ? t->unranged_limit
                                                                : 64 * 1024;
-    if (t->body.size() + n > limit) {
+    if (t->body->size() + n > limit) {
       t->body_refused = true;
       return 0;
     }
-    if (t->body.empty() && status == 206) t->body.reserve(t->length);
-    t->body.append(data, n);
+    if (t->body->empty() && status == 206) {
+      // Reserved whole, so appending never moves bytes that views may already point at.
+      t->body->reserve(t->length);
+      const auto range = parse_content_range(t->content_range);
+      t->streaming = t->progress && range && range->first == t->offset && range->last == t->offset + t->length - 1;
+    }
+    t->body->append(data, n);
+    if (t->streaming) t->progress(t->body, t->body->size());
     return n;
   }
 
@@ -198,7 +206,8 @@ class HttpSource::Engine {
       curl_easy_setopt(easy, CURLOPT_RANGE, range.c_str());  // curl copies the string
     }
     t->unranged_limit = options_.max_unranged_body;
-    t->body.clear();
+    t->body = std::make_shared<std::string>();
+    t->streaming = false;
     t->content_range.clear();
     t->retry_after.clear();
     t->body_refused = false;
@@ -216,7 +225,7 @@ class HttpSource::Engine {
     std::unique_ptr<Transfer> owned(t);
     long status = 0;
     curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
-    counters.bytes.fetch_add(t->body.size(), std::memory_order_relaxed);
+    counters.bytes.fetch_add(t->body->size(), std::memory_order_relaxed);
 
     if (t->kind == Transfer::Kind::Size) return finish_size(std::move(owned), code, status);
 
@@ -231,15 +240,9 @@ class HttpSource::Engine {
                               : "HTTP " + std::to_string(status) + " with a longer body than the range";
       retry = status != 200;
     } else {
-      const RangeVerdict verdict = judge_range_answer({status, t->content_range, t->body.size()}, t->offset, t->length);
+      const RangeVerdict verdict = judge_range_answer({status, t->content_range, t->body->size()}, t->offset, t->length);
       if (verdict.ok) {
-        ReadResult result;
-        if (verdict.body_offset == 0 && verdict.length == t->body.size()) {
-          result.bytes = std::move(t->body);
-        } else {
-          result.bytes = t->body.substr(verdict.body_offset, verdict.length);
-        }
-        t->read_done(std::move(result));
+        deliver(*t, verdict);
         return;
       }
       problem = verdict.problem;
@@ -252,6 +255,25 @@ class HttpSource::Engine {
     result.message = t->describe() + ": " + problem + " (after " + std::to_string(t->attempt) + " attempt" +
                      (t->attempt == 1 ? "" : "s") + ")";
     t->read_done(std::move(result));
+  }
+
+  // A verified answer: the wanted bytes go out through progress (streaming reads) or in the result.
+  static void deliver(Transfer& t, const RangeVerdict& verdict) {
+    std::string& body = *t.body;
+    if (!t.progress) {
+      ReadResult result;
+      result.bytes = verdict.body_offset == 0 && verdict.length == body.size() ? std::move(body)
+                                                                               : body.substr(verdict.body_offset, verdict.length);
+      return t.read_done(std::move(result));
+    }
+    if (t.streaming) {
+      t.progress(t.body, body.size());
+    } else {
+      // Judged only now (a 200, or an object that ended early): the wanted bytes at once.
+      const auto wanted = std::make_shared<const std::string>(body.substr(verdict.body_offset, verdict.length));
+      t.progress(wanted, wanted->size());
+    }
+    t.read_done(ReadResult{});
   }
 
   void finish_size(std::unique_ptr<Transfer> owned, CURLcode code, long status) {
@@ -385,6 +407,18 @@ void HttpSource::read(const std::string& url, std::uint64_t offset, std::size_t 
   t->url = url;
   t->offset = offset;
   t->length = length;
+  t->read_done = std::move(done);
+  engine_->submit(std::move(t));
+}
+
+void HttpSource::read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
+                                std::function<void(ReadResult)> done) {
+  if (length == 0) return done(ReadResult{});
+  auto t = std::make_unique<Transfer>();
+  t->url = url;
+  t->offset = offset;
+  t->length = length;
+  t->progress = std::move(progress);
   t->read_done = std::move(done);
   engine_->submit(std::move(t));
 }

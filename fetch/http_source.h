@@ -39,6 +39,10 @@ class HttpSource final : public ByteSource {
             std::function<void(ReadResult)> done) override;
   // The object's size, from a one-byte ranged GET (HEAD is not always allowed where GET is).
   void size(const std::string& url, std::function<void(SizeResult)> done) override;
+  // Streams once the first body byte shows a 206 for exactly the requested range; any other
+  // answer is judged whole, at the end, as read() does.
+  void read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
+                      std::function<void(ReadResult)> done) override;
   void stop() override;
 
   const HttpCounters& counters() const;

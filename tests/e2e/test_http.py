@@ -2,6 +2,7 @@
 faulty servers."""
 
 import errno
+import json
 import os
 import threading
 import time
@@ -77,6 +78,9 @@ def test_one_get_per_chunk_file_read_whole(nginx, tmp_path, mounts):
     for key in chunk_keys(refs):  # served from the cache (or the kernel's page cache) now
         read_in_pieces(m.path(key))
     assert nginx.gets("onepiece.h5") == 4
+    m.unmount()
+    # The summary logged at unmount agrees with the server's own log.
+    assert "http: 4 requests (0 retries), 0 failed reads, 4194304 bytes received; cache: " in m.log()
 
 
 def test_concurrent_readers_of_one_chunk_make_one_get(nginx, tmp_path, mounts):
@@ -181,3 +185,19 @@ def test_https_verifies_certificates_unless_told_not_to_and_uses_http2(nginx, tm
     insecure = mounts(refs, "-o", "insecure")
     assert insecure.path("k").read_bytes() == blob[10:50_010]
     assert nginx.protocols("tls.bin") == ["HTTP/2.0"]
+
+
+def test_a_coalesced_response_cut_short_hands_out_what_arrived_and_retries_the_rest(fault_server, tmp_path, mounts):
+    # 40 chunks of one array back to back in one file, so read-ahead merges them into one
+    # request; the server cuts the first answer to every range in half.
+    blob = os.urandom(40 * 10_000)
+    (fault_server.root / "data.bin").write_bytes(blob)
+    url = fault_server.url("truncate", 1, "data.bin")
+    refs = {"v/.zarray": json.dumps({"shape": [40], "chunks": [1], "dtype": "|u1", "zarr_format": 2,
+                                     "compressor": None, "filters": None, "fill_value": 0, "order": "C"})}
+    refs.update({f"v/{i}": [url, i * 10_000, 10_000] for i in range(40)})
+    m = mounts(write_refs(tmp_path / "refs.json", refs), "-o", "retry_delay=20")
+    for i in range(40):
+        assert m.path(f"v/{i}").read_bytes() == blob[i * 10_000:(i + 1) * 10_000], i
+    requests = fault_server.requests[f"/truncate/1/data.bin"]
+    assert requests < 40  # coalesced: far fewer requests than chunks, retries included

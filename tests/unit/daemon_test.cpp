@@ -59,26 +59,48 @@ std::vector<std::string> names(const refstore::RefStore& store, const std::vecto
 
 }  // namespace
 
-TEST_CASE("prefetch follows C order, widens while reads follow each other, and stops after a jump") {
+// A 1-D array of 100 chunks with chunk 20 never written.
+refstore::RefStore line_store() {
+  std::string json = R"({"w/.zarray": "{\"shape\": [1000], \"chunks\": [10], \"dtype\": \"<f4\"}")";
+  for (int i = 0; i < 100; ++i) {
+    if (i != 20) json += ", \"w/" + std::to_string(i) + "\": [\"http://h/f\", " + std::to_string(i * 100) + ", 100]";
+  }
+  return refstore::RefStore::parse(json + "}", {});
+}
+
+std::vector<std::string> range_names(int first, int last, int skip = -1) {
+  std::vector<std::string> out;
+  for (int i = first; i <= last; ++i) {
+    if (i != skip) out.push_back(std::to_string(i));
+  }
+  return out;
+}
+
+TEST_CASE("prefetch follows C order across dimensions and skips chunks never written") {
   const auto store = grid_store();
   daemon::Prefetcher prefetcher(store, 1 << 20);
-  const auto at = [&](const char* key) { return *store.find(key); };
-  // First read: the initial window of 4 chunks ahead; the unwritten 1.1 is skipped.
-  CHECK(names(store, prefetcher.plan(at("v/0.2"))) == std::vector<std::string>{"0.3", "1.0", "1.2"});
-  CHECK(prefetcher.plan(at("v/0.2")).empty());  // another piece of the same chunk
-  // In order: the window doubles to 8; what was already asked for is not asked again.
-  CHECK(names(store, prefetcher.plan(at("v/0.3"))) == std::vector<std::string>{"1.3", "2.0", "2.1", "2.2", "2.3"});
-  CHECK(prefetcher.plan(at("v/1.0")).empty());  // all asked for already
-  // A jump backwards: no read-ahead at all.
-  CHECK(prefetcher.plan(at("v/0.0")).empty());
-  // Then in order again: reading ahead resumes with the initial window.
-  CHECK(names(store, prefetcher.plan(at("v/0.1"))) == std::vector<std::string>{"0.2", "0.3", "1.0"});
+  // The 3 x 4 grid in C order after 0.2, without the unwritten 1.1.
+  CHECK(names(store, prefetcher.plan(*store.find("v/0.2"))) ==
+        std::vector<std::string>{"0.3", "1.0", "1.2", "1.3", "2.0", "2.1", "2.2", "2.3"});
+}
+
+TEST_CASE("the read-ahead window grows fourfold while reads follow each other and stops after a jump") {
+  const auto store = line_store();
+  daemon::Prefetcher prefetcher(store, 1 << 20);
+  const auto at = [&](int i) { return *store.find("w/" + std::to_string(i)); };
+  CHECK(names(store, prefetcher.plan(at(10))) == range_names(11, 26, 20));  // the first 16
+  CHECK(prefetcher.plan(at(10)).empty());  // another piece of the same chunk
+  CHECK(names(store, prefetcher.plan(at(11))) == range_names(27, 75));  // window 64, minus what was asked
+  CHECK(names(store, prefetcher.plan(at(12))) == range_names(76, 99));  // window 256, to the end
+  CHECK(prefetcher.plan(at(13)).empty());  // everything asked for already
+  CHECK(prefetcher.plan(at(0)).empty());   // a jump: no read-ahead
+  CHECK(names(store, prefetcher.plan(at(1))) == range_names(2, 17));  // in order again: 16 ahead
 }
 
 TEST_CASE("the prefetch budget bounds the bytes asked for; 0 turns prefetching off") {
   const auto store = grid_store();
   daemon::Prefetcher small(store, 150);
-  CHECK(small.plan(*store.find("v/0.0")).size() == 2);  // 100 + 100 reaches the 150-byte budget
+  CHECK(small.plan(*store.find("v/0.0")).size() == 2);  // 100 + 100 passes the 150-byte budget
   daemon::Prefetcher off(store, 0);
   CHECK(off.plan(*store.find("v/0.0")).empty());
 }
