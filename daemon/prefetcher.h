@@ -3,8 +3,8 @@
 //
 // The next chunks are derived from the chunk grid in the array's .zarray and looked up by name,
 // so no per-chunk state is kept. Per array, a window of chunks to read ahead grows fourfold while
-// reads follow each other (16, 64, 256, 1024: full speed after two round trips) and drops to
-// nothing after a jump, like the kernel's file readahead.
+// reads follow each other (64, 256, 1024) and drops to nothing after a jump, like the kernel's
+// file readahead; the byte budget bounds it whatever the chunk size.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ class Prefetcher {
   // add (not a chunk of a known grid, random access, already asked for, or prefetch off).
   std::vector<refstore::NodeId> plan(refstore::NodeId chunk);
 
-  static constexpr std::uint32_t kInitialWindow = 16;
+  static constexpr std::uint32_t kInitialWindow = 64;
   static constexpr std::uint32_t kGrowth = 4;
   static constexpr std::uint32_t kMaxWindow = 1024;
 
