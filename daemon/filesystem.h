@@ -29,6 +29,7 @@ struct FilesystemOptions {
   gid_t gid = 0;
   struct timespec mtime {};  // shown for every file: the reference file's modification time
   fetch::FetcherOptions fetch;
+  fetch::S3Options s3;
   std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
 };
 

@@ -43,7 +43,12 @@ constexpr fuse_opt kOptionSpec[] = {
     KERCHUNKFS_OPTION("retry_delay", retry_delay),
     KERCHUNKFS_OPTION("timeout", timeout),
     KERCHUNKFS_OPTION("connect_timeout", connect_timeout),
+    KERCHUNKFS_OPTION("s3_region", s3_region),
+    KERCHUNKFS_OPTION("s3_endpoint", s3_endpoint),
+    KERCHUNKFS_OPTION("config", config),
     {"insecure", offsetof(RawOptions, insecure), 1},
+    {"s3_path_style", offsetof(RawOptions, s3_path_style), 1},
+    {"anon", offsetof(RawOptions, anon), 1},
     FUSE_OPT_END,
 };
 #undef KERCHUNKFS_OPTION
@@ -79,6 +84,11 @@ void print_usage(const char* program) {
       "    -o timeout=SECONDS     one request attempt at most (default 120)\n"
       "    -o connect_timeout=SECONDS  (default 10)\n"
       "    -o insecure            do not verify TLS certificates\n"
+      "    -o s3_region=REGION    region of s3:// URLs (default: AWS_REGION, profile, us-east-1)\n"
+      "    -o s3_endpoint=URL     S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)\n"
+      "    -o s3_path_style       path-style S3 URLs (always with a custom endpoint)\n"
+      "    -o anon                unsigned S3 requests (public buckets)\n"
+      "    -o config=FILE         further options from FILE, one name=value a line\n"
       "\n",
       program);
 }
@@ -152,7 +162,8 @@ int main(int argc, char* argv[]) {
   std::vector<std::unique_ptr<char, decltype(&std::free)>> option_strings;
   for (char* text : {options.refs, options.target, options.cache_size, options.block_size, options.max_gap,
                      options.max_block, options.prefetch, options.max_connections, options.retries,
-                     options.retry_delay, options.timeout, options.connect_timeout}) {
+                     options.retry_delay, options.timeout, options.connect_timeout, options.s3_region,
+                     options.s3_endpoint, options.config}) {
     option_strings.emplace_back(text, &std::free);
   }
 
@@ -187,6 +198,11 @@ int main(int argc, char* argv[]) {
     return kExitFailure;
   }
 
+  std::vector<std::string> config_strings;
+  if (const auto problem = kerchunkfs::daemon::read_config_file(options, config_strings)) {
+    std::fprintf(stderr, "kerchunkfs: %s\n", problem->c_str());
+    return kExitUsage;
+  }
   FilesystemOptions fs_options;
   if (const auto problem = kerchunkfs::daemon::apply_options(options, fs_options)) {
     std::fprintf(stderr, "kerchunkfs: %s\n", problem->c_str());
@@ -194,7 +210,7 @@ int main(int argc, char* argv[]) {
   }
   // Sources start no thread before their first request, so they survive the fork into the
   // background below.
-  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(fs_options.fetch.http);
+  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(fs_options.fetch.http, fs_options.s3);
   kerchunkfs::refstore::LoadOptions load_options;
   load_options.relative_base = directory_of(refs_path);
   if (options.target != nullptr) load_options.default_target = options.target;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
+#include <functional>
 
 namespace kerchunkfs::daemon {
 namespace {
@@ -97,6 +99,55 @@ std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOption
   // A stall shorter than the whole timeout, so a trickle is abandoned before the deadline.
   http.stall_timeout_s = std::max<long>(1, std::min<long>(20, http.timeout_ms / 1000));
   http.insecure = raw.insecure != 0;
+  if (raw.s3_region != nullptr) out.s3.region = raw.s3_region;
+  if (raw.s3_endpoint != nullptr) out.s3.endpoint = raw.s3_endpoint;
+  out.s3.path_style = raw.s3_path_style != 0;
+  out.s3.anonymous = raw.anon != 0;
+  return std::nullopt;
+}
+
+std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::string>& storage) {
+  if (raw.config == nullptr) return std::nullopt;
+  std::ifstream file(raw.config);
+  if (!file) return std::string(raw.config) + ": cannot read the file";
+  const std::pair<const char*, char**> strings[] = {
+      {"target", &raw.target},         {"cache_size", &raw.cache_size},
+      {"block_size", &raw.block_size}, {"max_gap", &raw.max_gap},
+      {"max_block", &raw.max_block},   {"prefetch", &raw.prefetch},
+      {"max_connections", &raw.max_connections}, {"retries", &raw.retries},
+      {"retry_delay", &raw.retry_delay}, {"timeout", &raw.timeout},
+      {"connect_timeout", &raw.connect_timeout}, {"s3_region", &raw.s3_region},
+      {"s3_endpoint", &raw.s3_endpoint},
+  };
+  const std::pair<const char*, int*> flags[] = {
+      {"insecure", &raw.insecure}, {"s3_path_style", &raw.s3_path_style}, {"anon", &raw.anon}};
+  // Collected first, so that the strings' storage no longer moves when fields point into it.
+  std::vector<std::pair<char**, std::string>> assignments;
+  std::string line;
+  for (int number = 1; std::getline(file, line); ++number) {
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    line = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+    const std::size_t equals = line.find('=');
+    const std::string name = line.substr(0, std::min(equals, line.find_first_of(" \t")));
+    const auto where = [&] { return std::string(raw.config) + ":" + std::to_string(number) + ": "; };
+    if (equals == std::string::npos) {
+      const auto flag = std::find_if(std::begin(flags), std::end(flags), [&](const auto& f) { return name == f.first; });
+      if (flag == std::end(flags)) return where() + "unknown option \"" + name + "\" (or a missing '=')";
+      *flag->second = 1;
+      continue;
+    }
+    const auto option = std::find_if(std::begin(strings), std::end(strings), [&](const auto& s) { return name == s.first; });
+    if (option == std::end(strings)) return where() + "unknown option \"" + name + "\"";
+    std::string value = line.substr(equals + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    if (*option->second == nullptr) assignments.emplace_back(option->second, std::move(value));
+  }
+  storage.reserve(storage.size() + assignments.size());
+  for (auto& [field, value] : assignments) {
+    storage.push_back(std::move(value));
+    *field = storage.back().data();
+  }
   return std::nullopt;
 }
 

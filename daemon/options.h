@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/filesystem.h"
 
@@ -31,8 +32,18 @@ struct RawOptions {
   char* retry_delay = nullptr;
   char* timeout = nullptr;
   char* connect_timeout = nullptr;
+  char* s3_region = nullptr;
+  char* s3_endpoint = nullptr;
+  char* config = nullptr;  // a file of further options, one "name=value" (or "name") a line
   int insecure = 0;
+  int s3_path_style = 0;
+  int anon = 0;
 };
+
+// Reads the options file named by -o config=: "name=value" or "name" a line, '#' comments. An
+// option given on the command line wins over the file. The file's strings are kept in `storage`,
+// which must outlive `raw`. On a problem returns "FILE:LINE: what is wrong".
+std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::string>& storage);
 
 // Fills `out` from the options given; on a bad value returns "-o name=value: what is wrong".
 std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOptions& out);

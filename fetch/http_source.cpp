@@ -67,6 +67,7 @@ struct Transfer {
   Progress progress;  // set for streaming reads
 
   std::unique_ptr<CURL, EasyDeleter> easy;
+  std::unique_ptr<curl_slist, SlistDeleter> headers;  // this attempt's extra headers (a signature)
   unsigned attempt = 0;
   std::shared_ptr<std::string> body;  // a new one for every attempt: earlier views stay valid
   bool streaming = false;             // this attempt's answer is the exact range: hand bytes out as they come
@@ -85,7 +86,8 @@ struct Transfer {
 
 class HttpSource::Engine {
  public:
-  explicit Engine(HttpOptions options) : options_(options), random_(std::random_device{}()) {
+  Engine(HttpOptions options, RequestSigner signer)
+      : options_(options), signer_(std::move(signer)), random_(std::random_device{}()) {
     ensure_curl_global();
     multi_.reset(curl_multi_init());
     curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -155,7 +157,7 @@ class HttpSource::Engine {
     const std::size_t n = size * count;
     // A size probe needs only the headers; a ranged read must not grow without bound when the
     // server ignores Range or answers with more than was asked.
-    const std::uint64_t limit = t->kind == Transfer::Kind::Size ? 0
+    const std::uint64_t limit = t->kind == Transfer::Kind::Size ? (status >= 300 ? 64 * 1024 : 0)
                                 : status == 206                ? t->length
                                 : status == 200                ? t->unranged_limit
                                                                : 64 * 1024;
@@ -200,10 +202,16 @@ class HttpSource::Engine {
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
       }
-      const std::string range = t->kind == Transfer::Kind::Size
-                                    ? "0-0"
-                                    : std::to_string(t->offset) + "-" + std::to_string(t->offset + t->length - 1);
-      curl_easy_setopt(easy, CURLOPT_RANGE, range.c_str());  // curl copies the string
+      curl_easy_setopt(easy, CURLOPT_RANGE, range_of(*t).c_str());  // curl copies the string
+    }
+    if (signer_) {
+      std::string error;
+      const auto extra = signer_(t->url, "bytes=" + range_of(*t), error);
+      if (!error.empty()) return refuse(t, error);
+      curl_slist* list = nullptr;
+      for (const std::string& header : extra) list = curl_slist_append(list, header.c_str());
+      t->headers.reset(list);
+      curl_easy_setopt(t->easy.get(), CURLOPT_HTTPHEADER, t->headers.get());
     }
     t->unranged_limit = options_.max_unranged_body;
     t->body = std::make_shared<std::string>();
@@ -216,6 +224,30 @@ class HttpSource::Engine {
     counters.requests.fetch_add(1, std::memory_order_relaxed);
     active_.insert(t);
     curl_multi_add_handle(multi_.get(), t->easy.get());
+  }
+
+  static std::string range_of(const Transfer& t) {
+    return t.kind == Transfer::Kind::Size ? "0-0"
+                                          : std::to_string(t.offset) + "-" + std::to_string(t.offset + t.length - 1);
+  }
+
+  // A request that cannot be sent (no credentials to sign it): it fails without an attempt.
+  void refuse(Transfer* t, const std::string& why) {
+    std::unique_ptr<Transfer> owned(t);
+    counters.failures.fetch_add(1, std::memory_order_relaxed);
+    if (t->kind == Transfer::Kind::Size) return t->size_done(SizeResult{0, EIO, t->describe() + ": " + why});
+    t->read_done(ReadResult{{}, EIO, t->describe() + ": " + why});
+  }
+
+  // An error answer names its S3/GCS error code (<Code>NoSuchKey</Code>) when the body has one.
+  static std::string status_problem(long status, const std::string& body) {
+    std::string problem = "HTTP " + std::to_string(status);
+    const std::size_t open = body.find("<Code>");
+    const std::size_t close = body.find("</Code>", open == std::string::npos ? 0 : open);
+    if (open != std::string::npos && close != std::string::npos && close - open - 6 <= 64) {
+      problem += " " + body.substr(open + 6, close - open - 6);
+    }
+    return problem;
   }
 
   // The outcome of one attempt: done (with data or a final error), or worth retrying.
@@ -245,7 +277,7 @@ class HttpSource::Engine {
         deliver(*t, verdict);
         return;
       }
-      problem = verdict.problem;
+      problem = verdict.ok || status == 206 || status == 200 ? verdict.problem : status_problem(status, *t->body);
       retry = verdict.retry;
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
@@ -298,7 +330,7 @@ class HttpSource::Engine {
       result.size = parse_unsatisfied_total(t->content_range).value_or(0);
       return t->size_done(std::move(result));
     } else {
-      problem = "HTTP " + std::to_string(status);
+      problem = status_problem(status, *t->body);
       retry = is_retryable_status(status);
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
@@ -386,6 +418,7 @@ class HttpSource::Engine {
   }
 
   HttpOptions options_;
+  RequestSigner signer_;
   std::unique_ptr<CURLM, MultiDeleter> multi_;
   std::mt19937_64 random_;  // used on the I/O thread only
   std::mutex mutex_;
@@ -397,7 +430,8 @@ class HttpSource::Engine {
   std::thread thread_;
 };
 
-HttpSource::HttpSource(HttpOptions options) : engine_(std::make_unique<Engine>(options)) {}
+HttpSource::HttpSource(HttpOptions options, RequestSigner signer)
+    : engine_(std::make_unique<Engine>(options, std::move(signer))) {}
 HttpSource::~HttpSource() = default;
 
 void HttpSource::read(const std::string& url, std::uint64_t offset, std::size_t length,

@@ -5,7 +5,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "fetch/byte_source.h"
 
@@ -30,9 +34,15 @@ struct HttpCounters {
   std::atomic<std::uint64_t> bytes{0};      // body bytes received
 };
 
+// Headers ("Name: value") to add to one attempt of a request to `url` with Range `range`, such as
+// a signature; sets `error` instead when it cannot (no credentials). Called on the I/O thread for
+// every attempt, so that each carries a fresh signature.
+using RequestSigner =
+    std::function<std::vector<std::string>(const std::string& url, std::string_view range, std::string& error)>;
+
 class HttpSource final : public ByteSource {
  public:
-  explicit HttpSource(HttpOptions options);
+  explicit HttpSource(HttpOptions options, RequestSigner signer = {});
   ~HttpSource() override;  // stops the I/O thread; requests still under way fail with ECANCELED
 
   void read(const std::string& url, std::uint64_t offset, std::size_t length,

@@ -36,12 +36,16 @@ void SourceRegistry::stop_all() const {
   for (const auto& [scheme, source] : sources_) source->stop();
 }
 
-SourceRegistry SourceRegistry::with_default_sources(const HttpOptions& http) {
+SourceRegistry SourceRegistry::with_default_sources(const HttpOptions& http, const S3Options& s3) {
   SourceRegistry registry;
   registry.add("file", std::make_shared<LocalSource>());
   auto web = std::make_shared<HttpSource>(http);
   registry.add("http", web);
   registry.add("https", web);
+  registry.add("s3", ObjectStoreSource::s3(s3, http));
+  auto gcs = ObjectStoreSource::gcs(http);
+  registry.add("gs", gcs);
+  registry.add("gcs", gcs);
   return registry;
 }
 

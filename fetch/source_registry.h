@@ -8,6 +8,7 @@
 
 #include "fetch/byte_source.h"
 #include "fetch/http_source.h"
+#include "fetch/object_store.h"
 
 namespace kerchunkfs::fetch {
 
@@ -23,8 +24,8 @@ class SourceRegistry {
   // Stops every source (see ByteSource::stop): no callback runs after this returns.
   void stop_all() const;
 
-  // The registry with every source this build supports; web sources use `http`.
-  static SourceRegistry with_default_sources(const HttpOptions& http = {});
+  // The registry with every source this build supports; web and object-store sources use `http`.
+  static SourceRegistry with_default_sources(const HttpOptions& http = {}, const S3Options& s3 = {});
 
  private:
   std::map<std::string, std::shared_ptr<ByteSource>, std::less<>> sources_;

@@ -49,13 +49,13 @@ def write_refs(path, refs):
 class Mounted:
     """A kerchunkfs process in the foreground, serving a mount point."""
 
-    def __init__(self, refs, mountpoint, args, log_path):
+    def __init__(self, refs, mountpoint, args, log_path, env=None):
         self.mountpoint = Path(mountpoint)
         self.log_path = Path(log_path)
         self.mountpoint.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen([kerchunkfs_binary(), str(refs), str(mountpoint), "-f", *args],
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+                                        stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 15
         while not os.path.ismount(mountpoint):
             if self.process.poll() is not None:
@@ -83,11 +83,11 @@ class Mounted:
 
 @pytest.fixture
 def mounts(tmp_path):
-    """mounts(refs_path, *args) mounts a reference set; everything is unmounted at teardown."""
+    """mounts(refs_path, *args, env=None) mounts a reference set; everything is unmounted at teardown."""
     active = []
 
-    def mount(refs, *args):
-        m = Mounted(refs, tmp_path / f"mnt{len(active)}", args, tmp_path / f"kerchunkfs{len(active)}.log")
+    def mount(refs, *args, env=None):
+        m = Mounted(refs, tmp_path / f"mnt{len(active)}", args, tmp_path / f"kerchunkfs{len(active)}.log", env)
         active.append(m)
         return m
 
@@ -124,3 +124,25 @@ def fault_server(tmp_path):
     server = FaultServer(root)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """s3rver on a free port with a bucket "bucket", installed from npm into build/node on first use."""
+    from servers import S3rver, s3rver_unavailable_reason
+
+    install_dir = REPO / "build" / "node"
+    reason = s3rver_unavailable_reason(install_dir)
+    if reason:
+        pytest.skip(reason)
+    server = S3rver(install_dir, tmp_path_factory.mktemp("s3rver"))
+    yield server
+    server.stop()
+
+
+def clean_env(**variables):
+    """This process's environment without any AWS or GCS setting, plus `variables`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STORAGE_EMULATOR"))}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env.update(variables)
+    return env

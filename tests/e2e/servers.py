@@ -208,3 +208,112 @@ class FaultServer(http.server.ThreadingHTTPServer):
     def stop(self):
         self.shutdown()
         self.server_close()
+
+
+S3RVER_VERSION = "5"
+
+
+def s3rver_unavailable_reason(install_dir):
+    """Installs s3rver from npm into `install_dir` when it is not there yet."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node and npm are needed for the S3 test server (@20minutes/s3rver)"
+    if not (Path(install_dir) / "node_modules" / "@20minutes" / "s3rver").exists():
+        out = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(install_dir),
+                              f"@20minutes/s3rver@{S3RVER_VERSION}"], capture_output=True, text=True)
+        if out.returncode != 0:
+            return f"npm could not install @20minutes/s3rver: {out.stderr.strip()[-300:]}"
+    return None
+
+
+class S3rver:
+    """s3rver (SigV4-checking S3 server) with one bucket; credentials S3RVER / S3RVER."""
+
+    ACCESS_KEY = SECRET_KEY = "S3RVER"
+
+    def __init__(self, install_dir, work, bucket="bucket"):
+        self.bucket = bucket
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, NODE_PATH=str(Path(install_dir) / "node_modules"))
+        self.process = subprocess.Popen(
+            ["node", str(Path(__file__).parent / "s3rver_launch.js"), str(work), str(self.port), bucket],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, "s3rver")
+
+    def client(self):
+        import botocore.config
+        import botocore.session
+
+        session = botocore.session.get_session()
+        return session.create_client(
+            "s3", endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id=self.ACCESS_KEY,
+            aws_secret_access_key=self.SECRET_KEY,
+            config=botocore.config.Config(s3={"addressing_style": "path"}))
+
+    def put(self, key, data):
+        self.client().put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class CredentialServer(http.server.ThreadingHTTPServer):
+    """A fake credential endpoint on loopback: the EC2 instance metadata service (IMDSv2: a PUT for
+    a session token, then the role and its credentials) or an ECS container endpoint."""
+
+    daemon_threads = True
+
+    def __init__(self, credentials, role="test-role", container_token=None):
+        self.credentials = credentials
+        self.role = role
+        self.container_token = container_token
+        self.seen = []  # (method, path, token header or authorization header)
+        super().__init__(("127.0.0.1", 0), _CredentialHandler)
+        self.port = self.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+class _CredentialHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    IMDS_TOKEN = "imds-session-token"
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status, body=b""):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_PUT(self):
+        self.server.seen.append(("PUT", self.path, self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")))
+        if self.path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+            return self._send(200, self.IMDS_TOKEN.encode())
+        self._send(400)
+
+    def do_GET(self):
+        import json as _json
+
+        server = self.server
+        token = self.headers.get("X-aws-ec2-metadata-token")
+        server.seen.append(("GET", self.path, token or self.headers.get("Authorization")))
+        body = _json.dumps(dict(server.credentials, Expiration="2099-01-01T00:00:00Z")).encode()
+        if self.path == "/container-credentials":
+            if server.container_token and self.headers.get("Authorization") != server.container_token:
+                return self._send(401)
+            return self._send(200, body)
+        if token != self.IMDS_TOKEN:
+            return self._send(401)
+        base = "/latest/meta-data/iam/security-credentials/"
+        if self.path == base:
+            return self._send(200, server.role.encode())
+        if self.path == base + server.role:
+            return self._send(200, body)
+        self._send(404)

@@ -53,5 +53,5 @@ TEST_CASE("URL schemes select sources; plain paths are files") {
   const SourceRegistry registry = SourceRegistry::with_default_sources();
   CHECK(registry.find("/x") != nullptr);
   CHECK(registry.find("gopher://x") == nullptr);
-  CHECK(registry.schemes() == "file, http, https");
+  CHECK(registry.schemes() == "file, gcs, gs, http, https, s3");
 }

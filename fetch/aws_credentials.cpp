@@ -1,0 +1,186 @@
+#include "fetch/aws_credentials.h"
+
+#include <curl/curl.h>
+#include <simdjson.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+
+namespace kerchunkfs::fetch {
+namespace {
+
+constexpr long kMetadataTimeoutMs = 2000;
+constexpr std::time_t kRefreshMargin = 300;
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+std::string home_file(const char* variable, const char* relative) {
+  const std::string set = env(variable);
+  if (!set.empty()) return set;
+  const std::string home = env("HOME");
+  return home.empty() ? "" : home + "/" + relative;
+}
+
+std::string profile_name() {
+  const std::string profile = env("AWS_PROFILE");
+  return profile.empty() ? "default" : profile;
+}
+
+std::string trim(const std::string& text) {
+  const std::size_t first = text.find_first_not_of(" \t\r");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+// The key = value pairs of one [section] of an INI file such as ~/.aws/credentials.
+std::map<std::string, std::string> ini_section(const std::string& path, const std::string& section) {
+  std::map<std::string, std::string> values;
+  std::ifstream file(path);
+  std::string line;
+  bool inside = false;
+  while (std::getline(file, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      inside = trim(line.substr(1, line.size() - 2)) == section;
+      continue;
+    }
+    const std::size_t equals = line.find('=');
+    if (inside && equals != std::string::npos) values[trim(line.substr(0, equals))] = trim(line.substr(equals + 1));
+  }
+  return values;
+}
+
+struct Response {
+  long status = 0;
+  std::string body;
+  std::string error;
+};
+
+// A small blocking request for credential endpoints on the local network.
+Response fetch(const char* method, const std::string& url, const std::vector<std::string>& headers) {
+  Response response;
+  const std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(), &curl_easy_cleanup);
+  curl_slist* list = nullptr;
+  for (const std::string& header : headers) list = curl_slist_append(list, header.c_str());
+  const std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> owned(list, &curl_slist_free_all);
+  curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy.get(), CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, kMetadataTimeoutMs);
+  curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* body) {
+    auto* text = static_cast<std::string*>(body);
+    if (text->size() > 64 * 1024) return std::size_t{0};
+    text->append(data, size * count);
+    return size * count;
+  });
+  const CURLcode code = curl_easy_perform(easy.get());
+  if (code != CURLE_OK) response.error = curl_easy_strerror(code);
+  curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+std::time_t parse_expiration(std::string_view text) {
+  std::tm tm{};
+  if (strptime(std::string(text).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+  return timegm(&tm);
+}
+
+// Temporary credentials as the container and instance endpoints return them.
+std::optional<AwsCredentials> parse_temporary(const std::string& json, std::time_t& expires) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element document;
+  if (parser.parse(json).get(document) != simdjson::SUCCESS) return std::nullopt;
+  std::string_view key, secret, token, expiration;
+  if (document["AccessKeyId"].get(key) != simdjson::SUCCESS ||
+      document["SecretAccessKey"].get(secret) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  if (document["Token"].get(token) != simdjson::SUCCESS) token = {};  // long-term keys have none
+  if (document["Expiration"].get(expiration) == simdjson::SUCCESS) expires = parse_expiration(expiration);
+  return AwsCredentials{std::string(key), std::string(secret), std::string(token)};
+}
+
+}  // namespace
+
+std::optional<std::string> aws_profile_region() {
+  const std::string profile = profile_name();
+  const auto config = ini_section(home_file("AWS_CONFIG_FILE", ".aws/config"),
+                                  profile == "default" ? "default" : "profile " + profile);
+  if (const auto found = config.find("region"); found != config.end() && !found->second.empty()) return found->second;
+  return std::nullopt;
+}
+
+std::optional<AwsCredentials> AwsCredentialProvider::get(std::string& error) {
+  std::lock_guard lock(mutex_);
+  if (cached_ && (expires_ == 0 || std::time(nullptr) < expires_ - kRefreshMargin)) return cached_;
+  auto found = lookup(error);
+  if (found) cached_ = found;
+  return found;
+}
+
+std::optional<AwsCredentials> AwsCredentialProvider::lookup(std::string& error) {
+  expires_ = 0;
+  const std::string key = env("AWS_ACCESS_KEY_ID"), secret = env("AWS_SECRET_ACCESS_KEY");
+  if (!key.empty() && !secret.empty()) return AwsCredentials{key, secret, env("AWS_SESSION_TOKEN")};
+
+  const std::string profile = profile_name();
+  const std::string credentials_file = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+  auto values = ini_section(credentials_file, profile);
+  if (values["aws_access_key_id"].empty()) {
+    values = ini_section(home_file("AWS_CONFIG_FILE", ".aws/config"),
+                         profile == "default" ? "default" : "profile " + profile);
+  }
+  if (!values["aws_access_key_id"].empty() && !values["aws_secret_access_key"].empty()) {
+    return AwsCredentials{values["aws_access_key_id"], values["aws_secret_access_key"], values["aws_session_token"]};
+  }
+
+  std::string container = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  if (container.empty() && !env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty()) {
+    container = "http://169.254.170.2" + env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  }
+  if (!container.empty()) {
+    std::vector<std::string> headers;
+    if (const std::string token = env("AWS_CONTAINER_AUTHORIZATION_TOKEN"); !token.empty()) {
+      headers.push_back("Authorization: " + token);
+    }
+    const Response response = fetch("GET", container, headers);
+    if (response.status == 200) {
+      if (auto found = parse_temporary(response.body, expires_)) return found;
+    }
+    error = "the container credentials endpoint " + container + " gave no credentials (" +
+            (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) + ")";
+    return std::nullopt;
+  }
+
+  if (env("AWS_EC2_METADATA_DISABLED") != "true") {
+    std::string endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    if (endpoint.empty()) endpoint = "http://169.254.169.254";
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    const Response token = fetch("PUT", endpoint + "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"});
+    if (token.status == 200) {
+      const std::string header = "X-aws-ec2-metadata-token: " + token.body;
+      const std::string base = endpoint + "/latest/meta-data/iam/security-credentials/";
+      const Response role = fetch("GET", base, {header});
+      const std::string name = trim(role.body.substr(0, role.body.find('\n')));
+      if (role.status == 200 && !name.empty()) {
+        const Response response = fetch("GET", base + name, {header});
+        if (response.status == 200) {
+          if (auto found = parse_temporary(response.body, expires_)) return found;
+        }
+      }
+    }
+  }
+  error = "no AWS credentials: none in the environment, in profile \"" + profile + "\" of " + credentials_file +
+          ", from a container endpoint or from instance metadata (use -o anon for public buckets)";
+  return std::nullopt;
+}
+
+}  // namespace kerchunkfs::fetch

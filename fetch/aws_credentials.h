@@ -1,0 +1,36 @@
+// AWS credentials, found the way AWS tools find them: the environment (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), then the shared files (~/.aws/credentials and
+// ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE, profile AWS_PROFILE or
+// "default"), then a container endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI,
+// with AWS_CONTAINER_AUTHORIZATION_TOKEN), then the EC2 instance metadata service (IMDSv2:
+// AWS_EC2_METADATA_SERVICE_ENDPOINT, unless AWS_EC2_METADATA_DISABLED=true). Temporary
+// credentials are fetched again five minutes before they expire. Secrets are never logged.
+#pragma once
+
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "fetch/sigv4.h"
+
+namespace kerchunkfs::fetch {
+
+// The region set in the shared config file for the active profile, if any.
+std::optional<std::string> aws_profile_region();
+
+class AwsCredentialProvider {
+ public:
+  // Current credentials, looking them up or refreshing them when needed; on failure `error`
+  // says where it looked.
+  std::optional<AwsCredentials> get(std::string& error);
+
+ private:
+  std::optional<AwsCredentials> lookup(std::string& error);
+
+  std::mutex mutex_;
+  std::optional<AwsCredentials> cached_;
+  std::time_t expires_ = 0;  // 0: never
+};
+
+}  // namespace kerchunkfs::fetch

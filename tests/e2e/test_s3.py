@@ -1,0 +1,113 @@
+"""s3:// and gs:// through the mount: signed requests that a SigV4-checking S3 server accepts,
+credentials from every place AWS tools look, clear errors when they are wrong."""
+
+import errno
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+import zarr
+
+import h5refs
+from conftest import clean_env, write_refs
+from servers import CredentialServer
+
+S3RVER_CREDENTIALS = {"AccessKeyId": "S3RVER", "SecretAccessKey": "S3RVER", "Token": "temporary-session-token"}
+
+
+@pytest.fixture
+def dataset(s3_server, tmp_path):
+    """An HDF5 file uploaded to the bucket, and kerchunk-style (v1) references to its s3:// URL."""
+    path = tmp_path / "source.h5"
+    data = np.random.default_rng(3).normal(size=(20, 30, 40)).astype("<f4")
+    with h5py.File(path, "w") as f:
+        f.create_dataset("t", data=data, chunks=(5, 30, 40), compression="gzip")
+    key = f"{tmp_path.name}/source.h5"
+    s3_server.put(key, path.read_bytes())
+    refs = {"version": 1, "refs": h5refs.build(path, url=f"s3://{s3_server.bucket}/{key}")}
+    return write_refs(tmp_path / "refs.json", refs), data
+
+
+def read_all(m):
+    return zarr.open_array(str(m.path("t")), mode="r")[...]
+
+
+def test_credentials_from_the_environment_and_a_custom_endpoint(s3_server, dataset, mounts, tmp_path):
+    refs, data = dataset
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path),
+                    AWS_ENDPOINT_URL_S3=s3_server.endpoint)
+    np.testing.assert_array_equal(read_all(mounts(refs, env=env)), data)
+
+
+def test_a_wrong_secret_gives_eio_naming_the_s3_error(s3_server, dataset, mounts, tmp_path):
+    refs, _ = dataset
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="not-the-s3rver-secret", HOME=str(tmp_path))
+    m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+    with pytest.raises(OSError) as error:
+        m.path("t/0.0.0").read_bytes()
+    assert error.value.errno == errno.EIO
+    log = m.log()
+    assert "HTTP 403 SignatureDoesNotMatch" in log and f"/{s3_server.bucket}/" in log
+    assert "not-the-s3rver-secret" not in log  # no secret in the log
+
+
+def test_credentials_from_a_profile_and_options_from_a_config_file(s3_server, dataset, mounts, tmp_path):
+    refs, data = dataset
+    (tmp_path / "credentials").write_text("[default]\naws_access_key_id = nope\naws_secret_access_key = nope\n\n"
+                                          "[research]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n")
+    (tmp_path / "kerchunkfs.conf").write_text(f"# S3 settings\ns3_endpoint = {s3_server.endpoint}\ns3_region=us-east-1\n")
+    env = clean_env(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"), AWS_PROFILE="research",
+                    HOME=str(tmp_path))
+    m = mounts(refs, "-o", f"config={tmp_path / 'kerchunkfs.conf'}", env=env)
+    np.testing.assert_array_equal(read_all(m), data)
+
+
+def test_credentials_from_instance_metadata_with_a_session_token(s3_server, dataset, mounts, tmp_path):
+    refs, data = dataset
+    imds = CredentialServer(S3RVER_CREDENTIALS)
+    try:
+        env = clean_env(AWS_EC2_METADATA_DISABLED="false", AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                        HOME=str(tmp_path))
+        m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+        # The server checks the signature, which covers x-amz-security-token: the token was sent.
+        np.testing.assert_array_equal(read_all(m), data)
+        assert ("PUT", "/latest/api/token", "21600") in imds.seen  # the IMDSv2 token flow
+        assert ("GET", "/latest/meta-data/iam/security-credentials/test-role", "imds-session-token") in imds.seen
+    finally:
+        imds.stop()
+
+
+def test_credentials_from_a_container_endpoint(s3_server, dataset, mounts, tmp_path):
+    refs, data = dataset
+    ecs = CredentialServer(S3RVER_CREDENTIALS, container_token="Bearer abc")
+    try:
+        env = clean_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=ecs.url + "/container-credentials",
+                        AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer abc", HOME=str(tmp_path))
+        m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+        np.testing.assert_array_equal(read_all(m), data)
+        assert ("GET", "/container-credentials", "Bearer abc") in ecs.seen
+    finally:
+        ecs.stop()
+
+
+def test_no_credentials_gives_eio_saying_where_it_looked(s3_server, dataset, mounts, tmp_path):
+    refs, _ = dataset
+    m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", env=clean_env(HOME=str(tmp_path)))
+    with pytest.raises(OSError) as error:
+        m.path("t/0.0.0").read_bytes()
+    assert error.value.errno == errno.EIO
+    assert "no AWS credentials" in m.log() and "-o anon" in m.log()
+
+
+def test_gs_urls_read_through_the_storage_emulator_host(nginx, tmp_path, mounts):
+    blob = os.urandom(50_000)
+    (nginx.root / "gcs-bucket").mkdir(exist_ok=True)
+    (nginx.root / "gcs-bucket" / "obj.bin").write_bytes(blob)
+    refs = write_refs(tmp_path / "refs.json", {"a": ["gs://gcs-bucket/obj.bin", 100, 1000],
+                                               "b": ["gcs://gcs-bucket/obj.bin"]})
+    env = clean_env(STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{nginx.port}/data")
+    m = mounts(refs, env=env)
+    assert m.path("a").read_bytes() == blob[100:1100]
+    assert m.path("b").read_bytes() == blob
