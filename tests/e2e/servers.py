@@ -70,7 +70,8 @@ pid {self.work}/nginx.pid;
 error_log {self.work}/error.log;
 events {{ worker_connections 1024; }}
 http {{
-  access_log {self.access_log};
+  log_format with_auth '$remote_addr - - [$time_local] "$request" $status $body_bytes_sent "auth=$http_authorization"';
+  access_log {self.access_log} with_auth;
   client_body_temp_path {temp}; proxy_temp_path {temp}; fastcgi_temp_path {temp};
   uwsgi_temp_path {temp}; scgi_temp_path {temp};
   keepalive_requests 100000;
@@ -96,6 +97,13 @@ http {{
 
     def tls_url(self, name):
         return f"https://127.0.0.1:{self.tls_port}/data/{name}"
+
+    def authorizations(self, name):
+        """The Authorization header of every logged request for a file path ("" when absent)."""
+        if not self.access_log.exists():
+            return []
+        pattern = re.compile(r'"GET /data/' + re.escape(name) + r' .*"auth=(.*)"$')
+        return [m.group(1) for m in map(pattern.search, self.access_log.read_text().splitlines()) if m]
 
     def protocols(self, name):
         """The protocol of every logged request for a file name, e.g. ["HTTP/2.0", ...]."""
@@ -264,8 +272,9 @@ class CredentialServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, credentials, role="test-role", container_token=None):
+    def __init__(self, credentials, role="test-role", container_token=None, lifetime_s=None):
         self.credentials = credentials
+        self.lifetime_s = lifetime_s  # None: credentials that expire in 2099
         self.role = role
         self.container_token = container_token
         self.seen = []  # (method, path, token header or authorization header)
@@ -304,7 +313,11 @@ class _CredentialHandler(http.server.BaseHTTPRequestHandler):
         server = self.server
         token = self.headers.get("X-aws-ec2-metadata-token")
         server.seen.append(("GET", self.path, token or self.headers.get("Authorization")))
-        body = _json.dumps(dict(server.credentials, Expiration="2099-01-01T00:00:00Z")).encode()
+        import time as _time
+
+        expiration = "2099-01-01T00:00:00Z" if server.lifetime_s is None else \
+            _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(_time.time() + server.lifetime_s))
+        body = _json.dumps(dict(server.credentials, Expiration=expiration)).encode()
         if self.path == "/container-credentials":
             if server.container_token and self.headers.get("Authorization") != server.container_token:
                 return self._send(401)

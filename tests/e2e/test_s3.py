@@ -111,3 +111,41 @@ def test_gs_urls_read_through_the_storage_emulator_host(nginx, tmp_path, mounts)
     m = mounts(refs, env=env)
     assert m.path("a").read_bytes() == blob[100:1100]
     assert m.path("b").read_bytes() == blob
+
+
+def test_temporary_credentials_are_fetched_again_before_they_expire(s3_server, dataset, mounts, tmp_path):
+    refs, data = dataset
+    # Credentials that expire in a minute are inside the five-minute refresh margin: every use
+    # asks the metadata service again.
+    imds = CredentialServer(S3RVER_CREDENTIALS, lifetime_s=60)
+    try:
+        env = clean_env(AWS_EC2_METADATA_DISABLED="false", AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                        HOME=str(tmp_path))
+        m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", "-o", "prefetch=0", env=env)
+        np.testing.assert_array_equal(read_all(m), data)
+        fetched = [seen for seen in imds.seen if seen[1].endswith("/test-role")]
+        assert len(fetched) >= 4  # one per request: 4 chunks
+    finally:
+        imds.stop()
+
+
+def test_a_missing_key_gives_eio_naming_nosuchkey(s3_server, tmp_path, mounts):
+    refs = write_refs(tmp_path / "refs.json", {"k": [f"s3://{s3_server.bucket}/no/such/key.h5", 0, 10]})
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
+    m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+    with pytest.raises(OSError) as error:
+        m.path("k").read_bytes()
+    assert error.value.errno == errno.EIO
+    assert f"/{s3_server.bucket}/no/such/key.h5 bytes=0-9: HTTP 404 NoSuchKey (after 1 attempt)" in m.log()
+
+
+def test_anonymous_requests_carry_no_signature(nginx, tmp_path, mounts):
+    # A public bucket behind an S3-compatible endpoint: nginx serving /data/BUCKET/KEY.
+    blob = os.urandom(30_000)
+    (nginx.root / "public-bucket").mkdir(exist_ok=True)
+    (nginx.root / "public-bucket" / "open.bin").write_bytes(blob)
+    refs = write_refs(tmp_path / "refs.json", {"k": ["s3://public-bucket/open.bin", 10, 20_000]})
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
+    m = mounts(refs, "-o", f"anon,s3_endpoint=http://127.0.0.1:{nginx.port}/data", env=env)
+    assert m.path("k").read_bytes() == blob[10:20_010]
+    assert nginx.authorizations("public-bucket/open.bin") == ["-"]  # nginx logs a missing header as "-"
