@@ -1,21 +1,14 @@
-"""Demo input: a small netCDF4 file and a reference set for it.
+"""Demo input: a small netCDF4 file of daily air temperature.
 
-Usage: demo_data.py OUT.nc OUT.json
-The reference set is built with h5py's chunk-location API (tests/e2e/h5refs.py) until
-kerchunkfs-scan can write it.
+Usage: demo_data.py OUT.nc
 """
 
-import json
 import sys
-from pathlib import Path
 
 import netCDF4
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-import h5refs  # noqa: E402
-
-nc_path, refs_path = sys.argv[1], sys.argv[2]
+nc_path = sys.argv[1]
 with netCDF4.Dataset(nc_path, "w") as nc:
     nc.title = "kerchunkfs demo: daily air temperature"
     nc.createDimension("time", 365)
@@ -39,5 +32,4 @@ with netCDF4.Dataset(nc_path, "w") as nc:
     air[:] = (273.15 + 30 * np.cos(np.radians(latitude)) - 12 * np.cos(2 * np.pi * (days + 10) / 365)
               * np.sin(np.radians(latitude)) + 2 * np.sin(np.radians(longitude * 3))).astype("f4")
 
-Path(refs_path).write_text(json.dumps(h5refs.build_netcdf(nc_path)))
-print(f"wrote {nc_path} and its reference set {refs_path}")
+print(f"wrote {nc_path}")

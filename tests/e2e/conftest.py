@@ -146,3 +146,14 @@ def clean_env(**variables):
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     env.update(variables)
     return env
+
+
+SCAN_BIN = os.path.abspath(os.environ.get("KERCHUNKFS_SCAN_BIN", str(REPO / "build" / "scanner" / "kerchunkfs-scan")))
+
+
+def scan(*args, check=True):
+    """Runs kerchunkfs-scan; returns the finished process (stderr captured as text)."""
+    out = subprocess.run([SCAN_BIN, *map(str, args)], capture_output=True, text=True, timeout=120)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out

@@ -1,0 +1,42 @@
+// One HDF5/netCDF4 file → a reference set: zarr v2 metadata for every group and dataset, and a
+// [url, offset, length] reference for every stored chunk, found in one pass over the file.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "refstore/writer.h"
+
+namespace kerchunkfs::scanner {
+
+struct ScanOptions {
+  std::string url;                        // written into references; the file's path by default
+  std::uint64_t inline_threshold = 500;   // chunks smaller than this are inlined
+  // A dataset whose filters have no zarr codec is decoded by HDF5 (plugins included) and
+  // inlined, uncompressed, when it holds at most this many bytes; refused when larger.
+  std::uint64_t inline_unsupported = 1 << 20;
+};
+
+struct DatasetReport {
+  std::string path;
+  enum class Outcome { Referenced, Inlined, Refused, Skipped } outcome;
+  std::string reason;  // for Refused and Skipped
+};
+
+struct ScanResult {
+  refstore::ReferenceMap references;
+  std::vector<DatasetReport> datasets;
+  std::uint64_t chunk_references = 0;
+};
+
+class ScanError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws ScanError naming the file when it cannot be opened as HDF5.
+ScanResult scan_file(const std::string& path, const ScanOptions& options);
+
+}  // namespace kerchunkfs::scanner
