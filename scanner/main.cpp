@@ -91,6 +91,9 @@ int main(int argc, char* argv[]) {
         return kExitUsage;
       }
       version = text == "1" ? 1 : 0;
+    } else if (arg == "--chunk-index") {
+      // Undocumented: "library" makes every chunk a library lookup, to compare with the file index.
+      options.library_chunk_index = value("file or library") == "library";
     } else if (arg == "--skip-unsupported") {
       skip_unsupported = true;
     } else if (arg == "-q" || arg == "--quiet") {

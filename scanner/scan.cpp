@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "scanner/chunk_index.h"
 #include "scanner/hdf5_handle.h"
 
 namespace kerchunkfs::scanner {
@@ -225,6 +226,12 @@ class Scanner {
   ScanResult run() {
     const Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.valid()) throw ScanError(path_ + ": not an HDF5 file, or it cannot be read");
+    // HDF5 1.10's H5Dget_chunk_info calls report chunk addresses relative to the superblock,
+    // which follows any user block, while H5Dget_offset reports file offsets: chunk addresses
+    // need the user block's size added (h5py's get_chunk_info has the same gap). Measured on
+    // files with a 512-byte user block; tests/e2e/test_scan.py keeps checking it.
+    const Handle create(H5Fget_create_plist(file.get()), H5Pclose);
+    if (H5Pget_userblock(create.get(), &base_) < 0) base_ = 0;
     const Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
     add_group(root.get(), "");
     return std::move(result_);
@@ -431,10 +438,42 @@ class Scanner {
     return raw_;
   }
 
-  // Every stored chunk, looked up by its grid coordinates: O(log n) each, where
-  // H5Dget_chunk_info(i) in HDF5 1.10 walks the index from the start for every i.
+  // Every stored chunk: from the v1 B-tree in one pass where the dataset has one, otherwise by
+  // asking the library for each position of the chunk grid.
   bool add_chunks(hid_t dataset, const std::string& prefix, const std::vector<hsize_t>& shape,
                   const std::vector<hsize_t>& chunks, std::string& why) {
+    if (!options_.library_chunk_index) {
+      if (const auto index = read_v1_btree_chunks(file_stream(), dataset, static_cast<int>(shape.size()))) {
+        return add_indexed_chunks(*index, prefix, shape, chunks, why);
+      }
+    }
+    return add_chunks_by_coordinate(dataset, prefix, shape, chunks, why);
+  }
+
+  bool add_indexed_chunks(const std::vector<ChunkLocation>& index, const std::string& prefix,
+                          const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks, std::string& why) {
+    for (const ChunkLocation& chunk : index) {
+      std::string key;
+      for (std::size_t d = 0; d < shape.size(); ++d) {
+        // The index only ever holds chunks on the grid inside the extent; anything else means
+        // the file is not what it seems, and nothing it says is used.
+        if (chunk.offset[d] % chunks[d] != 0 || chunk.offset[d] >= std::max<hsize_t>(shape[d], 1)) {
+          why = "its chunk index lists a chunk off the chunk grid";
+          return false;
+        }
+        key += (d ? "." : "") + std::to_string(chunk.offset[d] / chunks[d]);
+      }
+      if (chunk.filter_mask != 0) {
+        why = "chunk " + key + " skipped some of its filters (mask " + std::to_string(chunk.filter_mask) + ")";
+        return false;
+      }
+      add_chunk(prefix + key, chunk.address, chunk.size);
+    }
+    return true;
+  }
+
+  bool add_chunks_by_coordinate(hid_t dataset, const std::string& prefix, const std::vector<hsize_t>& shape,
+                                const std::vector<hsize_t>& chunks, std::string& why) {
     const std::size_t rank = shape.size();
     std::vector<hsize_t> grid(rank), position(rank, 0), offset(rank);
     std::uint64_t total = 1;
@@ -456,7 +495,7 @@ class Scanner {
           why = "chunk " + key + " skipped some of its filters (mask " + std::to_string(mask) + ")";
           return false;
         }
-        add_chunk(prefix + key, address, size);
+        add_chunk(prefix + key, base_ + address, size);
       }
       for (std::size_t d = rank; d-- > 0;) {
         if (++position[d] < grid[d]) break;
@@ -471,6 +510,7 @@ class Scanner {
   std::string url_;
   ScanResult result_;
   std::set<haddr_t> visited_groups_;
+  hsize_t base_ = 0;  // the user block's size
   std::map<hsize_t, std::size_t> phony_dimensions_;
   std::ifstream raw_;
 };

@@ -171,3 +171,30 @@ def test_bad_inputs_fail_with_one_line(tmp_path):
     assert out.stderr.strip().splitlines() == [f"kerchunkfs-scan: {tmp_path / 'not.h5'}: not an HDF5 file, or it cannot be read"]
     out = scan(tmp_path / "a.h5", tmp_path / "b.h5", "-o", tmp_path / "refs.json", check=False)
     assert out.returncode == 2 and "--out-dir" in out.stderr
+
+
+def test_chunk_locations_read_from_the_file_match_the_librarys(tmp_path, mounts):
+    # The v1 B-tree is read directly (one pass); HDF5's per-chunk lookups are the oracle.
+    rng = np.random.default_rng(2)
+    files = [make_variety(tmp_path / "variety.h5", tmp_path)]
+    with h5py.File(tmp_path / "userblock.h5", "w", userblock_size=512) as f:
+        f.create_dataset("u", data=rng.normal(size=(300, 40)), chunks=(7, 9), compression="gzip")
+        f.create_dataset("c", data=rng.normal(size=(50, 4)))  # contiguous
+    with h5py.File(tmp_path / "latest.h5", "w", libver="latest") as f:  # other chunk index kinds
+        f.create_dataset("fixed", data=rng.normal(size=(60, 60)), chunks=(8, 8))
+        grow = f.create_dataset("growing", shape=(10, 5), maxshape=(None, 5), chunks=(3, 5))
+        grow[...] = 1
+        f.create_dataset("one", data=np.arange(10.0), chunks=(10,))
+    with h5py.File(tmp_path / "deep.h5", "w") as f:  # a B-tree several levels deep
+        d = f.create_dataset("many", shape=(200, 200), chunks=(2, 2), dtype="i2")
+        d[::3, ::5] = 7
+    files += [tmp_path / "userblock.h5", tmp_path / "latest.h5", tmp_path / "deep.h5"]
+    for path in files:
+        scan(path, "-o", tmp_path / "file.json", "-q", "--inline-threshold", "0")
+        scan(path, "-o", tmp_path / "library.json", "-q", "--inline-threshold", "0", "--chunk-index", "library")
+        assert (tmp_path / "file.json").read_bytes() == (tmp_path / "library.json").read_bytes(), path
+        if path.name in ("userblock.h5", "deep.h5"):
+            m = mounts(tmp_path / "file.json")
+            with h5py.File(path) as f:
+                for name in (["u", "c"] if path.name == "userblock.h5" else ["many"]):
+                    np.testing.assert_array_equal(zarr.open_array(str(m.path(name)), mode="r")[...], f[name][()])
