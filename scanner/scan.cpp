@@ -44,6 +44,43 @@ std::string json_double(double value, bool quote_special) {
   return text;
 }
 
+// h5py's (and PyTables') booleans: an 8-bit enum of FALSE = 0 and TRUE = 1.
+bool is_bool_enum(hid_t type) {
+  if (H5Tget_nmembers(type) != 2 || H5Tget_size(type) != 1) return false;
+  for (unsigned i = 0; i < 2; ++i) {
+    char* name = H5Tget_member_name(type, i);
+    signed char value = -1;
+    H5Tget_member_value(type, i, &value);
+    const bool matches = name != nullptr && std::string(name) == (value == 0 ? "FALSE" : "TRUE") && (value == 0 || value == 1);
+    H5free_memory(name);
+    if (!matches) return false;
+  }
+  return true;
+}
+
+// An enum's members as CF flag attributes, in ascending value: flag_values (numbers) and
+// flag_meanings (labels, space-separated).
+std::map<std::string, std::string> enum_attributes(hid_t type) {
+  std::map<long long, std::string> members;
+  const Handle base(H5Tget_super(type), H5Tclose);
+  for (int i = 0; i < H5Tget_nmembers(type); ++i) {
+    char* name = H5Tget_member_name(type, static_cast<unsigned>(i));
+    unsigned char raw[16] = {};
+    H5Tget_member_value(type, static_cast<unsigned>(i), raw);
+    H5Tconvert(base.get(), H5T_NATIVE_LLONG, 1, raw, nullptr, H5P_DEFAULT);
+    long long value = 0;
+    std::memcpy(&value, raw, sizeof value);
+    members[value] = name ? name : "";
+    H5free_memory(name);
+  }
+  std::string values = "[", meanings;
+  for (const auto& [value, name] : members) {
+    values += (values.size() > 1 ? ", " : "") + std::to_string(value);
+    meanings += (meanings.empty() ? "" : " ") + name;
+  }
+  return {{"flag_values", values + "]"}, {"flag_meanings", json_quote(meanings)}};
+}
+
 // zarr's dtype string for an HDF5 type, or nothing with the reason.
 std::optional<std::string> zarr_dtype(hid_t type, std::string& why) {
   const std::size_t size = H5Tget_size(type);
@@ -59,9 +96,13 @@ std::optional<std::string> zarr_dtype(hid_t type, std::string& why) {
       if (size == 2 || size == 4 || size == 8) return order + "f" + std::to_string(size);
       break;
     case H5T_STRING:
-      if (H5Tis_variable_str(type) <= 0) return "|S" + std::to_string(size);
-      why = "variable-length strings are not supported yet";
-      return std::nullopt;
+      // Variable-length strings are objects in zarr, decoded by the vlen-utf8 codec.
+      return H5Tis_variable_str(type) > 0 ? "|O" : "|S" + std::to_string(size);
+    case H5T_ENUM: {
+      const Handle base(H5Tget_super(type), H5Tclose);
+      if (is_bool_enum(type)) return "|b1";
+      return zarr_dtype(base.get(), why);
+    }
     default:
       break;
   }
@@ -341,6 +382,8 @@ class Scanner {
       for (hsize_t& c : chunks) c = std::max<hsize_t>(c, 1);
     }
 
+    if (*dtype == "|O") return add_vlen_strings(dataset, type.get(), space.get(), path, shape);
+
     std::string fill = "null";
     H5D_fill_value_t defined{};
     if (H5Pfill_value_defined(plist.get(), &defined) >= 0 && defined != H5D_FILL_VALUE_UNDEFINED) {
@@ -358,7 +401,9 @@ class Scanner {
                                ", \"order\": \"C\", \"shape\": " + join(shape) + ", \"zarr_format\": 2}");
     std::string dims = "[";
     for (const std::string& name : dimension_names(dataset, path, shape)) dims += (dims.size() > 1 ? ", " : "") + json_quote(name);
-    put(path + "/.zattrs", attributes_json(dataset, {{"_ARRAY_DIMENSIONS", dims + "]"}}));
+    std::map<std::string, std::string> extra{{"_ARRAY_DIMENSIONS", dims + "]"}};
+    if (H5Tget_class(type.get()) == H5T_ENUM && *dtype != "|b1") extra.merge(enum_attributes(type.get()));
+    put(path + "/.zattrs", attributes_json(dataset, std::move(extra)));
 
     const std::string chunk_prefix = path + "/";
     if (layout == H5D_COMPACT || decode_inline) {
@@ -385,6 +430,46 @@ class Scanner {
       return refuse(path, why);
     }
     result_.datasets.push_back({path, DatasetReport::Outcome::Referenced, ""});
+  }
+
+  // Variable-length strings: read whole and inlined as one chunk in numcodecs' vlen-utf8
+  // framing (an item count, then each item's length and bytes, little-endian 32-bit).
+  void add_vlen_strings(hid_t dataset, hid_t type, hid_t space, const std::string& path, const std::vector<hsize_t>& shape) {
+    const hssize_t count = H5Sget_simple_extent_npoints(space);
+    const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(memory.get(), H5T_VARIABLE);
+    H5Tset_cset(memory.get(), H5Tget_cset(type));
+    std::vector<char*> items(static_cast<std::size_t>(count));
+    if (H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, items.data()) < 0) {
+      return refuse(path, "its strings cannot be read");
+    }
+    const auto append32 = [](std::string& out, std::uint32_t value) {
+      for (int i = 0; i < 4; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
+    };
+    std::string chunk;
+    append32(chunk, static_cast<std::uint32_t>(count));
+    for (const char* item : items) {
+      const std::string_view text = item ? item : "";
+      append32(chunk, static_cast<std::uint32_t>(text.size()));
+      chunk += text;
+    }
+    H5Dvlen_reclaim(memory.get(), space, H5P_DEFAULT, items.data());
+
+    std::vector<hsize_t> chunks = shape;
+    for (hsize_t& c : chunks) c = std::max<hsize_t>(c, 1);
+    std::string shape_json = "[", chunks_json = "[";
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+      shape_json += (d ? ", " : "") + std::to_string(shape[d]);
+      chunks_json += (d ? ", " : "") + std::to_string(chunks[d]);
+    }
+    put(path + "/.zarray", "{\"chunks\": " + chunks_json + "], \"compressor\": null, \"dtype\": \"|O\", " +
+                               "\"fill_value\": \"\", \"filters\": [{\"id\": \"vlen-utf8\"}], \"order\": \"C\", " +
+                               "\"shape\": " + shape_json + "], \"zarr_format\": 2}");
+    std::string dims = "[";
+    for (const std::string& name : dimension_names(dataset, path, shape)) dims += (dims.size() > 1 ? ", " : "") + json_quote(name);
+    put(path + "/.zattrs", attributes_json(dataset, {{"_ARRAY_DIMENSIONS", dims + "]"}}));
+    put(path + "/" + zero_key(static_cast<int>(shape.size())), std::move(chunk));
+    result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
   }
 
   static std::string zero_key(int rank) {

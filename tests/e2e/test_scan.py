@@ -198,3 +198,27 @@ def test_chunk_locations_read_from_the_file_match_the_librarys(tmp_path, mounts)
             with h5py.File(path) as f:
                 for name in (["u", "c"] if path.name == "userblock.h5" else ["many"]):
                     np.testing.assert_array_equal(zarr.open_array(str(m.path(name)), mode="r")[...], f[name][()])
+
+
+def test_strings_booleans_and_enums(tmp_path, mounts):
+    path = tmp_path / "kinds.h5"
+    words = ["alpha", "βeta", "", "a much longer string than the others"]
+    with h5py.File(path, "w") as f:
+        f.create_dataset("words", data=np.array(words, dtype=h5py.string_dtype()))
+        f.create_dataset("grid", data=np.array([["a", "bb"], ["ccc", "dddd"]], dtype=h5py.string_dtype()))
+        f.create_dataset("flags", data=np.array([True, False, True, True]))
+        kind = h5py.enum_dtype({"LAND": 0, "SEA": 1, "ICE": 7}, basetype="i1")
+        f.create_dataset("surface", data=np.array([0, 1, 7, 1], dtype="i1"), dtype=kind)
+    scan(path, "-o", tmp_path / "refs.json")
+    m = mounts(tmp_path / "refs.json")
+    group = zarr.open_group(str(m.path()), mode="r")
+    assert list(group["words"][...]) == words
+    assert group["grid"][...].tolist() == [["a", "bb"], ["ccc", "dddd"]]
+    flags = group["flags"][...]
+    assert flags.dtype == bool and flags.tolist() == [True, False, True, True]
+    surface = group["surface"]
+    assert surface[...].tolist() == [0, 1, 7, 1]
+    assert surface.attrs["flag_values"] == [0, 1, 7] and surface.attrs["flag_meanings"] == "LAND SEA ICE"
+    # fsspec reads the inlined strings too
+    fs = fsspec.filesystem("reference", fo=str(tmp_path / "refs.json"))
+    assert list(zarr.open_array(fs.get_mapper("words"), mode="r")[...]) == words
