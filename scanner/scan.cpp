@@ -106,8 +106,11 @@ std::optional<std::string> zarr_dtype(hid_t type, std::string& why) {
     default:
       break;
   }
-  why = "HDF5 type class " + std::to_string(static_cast<int>(H5Tget_class(type))) + " (size " +
-        std::to_string(size) + ") is not supported yet";
+  static constexpr const char* kClassNames[] = {"integer", "float", "time", "string", "bitfield", "opaque",
+                                                "compound", "reference", "enum", "variable-length", "array"};
+  const int type_class = static_cast<int>(H5Tget_class(type));
+  why = std::string(type_class >= 0 && type_class <= 10 ? kClassNames[type_class] : "unknown") + " type of " +
+        std::to_string(size) + " bytes is not supported yet";
   return std::nullopt;
 }
 
