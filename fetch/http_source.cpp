@@ -436,17 +436,16 @@ HttpSource::~HttpSource() = default;
 
 void HttpSource::read(const std::string& url, std::uint64_t offset, std::size_t length,
                       std::function<void(ReadResult)> done) {
-  if (length == 0) return done(ReadResult{});
-  auto t = std::make_unique<Transfer>();
-  t->url = url;
-  t->offset = offset;
-  t->length = length;
-  t->read_done = std::move(done);
-  engine_->submit(std::move(t));
+  submit_read(url, offset, length, {}, std::move(done));
 }
 
 void HttpSource::read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
                                 std::function<void(ReadResult)> done) {
+  submit_read(url, offset, length, std::move(progress), std::move(done));
+}
+
+void HttpSource::submit_read(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
+                             std::function<void(ReadResult)> done) {
   if (length == 0) return done(ReadResult{});
   auto t = std::make_unique<Transfer>();
   t->url = url;

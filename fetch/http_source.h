@@ -59,6 +59,8 @@ class HttpSource final : public ByteSource {
 
  private:
   class Engine;
+  void submit_read(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
+                   std::function<void(ReadResult)> done);
   std::unique_ptr<Engine> engine_;
 };
 

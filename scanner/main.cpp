@@ -68,22 +68,15 @@ int main(int argc, char* argv[]) {
       out_dir = value("a directory");
     } else if (arg == "--url") {
       url = value("a URL");
-    } else if (arg == "--inline-threshold") {
+    } else if (arg == "--inline-threshold" || arg == "--inline-unsupported") {
       const std::string text = value("a number of bytes");
       char* end = nullptr;
-      options.inline_threshold = std::strtoull(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0') {
-        std::fprintf(stderr, "kerchunkfs-scan: --inline-threshold %s: not a number of bytes\n", text.c_str());
+      const std::uint64_t bytes = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || text[0] == '-') {
+        std::fprintf(stderr, "kerchunkfs-scan: %s %s: not a number of bytes\n", arg.c_str(), text.c_str());
         return kExitUsage;
       }
-    } else if (arg == "--inline-unsupported") {
-      const std::string text = value("a number of bytes");
-      char* end = nullptr;
-      options.inline_unsupported = std::strtoull(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0') {
-        std::fprintf(stderr, "kerchunkfs-scan: --inline-unsupported %s: not a number of bytes\n", text.c_str());
-        return kExitUsage;
-      }
+      (arg == "--inline-threshold" ? options.inline_threshold : options.inline_unsupported) = bytes;
     } else if (arg == "--version") {
       const std::string text = value("0 or 1");
       if (text != "0" && text != "1") {
