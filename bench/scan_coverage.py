@@ -1,10 +1,12 @@
 """Coverage of kerchunkfs-scan over real-world files: datasets referenced, inlined, refused (by
-reason) and skipped, over PyTables' test files from Debian's python-tables-data.
+reason) and skipped, over the HDF5 files Debian ships in python-tables-data (PyTables' test
+files), python3-h5py (h5py's test data) and hdf-compass-doc (HDF Compass's examples).
 
 Usage: /usr/bin/python3 bench/scan_coverage.py   (after scripts/build; writes bench/results/scan_coverage.md)
 """
 
 import collections
+import glob
 import re
 import subprocess
 import tempfile
@@ -13,7 +15,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SCAN = REPO / "build" / "scanner" / "kerchunkfs-scan"
-CORPUS = sorted(Path("/usr/share/python-tables").rglob("*.h5"))
+PATTERNS = ["/usr/share/python-tables/**/*.h5", "/usr/lib/python3/dist-packages/h5py/*/tests/data_files/*.h5",
+            "/usr/share/doc/hdf-compass/examples/hdf5/*.h5", "/usr/share/doc/hdf-compass/examples/bag/*.bag"]
+CORPUS = sorted({p for pattern in PATTERNS for p in glob.glob(pattern, recursive=True)})
 
 totals = collections.Counter()
 reasons = collections.Counter()
@@ -40,4 +44,4 @@ table = "\n".join(lines)
 print(table)
 (REPO / "bench" / "results" / "scan_coverage.md").write_text(
     f"Measured {time.strftime('%Y-%m-%d')} with `/usr/bin/python3 bench/scan_coverage.py` over "
-    f"/usr/share/python-tables (python-tables-data).\n\n{table}\n")
+    f"the HDF5 files of python-tables-data, python3-h5py and hdf-compass-doc.\n\n{table}\n")

@@ -31,6 +31,8 @@ void usage(FILE* out) {
                "  --inline-threshold N     chunks smaller than N bytes are inlined (default 500)\n"
                "  --inline-unsupported N   datasets whose filters have no zarr codec are decoded and\n"
                "                           inlined up to N bytes (default 1048576); larger ones are refused\n"
+               "  --split-contiguous N     split uncompressed contiguous datasets into chunks of at most N\n"
+               "                           bytes along their first axes (default 0: never)\n"
                "  --version 0|1            reference spec version written (default 1)\n"
                "  --skip-unsupported       exit 0 even when some datasets could not be referenced\n"
                "  -q, --quiet              no report on stderr\n"
@@ -68,7 +70,7 @@ int main(int argc, char* argv[]) {
       out_dir = value("a directory");
     } else if (arg == "--url") {
       url = value("a URL");
-    } else if (arg == "--inline-threshold" || arg == "--inline-unsupported") {
+    } else if (arg == "--inline-threshold" || arg == "--inline-unsupported" || arg == "--split-contiguous") {
       const std::string text = value("a number of bytes");
       char* end = nullptr;
       const std::uint64_t bytes = std::strtoull(text.c_str(), &end, 10);
@@ -76,7 +78,9 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "kerchunkfs-scan: %s %s: not a number of bytes\n", arg.c_str(), text.c_str());
         return kExitUsage;
       }
-      (arg == "--inline-threshold" ? options.inline_threshold : options.inline_unsupported) = bytes;
+      (arg == "--inline-threshold"     ? options.inline_threshold
+       : arg == "--split-contiguous" ? options.split_contiguous
+                                     : options.inline_unsupported) = bytes;
     } else if (arg == "--version") {
       const std::string text = value("0 or 1");
       if (text != "0" && text != "1") {
@@ -108,6 +112,9 @@ int main(int argc, char* argv[]) {
     return kExitUsage;
   }
 
+  // No library teardown at exit: it unloads the filter plugins, orphaning what they keep in their
+  // own globals (hdf5-blosc's buffers, which LeakSanitizer then reports), for no gain at exit.
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us, once, in one line
   int status = 0;
   for (const std::string& input : inputs) {

@@ -3,26 +3,26 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
-#include <cmath>
-#include <cstdio>
-#include <cstring>
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "scanner/attributes.h"
 #include "scanner/chunk_index.h"
+#include "scanner/dimension_names.h"
+#include "scanner/filters.h"
 #include "scanner/hdf5_handle.h"
+#include "scanner/string_records.h"
+#include "scanner/types.h"
 
 namespace kerchunkfs::scanner {
 namespace {
 
 using refstore::json_quote;
 
-// HDF5 and netCDF bookkeeping that is not user metadata.
-const std::set<std::string> kHiddenAttributes = {
-    "DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "_Netcdf4Dimid", "_Netcdf4Coordinates",
-    "_NCProperties", "_FillValue", "_nc3_strict"};
 constexpr std::string_view kPureDimension = "This is a netCDF dimension but not a netCDF variable";
 
 std::string basename_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
@@ -34,231 +34,54 @@ std::string object_name(hid_t object) {
   return name;
 }
 
-// A JSON number for a double that reads back as exactly the same value (or NaN/Infinity as zarr
-// spells them, quoted).
-std::string json_double(double value, bool quote_special) {
-  if (std::isnan(value)) return quote_special ? "\"NaN\"" : "NaN";
-  if (std::isinf(value)) return quote_special ? (value > 0 ? "\"Infinity\"" : "\"-Infinity\"") : (value > 0 ? "Infinity" : "-Infinity");
-  char text[32];
-  std::snprintf(text, sizeof text, "%.17g", value);
-  return text;
-}
-
-// h5py's (and PyTables') booleans: an 8-bit enum of FALSE = 0 and TRUE = 1.
-bool is_bool_enum(hid_t type) {
-  if (H5Tget_nmembers(type) != 2 || H5Tget_size(type) != 1) return false;
-  for (unsigned i = 0; i < 2; ++i) {
-    char* name = H5Tget_member_name(type, i);
-    signed char value = -1;
-    H5Tget_member_value(type, i, &value);
-    const bool matches = name != nullptr && std::string(name) == (value == 0 ? "FALSE" : "TRUE") && (value == 0 || value == 1);
-    H5free_memory(name);
-    if (!matches) return false;
-  }
-  return true;
-}
-
-// An enum's members as CF flag attributes, in ascending value: flag_values (numbers) and
-// flag_meanings (labels, space-separated).
-std::map<std::string, std::string> enum_attributes(hid_t type) {
-  std::map<long long, std::string> members;
-  const Handle base(H5Tget_super(type), H5Tclose);
-  for (int i = 0; i < H5Tget_nmembers(type); ++i) {
-    char* name = H5Tget_member_name(type, static_cast<unsigned>(i));
-    unsigned char raw[16] = {};
-    H5Tget_member_value(type, static_cast<unsigned>(i), raw);
-    H5Tconvert(base.get(), H5T_NATIVE_LLONG, 1, raw, nullptr, H5P_DEFAULT);
-    long long value = 0;
-    std::memcpy(&value, raw, sizeof value);
-    members[value] = name ? name : "";
-    H5free_memory(name);
-  }
-  std::string values = "[", meanings;
-  for (const auto& [value, name] : members) {
-    values += (values.size() > 1 ? ", " : "") + std::to_string(value);
-    meanings += (meanings.empty() ? "" : " ") + name;
-  }
-  return {{"flag_values", values + "]"}, {"flag_meanings", json_quote(meanings)}};
-}
-
-// zarr's dtype string for an HDF5 type, or nothing with the reason.
-std::optional<std::string> zarr_dtype(hid_t type, std::string& why) {
-  const std::size_t size = H5Tget_size(type);
-  const bool big = H5Tget_order(type) == H5T_ORDER_BE;
-  const std::string order = size == 1 ? "|" : big ? ">" : "<";
-  switch (H5Tget_class(type)) {
-    case H5T_INTEGER:
-      if (size == 1 || size == 2 || size == 4 || size == 8) {
-        return order + (H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "i") + std::to_string(size);
-      }
-      break;
-    case H5T_FLOAT:
-      if (size == 2 || size == 4 || size == 8) return order + "f" + std::to_string(size);
-      break;
-    case H5T_STRING:
-      // Variable-length strings are objects in zarr, decoded by the vlen-utf8 codec.
-      return H5Tis_variable_str(type) > 0 ? "|O" : "|S" + std::to_string(size);
-    case H5T_ENUM: {
-      const Handle base(H5Tget_super(type), H5Tclose);
-      if (is_bool_enum(type)) return "|b1";
-      return zarr_dtype(base.get(), why);
-    }
-    default:
-      break;
-  }
-  static constexpr const char* kClassNames[] = {"integer", "float", "time", "string", "bitfield", "opaque",
-                                                "compound", "reference", "enum", "variable-length", "array"};
-  const int type_class = static_cast<int>(H5Tget_class(type));
-  why = std::string(type_class >= 0 && type_class <= 10 ? kClassNames[type_class] : "unknown") + " type of " +
-        std::to_string(size) + " bytes is not supported yet";
-  return std::nullopt;
-}
-
-// One value of `type` (stored in file byte order in `bytes`) as JSON, for a fill value.
-std::string json_scalar(hid_t type, const unsigned char* bytes) {
-  const std::size_t size = H5Tget_size(type);
-  const H5T_class_t type_class = H5Tget_class(type);
-  if (type_class == H5T_STRING) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < size; i += 3) {
-      const unsigned v = (bytes[i] << 16) | ((i + 1 < size ? bytes[i + 1] : 0) << 8) | (i + 2 < size ? bytes[i + 2] : 0);
-      out += kAlphabet[(v >> 18) & 63];
-      out += kAlphabet[(v >> 12) & 63];
-      out += i + 1 < size ? kAlphabet[(v >> 6) & 63] : '=';
-      out += i + 2 < size ? kAlphabet[v & 63] : '=';
-    }
-    return json_quote(out);  // zarr v2 spells byte-string fill values in base64
-  }
-  // Convert to a native wide type with HDF5 itself, so byte order and width are handled exactly.
-  if (type_class == H5T_FLOAT) {
-    double value = 0;
-    unsigned char buffer[16] = {};
-    std::memcpy(buffer, bytes, size);
-    H5Tconvert(type, H5T_NATIVE_DOUBLE, 1, buffer, nullptr, H5P_DEFAULT);
-    std::memcpy(&value, buffer, sizeof value);
-    return json_double(value, true);
-  }
-  unsigned char buffer[16] = {};
-  std::memcpy(buffer, bytes, size);
-  if (H5Tget_sign(type) == H5T_SGN_NONE) {
-    H5Tconvert(type, H5T_NATIVE_ULLONG, 1, buffer, nullptr, H5P_DEFAULT);
-    unsigned long long value = 0;
-    std::memcpy(&value, buffer, sizeof value);
-    return std::to_string(value);
-  }
-  H5Tconvert(type, H5T_NATIVE_LLONG, 1, buffer, nullptr, H5P_DEFAULT);
-  long long value = 0;
-  std::memcpy(&value, buffer, sizeof value);
-  return std::to_string(value);
-}
-
-// An attribute's value as JSON, or nothing when its type is not one JSON can carry.
-std::optional<std::string> attribute_json(hid_t attribute) {
-  const Handle type(H5Aget_type(attribute), H5Tclose);
-  const Handle space(H5Aget_space(attribute), H5Sclose);
-  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
-  const bool scalar = H5Sget_simple_extent_type(space.get()) == H5S_SCALAR;
-  if (count < 0 || H5Sget_simple_extent_type(space.get()) == H5S_NULL) return std::nullopt;
-  std::vector<std::string> items;
-  switch (H5Tget_class(type.get())) {
-    case H5T_INTEGER: {
-      const bool is_unsigned = H5Tget_sign(type.get()) == H5T_SGN_NONE;
-      std::vector<long long> signed_values(count);
-      std::vector<unsigned long long> unsigned_values(count);
-      if (is_unsigned ? H5Aread(attribute, H5T_NATIVE_ULLONG, unsigned_values.data()) < 0
-                      : H5Aread(attribute, H5T_NATIVE_LLONG, signed_values.data()) < 0) {
-        return std::nullopt;
-      }
-      for (hssize_t i = 0; i < count; ++i) {
-        items.push_back(is_unsigned ? std::to_string(unsigned_values[i]) : std::to_string(signed_values[i]));
-      }
-      break;
-    }
-    case H5T_FLOAT: {
-      std::vector<double> values(count);
-      if (H5Aread(attribute, H5T_NATIVE_DOUBLE, values.data()) < 0) return std::nullopt;
-      // A float32 attribute prints as the shortest text that reads back as that float32.
-      const bool single = H5Tget_size(type.get()) == 4;
-      for (const double value : values) {
-        if (single && std::isfinite(value)) {
-          char text[32];
-          std::snprintf(text, sizeof text, "%.9g", value);
-          items.emplace_back(text);
-        } else {
-          items.push_back(json_double(value, false));
-        }
-      }
-      break;
-    }
-    case H5T_STRING: {
-      if (H5Tis_variable_str(type.get()) > 0) {
-        const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(memory.get(), H5T_VARIABLE);
-        H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
-        std::vector<char*> values(count);
-        if (H5Aread(attribute, memory.get(), values.data()) < 0) return std::nullopt;
-        for (char* value : values) items.push_back(json_quote(value ? value : ""));
-        H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, values.data());
-      } else {
-        const std::size_t size = H5Tget_size(type.get());
-        std::string buffer(size * count, '\0');
-        if (H5Aread(attribute, type.get(), buffer.data()) < 0) return std::nullopt;
-        for (hssize_t i = 0; i < count; ++i) {
-          std::string value = buffer.substr(i * size, size);
-          value.erase(value.find_last_not_of('\0') + 1);
-          items.push_back(json_quote(value));
-        }
-      }
-      break;
-    }
-    default:
-      return std::nullopt;
-  }
-  if (scalar && items.size() == 1) return items[0];
-  std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-  return out + "]";
-}
-
-struct AttributeVisit {
-  std::map<std::string, std::string>* out;
-};
-
-herr_t visit_attribute(hid_t object, const char* name, const H5A_info_t*, void* data) {
-  auto* visit = static_cast<AttributeVisit*>(data);
-  if (kHiddenAttributes.contains(name)) return 0;
-  const Handle attribute(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
-  if (!attribute.valid()) return 0;
-  if (auto value = attribute_json(attribute.get())) (*visit->out)[name] = *value;
-  return 0;
-}
-
-// Attributes as a JSON object, keys sorted, extra (computed) entries included.
-std::string attributes_json(hid_t object, std::map<std::string, std::string> extra = {}) {
-  AttributeVisit visit{&extra};
-  hsize_t index = 0;
-  H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, visit_attribute, &visit);
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [name, value] : extra) {
-    out += (first ? "" : ", ") + json_quote(name) + ": " + value;
-    first = false;
-  }
-  return out + "}";
-}
-
-std::string string_attribute(hid_t object, const char* name) {
-  if (H5Aexists(object, name) <= 0) return "";
-  const Handle attribute(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
-  const auto value = attribute_json(attribute.get());
-  if (!value || value->size() < 2 || (*value)[0] != '"') return "";
-  return value->substr(1, value->size() - 2);
-}
-
 herr_t first_scale_name(hid_t, unsigned, hid_t scale, void* data) {
   *static_cast<std::string*>(data) = basename_of(object_name(scale));
   return 1;  // one is enough
+}
+
+std::string json_list(const std::vector<hsize_t>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + "]";
+}
+
+std::string json_list(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + json_quote(names[i]);
+  return out + "]";
+}
+
+// "0.0.0" for a rank of 3: the key of the only chunk.
+std::string zero_key(std::size_t rank) {
+  std::string key = "0";
+  for (std::size_t d = 1; d < rank; ++d) key += ".0";
+  return key;
+}
+
+// Types netCDF-C opens as variables (and so numbers dimensions for).
+bool seen_by_netcdf(hid_t type) {
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER: case H5T_FLOAT: case H5T_STRING: case H5T_ENUM: case H5T_OPAQUE: case H5T_COMPOUND: case H5T_VLEN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Chunk shape for --split-contiguous: whole trailing axes, as many rows of the first axis that
+// fits the limit allows (or single rows of the first axes and a run of the next one).
+std::vector<hsize_t> split_shape(const std::vector<hsize_t>& shape, std::uint64_t element_bytes, std::uint64_t limit) {
+  std::vector<hsize_t> chunks(shape.size(), 1);
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    std::uint64_t row = element_bytes;
+    for (std::size_t a = d + 1; a < shape.size(); ++a) row *= shape[a];
+    if (row <= limit) {
+      chunks[d] = std::clamp<hsize_t>(limit / row, 1, std::max<hsize_t>(shape[d], 1));
+      for (std::size_t a = d + 1; a < shape.size(); ++a) chunks[a] = std::max<hsize_t>(shape[a], 1);
+      break;
+    }
+  }
+  return chunks;
 }
 
 class Scanner {
@@ -277,33 +100,41 @@ class Scanner {
     const Handle create(H5Fget_create_plist(file.get()), H5Pclose);
     if (H5Pget_userblock(create.get(), &base_) < 0) base_ = 0;
     const Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
-    add_group(root.get(), "");
+    add_group(root.get(), "", DimensionNamer::kRoot);
+    dimensions_.finish();
     return std::move(result_);
   }
 
  private:
   void put(const std::string& key, std::string bytes) { result_.references[key] = std::move(bytes); }
 
-  void add_group(hid_t group, const std::string& prefix) {
+  void add_group(hid_t group, const std::string& prefix, DimensionNamer::Group names) {
     put(prefix + ".zgroup", "{\"zarr_format\": 2}");
-    put(prefix + ".zattrs", attributes_json(group));
+    put(prefix + ".zattrs", json_object(user_attributes(group)));
     H5O_info_t info{};
     if (H5Oget_info2(group, &info, H5O_INFO_BASIC) >= 0) visited_groups_.insert(info.addr);
     struct Context {
       Scanner* scanner;
       std::string prefix;
-    } context{this, prefix};
+      DimensionNamer::Group names;
+    } context{this, prefix, names};
+    // netCDF-C reads a group in creation order where the file keeps it, else by name: the same
+    // order here numbers phony dimensions the same way.
+    const Handle create(H5Gget_create_plist(group), H5Pclose);
+    unsigned order_flags = 0;
+    H5Pget_link_creation_order(create.get(), &order_flags);
+    const bool creation_order = (order_flags & H5P_CRT_ORDER_TRACKED) && (order_flags & H5P_CRT_ORDER_INDEXED);
     hsize_t index = 0;
-    H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index,
+    H5Literate(group, creation_order ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME, H5_ITER_INC, &index,
                [](hid_t parent, const char* name, const H5L_info_t* link, void* data) -> herr_t {
                  auto* c = static_cast<Context*>(data);
-                 c->scanner->add_link(parent, name, link->type, c->prefix);
+                 c->scanner->add_link(parent, name, link->type, c->prefix, c->names);
                  return 0;
                },
                &context);
   }
 
-  void add_link(hid_t parent, const char* name, H5L_type_t type, const std::string& prefix) {
+  void add_link(hid_t parent, const char* name, H5L_type_t type, const std::string& prefix, DimensionNamer::Group names) {
     const std::string path = prefix + name;
     if (type == H5L_TYPE_EXTERNAL) return skip(path, "external link: the target file is not scanned");
     const Handle object(H5Oopen(parent, name, H5P_DEFAULT), H5Oclose);
@@ -314,11 +145,11 @@ class Scanner {
         if (H5Oget_info2(object.get(), &info, H5O_INFO_BASIC) >= 0 && visited_groups_.contains(info.addr)) {
           return skip(path, "a link back to a group already scanned");
         }
-        add_group(object.get(), path + "/");
+        add_group(object.get(), path + "/", dimensions_.add_group(names));
         return;
       }
       case H5I_DATASET:
-        add_dataset(object.get(), path);
+        add_dataset(object.get(), path, names);
         return;
       default:
         return skip(path, "a named datatype, not data");
@@ -329,12 +160,20 @@ class Scanner {
     result_.datasets.push_back({path, DatasetReport::Outcome::Skipped, std::move(reason)});
   }
   void refuse(const std::string& path, std::string reason) {
+    erase_dataset(path);  // nothing stays that could decode to wrong values
     result_.datasets.push_back({path, DatasetReport::Outcome::Refused, std::move(reason)});
   }
+  void erase_dataset(const std::string& path) {
+    result_.references.erase(result_.references.lower_bound(path + "/"), result_.references.lower_bound(path + "0"));
+  }
 
-  // The dimension names xarray shows: dimension scales where attached, phony names otherwise.
-  std::vector<std::string> dimension_names(hid_t dataset, const std::string& path, const std::vector<hsize_t>& shape) {
+  // Registers the dataset's dimensions; its .zattrs is written once they are named, if the
+  // dataset was not refused by then.
+  void name_dimensions(hid_t dataset, hid_t type, const std::string& path, DimensionNamer::Group group,
+                       const std::vector<hsize_t>& shape, const std::vector<hsize_t>& max_shape,
+                       const std::vector<hsize_t>& element_shape, std::map<std::string, std::string> attributes) {
     std::vector<std::string> names;
+    std::vector<DimensionNamer::Extent> extents;
     const bool is_scale = H5DSis_scale(dataset) > 0;
     for (unsigned d = 0; d < shape.size(); ++d) {
       std::string name;
@@ -343,182 +182,260 @@ class Scanner {
       } else if (H5DSget_num_scales(dataset, d) > 0) {
         H5DSiterate_scales(dataset, d, nullptr, first_scale_name, &name);
       }
-      if (name.empty()) {
-        const auto [it, fresh] = phony_dimensions_.try_emplace(shape[d], phony_dimensions_.size());
-        name = "phony_dim_" + std::to_string(it->second);
-      }
       names.push_back(name);
+      extents.push_back({shape[d], max_shape[d] == H5S_UNLIMITED});
     }
-    return names;
+    for (const hsize_t length : element_shape) {
+      names.emplace_back();
+      extents.push_back({length, false});
+    }
+    const bool netcdf = seen_by_netcdf(type) && element_shape.empty();
+    dimensions_.add_variable(group, std::move(names), std::move(extents), netcdf,
+                             [this, path, attributes = std::move(attributes)](const std::vector<std::string>& final) mutable {
+                               if (!result_.references.contains(path + "/.zarray")) return;
+                               attributes["_ARRAY_DIMENSIONS"] = json_list(final);
+                               put(path + "/.zattrs", json_object(attributes));
+                             });
   }
 
-  void add_dataset(hid_t dataset, const std::string& path) {
+  void add_dataset(hid_t dataset, const std::string& path, DimensionNamer::Group group) {
     const Handle space(H5Dget_space(dataset), H5Sclose);
     const Handle type(H5Dget_type(dataset), H5Tclose);
     const Handle plist(H5Dget_create_plist(dataset), H5Pclose);
     if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) return skip(path, "a null dataspace holds no data");
+    const std::size_t rank = static_cast<std::size_t>(std::max(H5Sget_simple_extent_ndims(space.get()), 0));
+    std::vector<hsize_t> shape(rank), max_shape(rank);
+    H5Sget_simple_extent_dims(space.get(), shape.data(), max_shape.data());
+    if (H5DSis_scale(dataset) > 0 && rank > 0) {
+      dimensions_.add_dimension(group, basename_of(path), {shape[0], max_shape[0] == H5S_UNLIMITED});
+    }
     if (string_attribute(dataset, "NAME").starts_with(kPureDimension)) return;  // a netCDF dimension, not a variable
 
     std::string why;
-    const auto dtype = zarr_dtype(type.get(), why);
-    if (!dtype) return refuse(path, why);
+    auto zarr = zarr_type(type.get(), why);
+    std::map<std::string, std::string> attributes = user_attributes(dataset);
+    if (zarr && H5Tget_class(type.get()) == H5T_ENUM && !is_bool_enum(type.get())) {
+      for (auto& [name, value] : enum_attributes(type.get())) attributes.try_emplace(name, std::move(value));
+    }
+    name_dimensions(dataset, type.get(), path, group, shape, max_shape, zarr ? zarr->element_shape : std::vector<hsize_t>{},
+                    std::move(attributes));
+    if (!zarr) return refuse(path, why);
 
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    std::vector<hsize_t> shape(rank);
-    H5Sget_simple_extent_dims(space.get(), shape.data(), nullptr);
     const H5D_layout_t layout = H5Pget_layout(plist.get());
     std::vector<hsize_t> chunks = shape;
-    if (layout == H5D_CHUNKED) H5Pget_chunk(plist.get(), rank, chunks.data());
+    if (layout == H5D_CHUNKED) H5Pget_chunk(plist.get(), static_cast<int>(rank), chunks.data());
     for (hsize_t& c : chunks) c = std::max<hsize_t>(c, 1);
-
-    auto filters = codecs(plist.get(), H5Tget_size(type.get()), why);
-    std::uint64_t bytes_total = H5Tget_size(type.get());
+    const std::uint64_t element_bytes = H5Tget_size(zarr->memory.get());
+    std::uint64_t bytes_total = element_bytes;
     for (const hsize_t extent : shape) bytes_total *= extent;
-    const bool decode_inline = !filters && bytes_total <= options_.inline_unsupported;
-    if (!filters && !decode_inline) {
-      return refuse(path, why + "; the dataset is larger than --inline-unsupported (" +
-                              std::to_string(options_.inline_unsupported) + " bytes)");
+
+    if (zarr->storage == ZarrType::Storage::VlenString || zarr->storage == ZarrType::Storage::VlenSequence) {
+      return add_variable_length(dataset, *zarr, space.get(), path, shape);
     }
-    if (decode_inline) {
-      filters = "null";
-      chunks = shape;  // one chunk, decoded
-      for (hsize_t& c : chunks) c = std::max<hsize_t>(c, 1);
-    }
-
-    if (*dtype == "|O") return add_vlen_strings(dataset, type.get(), space.get(), path, shape);
-
-    std::string fill = "null";
-    H5D_fill_value_t defined{};
-    if (H5Pfill_value_defined(plist.get(), &defined) >= 0 && defined != H5D_FILL_VALUE_UNDEFINED) {
-      std::vector<unsigned char> bytes(H5Tget_size(type.get()));
-      if (H5Pget_fill_value(plist.get(), type.get(), bytes.data()) >= 0) fill = json_scalar(type.get(), bytes.data());
-    }
-
-    const auto join = [](const std::vector<hsize_t>& values) {
-      std::string out = "[";
-      for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
-      return out + "]";
-    };
-    put(path + "/.zarray", "{\"chunks\": " + join(chunks) + ", \"compressor\": null, \"dtype\": " + json_quote(*dtype) +
-                               ", \"fill_value\": " + fill + ", \"filters\": " + *filters +
-                               ", \"order\": \"C\", \"shape\": " + join(shape) + ", \"zarr_format\": 2}");
-    std::string dims = "[";
-    for (const std::string& name : dimension_names(dataset, path, shape)) dims += (dims.size() > 1 ? ", " : "") + json_quote(name);
-    std::map<std::string, std::string> extra{{"_ARRAY_DIMENSIONS", dims + "]"}};
-    if (H5Tget_class(type.get()) == H5T_ENUM && *dtype != "|b1") extra.merge(enum_attributes(type.get()));
-    put(path + "/.zattrs", attributes_json(dataset, std::move(extra)));
-
-    const std::string chunk_prefix = path + "/";
-    if (layout == H5D_COMPACT || decode_inline) {
-      // Read in the file's own type: the library undoes the filters and converts nothing.
-      std::string bytes(bytes_total, '\0');
-      if (H5Dread(dataset, type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0) {
-        result_.references.erase(path + "/.zarray");
-        result_.references.erase(path + "/.zattrs");
-        return refuse(path, "its data cannot be decoded here (" + (why.empty() ? "read error" : why) + ")");
+    if (zarr->storage == ZarrType::Storage::StringRecords) {
+      auto records = read_string_records(dataset, type.get(), why);
+      if (!records) return refuse(path, why);
+      if (records->bytes.size() > options_.inline_unsupported) {
+        return refuse(path, "its variable-length string members make " + std::to_string(records->bytes.size()) +
+                                " bytes of fixed-length records, more than --inline-unsupported (" +
+                                std::to_string(options_.inline_unsupported) + " bytes)");
       }
-      put(chunk_prefix + zero_key(rank), std::move(bytes));
+      zarr->dtype = std::move(records->dtype);
+      put_zarray({path, &*zarr, shape, "null", records->bytes.size()}, shape, "null");
+      put(path + "/" + zero_key(std::max<std::size_t>(rank, 1)), std::move(records->bytes));
       result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
       return;
     }
+    std::string fill = "null";
+    H5D_fill_value_t defined{};
+    if (H5Pfill_value_defined(plist.get(), &defined) >= 0 && defined != H5D_FILL_VALUE_UNDEFINED) {
+      std::vector<unsigned char> bytes(element_bytes);
+      if (H5Pget_fill_value(plist.get(), zarr->memory.get(), bytes.data()) >= 0) fill = fill_value_json(*zarr, bytes.data());
+    }
+    const Dataset described{path, &*zarr, shape, fill, bytes_total};
+
+    const auto filters = zarr_filters(plist.get(), H5Tget_size(type.get()), why);
+    if (layout == H5D_COMPACT || (filters && zarr->storage == ZarrType::Storage::Packed)) {
+      return add_decoded(dataset, described, "its compound members have gaps that zarr cannot describe");
+    }
+    if (!filters) return add_decoded(dataset, described, why);
+
+    if (layout == H5D_CONTIGUOUS && options_.split_contiguous > 0 && bytes_total > options_.split_contiguous) {
+      chunks = split_shape(shape, element_bytes, options_.split_contiguous);
+    }
+    put_zarray(described, chunks, filters->json);
+    const std::string chunk_prefix = path + "/";
+    const std::string element_suffix = zarr->element_shape.empty() ? "" : "." + zero_key(zarr->element_shape.size());
     if (layout == H5D_CONTIGUOUS) {
       const haddr_t offset = H5Dget_offset(dataset);
-      if (offset != HADDR_UNDEF) add_chunk(chunk_prefix + zero_key(rank), offset, H5Dget_storage_size(dataset));
-      result_.datasets.push_back({path, DatasetReport::Outcome::Referenced, ""});
-      return;
-    }
-    if (!add_chunks(dataset, chunk_prefix, shape, chunks, why)) {
-      // Roll back what this dataset wrote, so that no reference decodes to wrong values.
-      result_.references.erase(result_.references.lower_bound(chunk_prefix), result_.references.lower_bound(path + "0"));
-      return refuse(path, why);
+      if (offset != HADDR_UNDEF) add_contiguous(chunk_prefix, element_suffix, offset, shape, chunks, element_bytes);
+    } else if (!add_chunks(dataset, chunk_prefix, element_suffix, filters->checksum_bytes, shape, chunks, why)) {
+      // Some chunks are stored differently from the rest (an optional filter that gave up on
+      // them): zarr has one codec list per array, so HDF5 decodes the whole dataset instead.
+      erase_dataset(path);
+      return add_decoded(dataset, described, why);
     }
     result_.datasets.push_back({path, DatasetReport::Outcome::Referenced, ""});
   }
 
-  // Variable-length strings: read whole and inlined as one chunk in numcodecs' vlen-utf8
-  // framing (an item count, then each item's length and bytes, little-endian 32-bit).
-  void add_vlen_strings(hid_t dataset, hid_t type, hid_t space, const std::string& path, const std::vector<hsize_t>& shape) {
-    const hssize_t count = H5Sget_simple_extent_npoints(space);
-    const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(memory.get(), H5T_VARIABLE);
-    H5Tset_cset(memory.get(), H5Tget_cset(type));
-    std::vector<char*> items(static_cast<std::size_t>(count));
-    if (H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, items.data()) < 0) {
-      return refuse(path, "its strings cannot be read");
+  // What .zarray says about a dataset, whichever way its data is stored.
+  struct Dataset {
+    std::string path;
+    const ZarrType* zarr;
+    std::vector<hsize_t> shape;
+    std::string fill;
+    std::uint64_t bytes;
+  };
+
+  void put_zarray(const Dataset& dataset, const std::vector<hsize_t>& chunks, const std::string& filters) {
+    std::vector<hsize_t> zarr_shape = dataset.shape, zarr_chunks = chunks;
+    const auto& element_shape = dataset.zarr->element_shape;
+    zarr_shape.insert(zarr_shape.end(), element_shape.begin(), element_shape.end());
+    zarr_chunks.insert(zarr_chunks.end(), element_shape.begin(), element_shape.end());
+    for (hsize_t& c : zarr_chunks) c = std::max<hsize_t>(c, 1);
+    put(dataset.path + "/.zarray", "{\"chunks\": " + json_list(zarr_chunks) + ", \"compressor\": null, \"dtype\": " +
+                                       dataset.zarr->dtype + ", \"fill_value\": " + dataset.fill + ", \"filters\": " +
+                                       filters + ", \"order\": \"C\", \"shape\": " + json_list(zarr_shape) +
+                                       ", \"zarr_format\": 2}");
+  }
+
+  // The whole dataset read by HDF5 (its filters undone, its compound members packed) and inlined
+  // as one chunk, when it is no larger than --inline-unsupported (compact data always is small).
+  void add_decoded(hid_t dataset, const Dataset& described, const std::string& why) {
+    const Handle plist(H5Dget_create_plist(dataset), H5Pclose);
+    if (H5Pget_layout(plist.get()) != H5D_COMPACT && described.bytes > options_.inline_unsupported) {
+      return refuse(described.path, why + "; the dataset is larger than --inline-unsupported (" +
+                                        std::to_string(options_.inline_unsupported) + " bytes)");
     }
+    std::string bytes(described.bytes, '\0');
+    if (H5Dread(dataset, described.zarr->memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0) {
+      return refuse(described.path, "its data cannot be decoded here (" + why + ")");
+    }
+    put_zarray(described, described.shape, "null");
+    const std::size_t rank = described.shape.size() + described.zarr->element_shape.size();
+    put(described.path + "/" + zero_key(std::max<std::size_t>(rank, 1)), std::move(bytes));
+    result_.datasets.push_back({described.path, DatasetReport::Outcome::Inlined, ""});
+  }
+
+  // Contiguous data as one chunk, or split into row-aligned chunks (see split_shape).
+  void add_contiguous(const std::string& prefix, const std::string& suffix, std::uint64_t offset,
+                      const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks, std::uint64_t element_bytes) {
+    const std::size_t rank = shape.size();
+    std::uint64_t total = element_bytes, chunk_bytes = element_bytes;
+    std::vector<std::uint64_t> stride(rank, element_bytes);  // bytes per step along each axis
+    for (std::size_t d = rank; d-- > 0;) {
+      stride[d] = total;
+      total *= shape[d];
+      chunk_bytes *= chunks[d];
+    }
+    std::vector<hsize_t> grid(rank), position(rank, 0);
+    std::uint64_t count = 1;
+    for (std::size_t d = 0; d < rank; ++d) count *= grid[d] = (shape[d] + chunks[d] - 1) / chunks[d];
+    for (std::uint64_t n = 0; n < count; ++n) {
+      std::string key;
+      std::uint64_t start = 0;
+      for (std::size_t d = 0; d < rank; ++d) {
+        key += (d ? "." : "") + std::to_string(position[d]);
+        start += position[d] * chunks[d] * stride[d];
+      }
+      key = rank > 0 ? key + suffix : suffix.empty() ? "0" : suffix.substr(1);
+      // An edge chunk is shorter than a whole one, but zarr wants whole chunks: the bytes that
+      // follow in the file fill it out (they lie outside the array, so no reader uses them), or
+      // zeros where the file ends.
+      const std::uint64_t stored = std::min(chunk_bytes, total - start);
+      if (stored < chunk_bytes && offset + start + chunk_bytes > file_size()) {
+        std::string bytes(chunk_bytes, '\0');
+        read_bytes(offset + start, stored, bytes.data());
+        put(prefix + key, std::move(bytes));
+      } else {
+        add_chunk(prefix + key, offset + start, chunk_bytes);
+      }
+      for (std::size_t d = rank; d-- > 0;) {
+        if (++position[d] < grid[d]) break;
+        position[d] = 0;
+      }
+    }
+  }
+
+  // Variable-length values, read whole and inlined as one chunk in numcodecs' framing: an item
+  // count, then each item's byte length and bytes (little-endian 32-bit numbers).
+  void add_variable_length(hid_t dataset, const ZarrType& zarr, hid_t space, const std::string& path,
+                           const std::vector<hsize_t>& shape) {
+    const hssize_t count = H5Sget_simple_extent_npoints(space);
     const auto append32 = [](std::string& out, std::uint32_t value) {
       for (int i = 0; i < 4; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
     };
     std::string chunk;
     append32(chunk, static_cast<std::uint32_t>(count));
-    for (const char* item : items) {
-      const std::string_view text = item ? item : "";
-      append32(chunk, static_cast<std::uint32_t>(text.size()));
-      chunk += text;
+    std::string codec;
+    if (zarr.storage == ZarrType::Storage::VlenString) {
+      const Handle type(H5Dget_type(dataset), H5Tclose);
+      const Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(memory.get(), H5T_VARIABLE);
+      H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
+      std::vector<char*> items(static_cast<std::size_t>(count));
+      if (H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, items.data()) < 0) {
+        return refuse(path, "its strings cannot be read");
+      }
+      for (const char* item : items) {
+        const std::string_view text = item ? item : "";
+        append32(chunk, static_cast<std::uint32_t>(text.size()));
+        chunk += text;
+      }
+      H5Dvlen_reclaim(memory.get(), space, H5P_DEFAULT, items.data());
+      codec = "[{\"id\": \"vlen-utf8\"}], \"fill_value\": \"\"";
+    } else {
+      // Read with the file's own item type, so the bytes stay in the byte order the dtype names.
+      const Handle items_type(H5Tget_super(zarr.memory.get()), H5Tclose);
+      const Handle memory(H5Tvlen_create(items_type.get()), H5Tclose);
+      std::vector<hvl_t> items(static_cast<std::size_t>(count));
+      if (H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, items.data()) < 0) {
+        return refuse(path, "its variable-length values cannot be read");
+      }
+      const std::size_t item_bytes = H5Tget_size(items_type.get());
+      for (const hvl_t& item : items) {
+        append32(chunk, static_cast<std::uint32_t>(item.len * item_bytes));
+        chunk.append(static_cast<const char*>(item.p), item.len * item_bytes);
+      }
+      H5Dvlen_reclaim(memory.get(), space, H5P_DEFAULT, items.data());
+      codec = "[{\"dtype\": " + json_quote(zarr.base_dtype) + ", \"id\": \"vlen-array\"}], \"fill_value\": null";
     }
-    H5Dvlen_reclaim(memory.get(), space, H5P_DEFAULT, items.data());
-
     std::vector<hsize_t> chunks = shape;
     for (hsize_t& c : chunks) c = std::max<hsize_t>(c, 1);
-    std::string shape_json = "[", chunks_json = "[";
-    for (std::size_t d = 0; d < shape.size(); ++d) {
-      shape_json += (d ? ", " : "") + std::to_string(shape[d]);
-      chunks_json += (d ? ", " : "") + std::to_string(chunks[d]);
-    }
-    put(path + "/.zarray", "{\"chunks\": " + chunks_json + "], \"compressor\": null, \"dtype\": \"|O\", " +
-                               "\"fill_value\": \"\", \"filters\": [{\"id\": \"vlen-utf8\"}], \"order\": \"C\", " +
-                               "\"shape\": " + shape_json + "], \"zarr_format\": 2}");
-    std::string dims = "[";
-    for (const std::string& name : dimension_names(dataset, path, shape)) dims += (dims.size() > 1 ? ", " : "") + json_quote(name);
-    put(path + "/.zattrs", attributes_json(dataset, {{"_ARRAY_DIMENSIONS", dims + "]"}}));
-    put(path + "/" + zero_key(static_cast<int>(shape.size())), std::move(chunk));
+    put(path + "/.zarray", "{\"chunks\": " + json_list(chunks) + ", \"compressor\": null, \"dtype\": \"|O\", " +
+                               "\"filters\": " + codec + ", \"order\": \"C\", \"shape\": " + json_list(shape) +
+                               ", \"zarr_format\": 2}");
+    put(path + "/" + zero_key(std::max<std::size_t>(shape.size(), 1)), std::move(chunk));
     result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
-  }
-
-  static std::string zero_key(int rank) {
-    std::string key = "0";
-    for (int d = 1; d < rank; ++d) key += ".0";
-    return key;
-  }
-
-  // The HDF5 filter pipeline as zarr filters, in the order they were applied when writing.
-  static std::optional<std::string> codecs(hid_t plist, std::size_t element_size, std::string& why) {
-    const int count = H5Pget_nfilters(plist);
-    if (count == 0) return "null";
-    std::string out = "[";
-    for (int i = 0; i < count; ++i) {
-      unsigned flags = 0, config = 0;
-      std::size_t n = 8;
-      unsigned values[8] = {};
-      char name[64] = {};
-      const H5Z_filter_t filter = H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values, sizeof name, name, &config);
-      std::string codec;
-      if (filter == H5Z_FILTER_DEFLATE) {
-        codec = "{\"id\": \"zlib\", \"level\": " + std::to_string(n > 0 ? values[0] : 6) + "}";
-      } else if (filter == H5Z_FILTER_SHUFFLE) {
-        codec = "{\"elementsize\": " + std::to_string(element_size) + ", \"id\": \"shuffle\"}";
-      } else {
-        why = "filter " + std::to_string(filter) + " (" + name + ") has no zarr codec here yet";
-        return std::nullopt;
-      }
-      out += (i ? ", " : "") + codec;
-    }
-    return out + "]";
   }
 
   void add_chunk(const std::string& key, std::uint64_t offset, std::uint64_t length) {
     if (length < options_.inline_threshold) {
       std::string bytes(length, '\0');
-      file_stream().seekg(static_cast<std::streamoff>(offset));
-      file_stream().read(bytes.data(), static_cast<std::streamsize>(length));
-      if (file_stream()) {
+      if (read_bytes(offset, length, bytes.data())) {
         put(key, std::move(bytes));
         return;
       }
-      file_stream().clear();
     }
     result_.references[key] = refstore::RangeReference{url_, offset, length};
     ++result_.chunk_references;
+  }
+
+  bool read_bytes(std::uint64_t offset, std::uint64_t length, char* out) {
+    file_stream().seekg(static_cast<std::streamoff>(offset));
+    file_stream().read(out, static_cast<std::streamsize>(length));
+    if (file_stream()) return true;
+    file_stream().clear();
+    return false;
+  }
+
+  std::uint64_t file_size() {
+    if (!file_size_) {
+      std::error_code error;
+      file_size_ = std::filesystem::file_size(path_, error);
+      if (error) file_size_ = 0;
+    }
+    return *file_size_;
   }
 
   std::ifstream& file_stream() {
@@ -528,18 +445,27 @@ class Scanner {
 
   // Every stored chunk: from the v1 B-tree in one pass where the dataset has one, otherwise by
   // asking the library for each position of the chunk grid.
-  bool add_chunks(hid_t dataset, const std::string& prefix, const std::vector<hsize_t>& shape,
-                  const std::vector<hsize_t>& chunks, std::string& why) {
+  bool add_chunks(hid_t dataset, const std::string& prefix, const std::string& suffix, std::uint64_t checksum_bytes,
+                  const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks, std::string& why) {
+    const auto add = [&](const std::string& key, std::uint64_t address, std::uint64_t size) {
+      if (size < checksum_bytes) {
+        why = "chunk " + key + " is shorter than its checksum";
+        return false;
+      }
+      add_chunk(prefix + key + suffix, address, size - checksum_bytes);
+      return true;
+    };
     if (!options_.library_chunk_index) {
       if (const auto index = read_v1_btree_chunks(file_stream(), dataset, static_cast<int>(shape.size()))) {
-        return add_indexed_chunks(*index, prefix, shape, chunks, why);
+        return add_indexed_chunks(*index, shape, chunks, add, why);
       }
     }
-    return add_chunks_by_coordinate(dataset, prefix, shape, chunks, why);
+    return add_chunks_by_coordinate(dataset, shape, chunks, add, why);
   }
 
-  bool add_indexed_chunks(const std::vector<ChunkLocation>& index, const std::string& prefix,
-                          const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks, std::string& why) {
+  template <typename Add>
+  bool add_indexed_chunks(const std::vector<ChunkLocation>& index, const std::vector<hsize_t>& shape,
+                          const std::vector<hsize_t>& chunks, const Add& add, std::string& why) {
     for (const ChunkLocation& chunk : index) {
       std::string key;
       for (std::size_t d = 0; d < shape.size(); ++d) {
@@ -555,13 +481,14 @@ class Scanner {
         why = "chunk " + key + " skipped some of its filters (mask " + std::to_string(chunk.filter_mask) + ")";
         return false;
       }
-      add_chunk(prefix + key, chunk.address, chunk.size);
+      if (!add(key, chunk.address, chunk.size)) return false;
     }
     return true;
   }
 
-  bool add_chunks_by_coordinate(hid_t dataset, const std::string& prefix, const std::vector<hsize_t>& shape,
-                                const std::vector<hsize_t>& chunks, std::string& why) {
+  template <typename Add>
+  bool add_chunks_by_coordinate(hid_t dataset, const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks,
+                                const Add& add, std::string& why) {
     const std::size_t rank = shape.size();
     std::vector<hsize_t> grid(rank), position(rank, 0), offset(rank);
     std::uint64_t total = 1;
@@ -583,7 +510,7 @@ class Scanner {
           why = "chunk " + key + " skipped some of its filters (mask " + std::to_string(mask) + ")";
           return false;
         }
-        add_chunk(prefix + key, base_ + address, size);
+        if (!add(key, base_ + address, size)) return false;
       }
       for (std::size_t d = rank; d-- > 0;) {
         if (++position[d] < grid[d]) break;
@@ -599,8 +526,9 @@ class Scanner {
   ScanResult result_;
   std::set<haddr_t> visited_groups_;
   hsize_t base_ = 0;  // the user block's size
-  std::map<hsize_t, std::size_t> phony_dimensions_;
+  DimensionNamer dimensions_;
   std::ifstream raw_;
+  std::optional<std::uint64_t> file_size_;
 };
 
 }  // namespace

@@ -17,6 +17,9 @@ struct ScanOptions {
   // A dataset whose filters have no zarr codec is decoded by HDF5 (plugins included) and
   // inlined, uncompressed, when it holds at most this many bytes; refused when larger.
   std::uint64_t inline_unsupported = 1 << 20;
+  // Uncompressed contiguous datasets larger than this are split into chunks of at most this many
+  // bytes along their first axes, so that partial reads fetch only what they need; 0: never.
+  std::uint64_t split_contiguous = 0;
   // Where chunk locations come from: the v1 B-tree read from the file where there is one (one
   // pass), or always HDF5's per-chunk lookups (for comparing the two in tests).
   bool library_chunk_index = false;

@@ -5,6 +5,7 @@ import json
 
 import fsspec
 import h5py
+import hdf5plugin
 import netCDF4
 import numpy as np
 import pytest
@@ -122,34 +123,37 @@ def test_netcdf4_through_the_mount_is_identical_to_the_netcdf4_engine(tmp_path, 
                                 xr.open_dataset(path, engine="netcdf4", group="forecast"))
 
 
-def test_unsupported_filters_are_refused_by_name_unless_skipped(tmp_path):
-    path = tmp_path / "lzf.h5"
+def test_filters_without_a_codec_are_refused_by_name_unless_skipped(tmp_path):
+    path = tmp_path / "lz4.h5"
     with h5py.File(path, "w") as f:
-        f.create_dataset("packed", data=np.arange(1000), chunks=(100,), compression="lzf")
+        f.create_dataset("packed", data=np.arange(1000), chunks=(100,), **hdf5plugin.LZ4())
         f.create_dataset("plain", data=np.arange(10))
     out = scan(path, "-o", tmp_path / "refs.json", "--inline-unsupported", "1000", check=False)
     assert out.returncode == 1
-    assert "packed: not referenced: filter 32000 (lzf) has no zarr codec" in out.stderr
+    assert "packed: not referenced: filter 32004 (HDF5 lz4 filter" in out.stderr
+    assert "frames LZ4 blocks differently from numcodecs' lz4" in out.stderr
     assert "larger than --inline-unsupported (1000 bytes)" in out.stderr
     out = scan(path, "-o", tmp_path / "refs.json", "--inline-unsupported", "1000", "--skip-unsupported")
     refs = json.loads((tmp_path / "refs.json").read_text())["refs"]
     assert "plain/.zarray" in refs and not any(k.startswith("packed") for k in refs)
 
 
-def test_small_datasets_with_unsupported_filters_are_decoded_and_inlined(tmp_path, mounts):
-    # fletcher32: the HDF5 library checks and strips it, numcodecs 0.11 has no codec for it.
-    path = tmp_path / "checked.h5"
+def test_small_datasets_with_filters_without_a_codec_are_decoded_by_hdf5_and_inlined(tmp_path, mounts):
+    path = tmp_path / "plugins.h5"
     with h5py.File(path, "w") as f:
-        f.create_dataset("checked", data=np.arange(1000), chunks=(100,), fletcher32=True)
-        f.create_dataset("packed", data=np.arange(1000), chunks=(100,), compression="lzf")
+        # LZ4 decodes through Debian's hdf5-filter-plugin.
+        f.create_dataset("lz4", data=np.arange(1000.0), chunks=(100,), **hdf5plugin.LZ4())
+        # Debian's LZF plugin (hdf5-plugin-lzf) leaves the LZF functions to its host, h5py: outside
+        # Python the HDF5 library cannot load it, and the dataset is refused.
+        f.create_dataset("lzf", data=np.arange(1000), chunks=(100,), compression="lzf")
     out = scan(path, "-o", tmp_path / "refs.json", check=False)
-    # LZF is h5py's own filter: the HDF5 library cannot decode it without a plugin.
-    assert "packed: not referenced: its data cannot be decoded here (filter 32000 (lzf)" in out.stderr
+    assert "lzf: not referenced: its data cannot be decoded here (filter 32000 (lzf)" in out.stderr
     refs = json.loads((tmp_path / "refs.json").read_text())["refs"]
-    assert json.loads(refs["checked/.zarray"])["filters"] is None
-    assert not any(k.startswith("packed") for k in refs)
+    assert json.loads(refs["lz4/.zarray"])["filters"] is None and refs["lz4/0"].startswith("base64:")
+    assert not any(k.startswith("lzf") for k in refs)
     m = mounts(tmp_path / "refs.json")
-    np.testing.assert_array_equal(zarr.open_array(str(m.path("checked")), mode="r")[...], np.arange(1000))
+    with h5py.File(path) as f:
+        np.testing.assert_array_equal(zarr.open_array(str(m.path("lz4")), mode="r")[...], f["lz4"][()])
 
 
 def test_output_is_deterministic_in_both_spec_versions_and_urls_can_be_rewritten(tmp_path):
