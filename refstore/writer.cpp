@@ -30,30 +30,30 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
+// The length of the valid UTF-8 sequence that starts `text`, or 0 when it does not start with
+// one (a stray continuation byte, a truncated or overlong sequence, a surrogate, above U+10FFFF).
+std::size_t utf8_sequence(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+  if (length == 0 || lead > 0xF4 || text.size() < length) return 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  if (length == 3 && ((lead == 0xE0 && byte(1) < 0xA0) || (lead == 0xED && byte(1) >= 0xA0))) return 0;
+  if (length == 4 && ((lead == 0xF0 && byte(1) < 0x90) || (lead == 0xF4 && byte(1) >= 0x90))) return 0;
+  return length;
+}
+
 // Whether bytes can be written as a JSON string and read back as the same bytes: valid UTF-8
 // without NUL, and not starting with the "base64:" marker.
 bool is_text(std::string_view bytes) {
   if (bytes.starts_with("base64:")) return false;
-  for (std::size_t i = 0; i < bytes.size();) {
-    const auto lead = static_cast<unsigned char>(bytes[i]);
-    std::size_t continuation = 0;
-    if (lead == 0) {
-      return false;
-    } else if (lead >= 0x80) {
-      if ((lead >> 5) == 0x6) {
-        continuation = 1;
-      } else if ((lead >> 4) == 0xe) {
-        continuation = 2;
-      } else if ((lead >> 3) == 0x1e) {
-        continuation = 3;
-      } else {
-        return false;
-      }
-    }
-    for (std::size_t k = 1; k <= continuation; ++k) {
-      if (i + k >= bytes.size() || (static_cast<unsigned char>(bytes[i + k]) >> 6) != 0x2) return false;
-    }
-    i += continuation + 1;
+  while (!bytes.empty()) {
+    const std::size_t length = utf8_sequence(bytes);
+    if (length == 0 || bytes.front() == '\0') return false;
+    bytes.remove_prefix(length);
   }
   return true;
 }
@@ -62,7 +62,20 @@ bool is_text(std::string_view bytes) {
 
 std::string json_quote(std::string_view text) {
   std::string out = "\"";
-  for (const char c : text) {
+  while (!text.empty()) {
+    const char c = text.front();
+    const std::size_t length = utf8_sequence(text);
+    if (length == 0) {
+      out += "\\ufffd";  // JSON is UTF-8: a byte that is not becomes the replacement character
+      text.remove_prefix(1);
+      continue;
+    }
+    if (length > 1) {
+      out.append(text.substr(0, length));
+      text.remove_prefix(length);
+      continue;
+    }
+    text.remove_prefix(1);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

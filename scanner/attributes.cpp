@@ -77,6 +77,93 @@ std::vector<std::string> string_items(hid_t attribute, hid_t type, hid_t space, 
   return items;
 }
 
+// True when a type holds a variable-length part anywhere (its bytes then hold pointers).
+bool has_variable_length(hid_t type) {
+  return H5Tdetect_class(type, H5T_VLEN) > 0 || (H5Tdetect_class(type, H5T_STRING) > 0 && H5Tis_variable_str(type) > 0) ||
+         [&] {
+           if (H5Tget_class(type) != H5T_COMPOUND && H5Tget_class(type) != H5T_ARRAY) return false;
+           const int count = H5Tget_class(type) == H5T_COMPOUND ? H5Tget_nmembers(type) : 1;
+           for (int m = 0; m < count; ++m) {
+             const Handle member(H5Tget_class(type) == H5T_COMPOUND ? H5Tget_member_type(type, static_cast<unsigned>(m))
+                                                                     : H5Tget_super(type),
+                                 H5Tclose);
+             if (has_variable_length(member.get())) return true;
+           }
+           return false;
+         }();
+}
+
+// One fixed-size value (in `type`'s own bytes) as JSON: compounds as objects, arrays as lists.
+std::optional<std::string> value_json(hid_t type, const unsigned char* bytes) {
+  const std::size_t size = H5Tget_size(type);
+  const auto convert = [&](hid_t to, auto result) {
+    std::vector<unsigned char> buffer(std::max<std::size_t>(size, sizeof result));
+    std::memcpy(buffer.data(), bytes, size);
+    H5Tconvert(type, to, 1, buffer.data(), nullptr, H5P_DEFAULT);
+    std::memcpy(&result, buffer.data(), sizeof result);
+    return result;
+  };
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return H5Tget_sign(type) == H5T_SGN_NONE ? std::to_string(convert(H5T_NATIVE_ULLONG, 0ULL))
+                                               : std::to_string(convert(H5T_NATIVE_LLONG, 0LL));
+    case H5T_FLOAT: {
+      const double value = convert(H5T_NATIVE_DOUBLE, 0.0);
+      if (size != 4 || !std::isfinite(value)) return json_double(value, false);
+      char text[32];
+      std::snprintf(text, sizeof text, "%.9g", value);
+      return text;
+    }
+    case H5T_STRING: {
+      std::string text(reinterpret_cast<const char*>(bytes), size);
+      text.erase(text.find_last_not_of('\0') + 1);
+      return json_quote(text);
+    }
+    case H5T_ENUM: {
+      if (is_bool_enum(type)) return bytes[0] ? "true" : "false";
+      const Handle base(H5Tget_super(type), H5Tclose);
+      return value_json(base.get(), bytes);
+    }
+    case H5T_COMPOUND: {
+      std::string out = "{";
+      for (unsigned m = 0; m < static_cast<unsigned>(std::max(H5Tget_nmembers(type), 0)); ++m) {
+        const Handle member(H5Tget_member_type(type, m), H5Tclose);
+        const auto value = value_json(member.get(), bytes + H5Tget_member_offset(type, m));
+        if (!value) return std::nullopt;
+        out += (out.size() > 1 ? ", " : "") + json_quote(member_name(type, m)) + ": " + *value;
+      }
+      return out + "}";
+    }
+    case H5T_ARRAY: {
+      const Handle base(H5Tget_super(type), H5Tclose);
+      const std::size_t item = H5Tget_size(base.get());
+      std::string out = "[";
+      for (std::size_t at = 0; item > 0 && at < size; at += item) {
+        const auto value = value_json(base.get(), bytes + at);
+        if (!value) return std::nullopt;
+        out += (out.size() > 1 ? ", " : "") + *value;
+      }
+      return out + "]";
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::vector<std::string> structured_items(hid_t attribute, hid_t type, hssize_t count) {
+  if (has_variable_length(type)) return {};
+  const std::size_t size = H5Tget_size(type);
+  std::vector<unsigned char> buffer(size * count);
+  if (H5Aread(attribute, type, buffer.data()) < 0) return {};
+  std::vector<std::string> items;
+  for (hssize_t i = 0; i < count; ++i) {
+    auto value = value_json(type, buffer.data() + i * size);
+    if (!value) return {};
+    items.push_back(std::move(*value));
+  }
+  return items;
+}
+
 // An attribute's value as JSON, or nothing when its type is not one JSON can carry.
 std::optional<std::string> attribute_json(hid_t attribute) {
   const Handle type(H5Aget_type(attribute), H5Tclose);
@@ -106,6 +193,8 @@ std::optional<std::string> attribute_json(hid_t attribute) {
       for (const long long value : values) items.push_back(std::to_string(value));
       break;
     }
+    case H5T_COMPOUND:
+    case H5T_ARRAY: items = structured_items(attribute, type.get(), count); break;
     default:
       return std::nullopt;
   }

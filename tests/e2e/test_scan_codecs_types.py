@@ -241,3 +241,48 @@ def test_compounds_with_variable_length_strings_are_inlined_with_fixed_length_me
         assert [n.decode() for n in got["name"]] == [n.decode() for n in expected["name"]], source
         assert [c.decode() for c in got["home"]["city"]] == [c.decode() for c in expected["home"]["city"]], source
         assert got["age"].tolist() == expected["age"].tolist() and got["home"]["zip"].tolist() == [1, 2, 75005]
+
+
+def test_attributes_of_compound_array_bool_and_non_utf8_types(tmp_path, mounts):
+    path = tmp_path / "attrs.h5"
+    point = np.dtype([("x", ">i2"), ("y", "<f4"), ("label", "S4")])
+    with h5py.File(path, "w") as f:
+        f.attrs["point"] = np.array((3, 0.5, b"ab"), dtype=point)
+        f.attrs["points"] = np.array([(1, 1.5, b"p"), (2, -2.25, b"q")], dtype=point)
+        f.attrs["nested"] = np.array((7, (1, 2)), dtype=[("n", "u1"), ("pair", [("a", "i8"), ("b", "i8")])])
+        f.attrs["vector"] = np.array([(np.arange(3),)], dtype=[("v", "<i4", (3,))])
+        f.attrs["flag"] = np.bool_(True)
+        f.attrs["flags"] = np.array([True, False])
+        f.attrs["latin1"] = np.bytes_("café".encode("latin-1"))  # not UTF-8
+        f.attrs["float32"] = np.float32(0.1)
+    scan(path, "-o", tmp_path / "refs.json")
+    m = mounts(tmp_path / "refs.json")
+    attrs = zarr.open_group(str(m.path()), mode="r").attrs.asdict()
+    with h5py.File(path) as f:
+        def as_json(value):
+            if isinstance(value, np.void) or (isinstance(value, np.ndarray) and value.dtype.names):
+                if isinstance(value, np.ndarray) and value.shape:
+                    return [as_json(v) for v in value]
+                return {name: as_json(value[name]) for name in value.dtype.names}
+            if isinstance(value, np.ndarray):
+                return [as_json(v) for v in value]
+            if isinstance(value, bytes):
+                return value.decode("utf-8", errors="replace")
+            return value.item() if isinstance(value, np.generic) else value
+        for name in ("point", "points", "nested", "vector", "flag", "flags", "latin1"):
+            assert attrs[name] == as_json(f.attrs[name]), name
+        assert np.float32(attrs["float32"]) == f.attrs["float32"]
+    assert attrs["latin1"] == "caf\ufffd"
+
+
+def test_empty_extents_read_back_empty(tmp_path, mounts):
+    path = tmp_path / "empty.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("growable", shape=(0,), maxshape=(None,), chunks=(10,), dtype="<f4")
+        f.create_dataset("rows", shape=(0, 3), dtype=">i4")
+    scan(path, "-o", tmp_path / "refs.json")
+    m = mounts(tmp_path / "refs.json")
+    with h5py.File(path) as f:
+        for name in ("growable", "rows"):
+            got = zarr.open_array(str(m.path(name)), mode="r")[...]
+            assert got.shape == f[name].shape and got.dtype == f[name].dtype, name
