@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "refstore/compression.h"
 #include "refstore/refstore.h"
 
 namespace kerchunkfs::refstore {
@@ -49,6 +50,7 @@ MappedInput::MappedInput(const std::string& path) {
       text.append(buffer, static_cast<std::size_t>(n));
     }
     streamed_ = simdjson::padded_string(text);
+    decompress_if_needed(path);
     return;
   }
 
@@ -64,6 +66,18 @@ MappedInput::MappedInput(const std::string& path) {
   if (size_ > 0 && ::mmap(mapping_, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd.get(), 0) == MAP_FAILED) {
     fail(path, "map");
   }
+  decompress_if_needed(path);
+}
+
+// A compressed reference set (gzip or zstd, known by its magic bytes whatever its name) is
+// expanded into memory in place of the mapping.
+void MappedInput::decompress_if_needed(const std::string& path) {
+  const simdjson::padded_string_view data = view();
+  const Compression compression = detect_compression(std::string_view(data.data(), data.size()));
+  if (compression == Compression::None) return;
+  streamed_ = simdjson::padded_string(decompress(std::string_view(data.data(), data.size()), compression, path));
+  if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);
+  mapping_ = nullptr;
 }
 
 MappedInput::~MappedInput() {

@@ -199,7 +199,8 @@ std::optional<std::string> attribute_json(hid_t attribute) {
       return std::nullopt;
   }
   if (items.empty()) return std::nullopt;
-  if (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR && items.size() == 1) return items[0];
+  // One value is a scalar, as netCDF and xarray show it (netCDF-C stores every attribute as an array).
+  if (items.size() == 1) return items[0];
   std::string out = "[";
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
   return out + "]";

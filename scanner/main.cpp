@@ -1,6 +1,11 @@
-// kerchunkfs-scan [options] FILE... (-o OUT.json | --out-dir DIR): HDF5/netCDF4 → reference sets.
+// kerchunkfs-scan: HDF5/netCDF4 files → reference sets, one per file or combined into one;
+// kerchunkfs-scan combine: reference sets → one combined reference set.
+#include <glob.h>
 #include <hdf5.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,10 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "refstore/refstore.h"
+#include "scanner/batch.h"
+#include "scanner/combine.h"
+#include "scanner/reference_files.h"
 #include "scanner/scan.h"
 
 namespace {
 
+using kerchunkfs::scanner::ConcatDimension;
+using kerchunkfs::scanner::CoordinateSource;
 using kerchunkfs::scanner::DatasetReport;
 
 constexpr int kExitFailure = 1;
@@ -21,10 +32,13 @@ constexpr int kExitUsage = 2;
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: kerchunkfs-scan [options] FILE... (-o OUT.json | --out-dir DIR)\n"
+               "       kerchunkfs-scan [options] --concat-dim DIM FILE... -o OUT.json\n"
+               "       kerchunkfs-scan combine [options] --concat-dim DIM REFS.json... -o OUT.json\n"
                "\n"
-               "Scan HDF5/netCDF4 files and write reference sets that kerchunkfs, fsspec and kerchunk read.\n"
+               "Scan HDF5/netCDF4 files and write reference sets that kerchunkfs, fsspec and kerchunk read;\n"
+               "combine many into one dataset. Inputs may be @LIST (one per line) or quoted globs.\n"
                "\n"
-               "  -o, --output FILE        the reference set of one input file\n"
+               "  -o, --output FILE        the reference set written (.gz or .zst: compressed)\n"
                "  --out-dir DIR            one reference set per input, DIR/NAME.json\n"
                "  --url URL                the URL written into references (default: the input's path);\n"
                "                           {name} is replaced by the input's file name\n"
@@ -33,125 +47,290 @@ void usage(FILE* out) {
                "                           inlined up to N bytes (default 1048576); larger ones are refused\n"
                "  --split-contiguous N     split uncompressed contiguous datasets into chunks of at most N\n"
                "                           bytes along their first axes (default 0: never)\n"
+               "  --concat-dim DIM         combine the inputs along DIM (repeat for several dimensions)\n"
+               "  --coordinate DIM=SOURCE  where an input's place along DIM comes from: variable (the\n"
+               "                           coordinate variable DIM, the default), attr:NAME (a global\n"
+               "                           attribute), regex:PATTERN (on the file name) or index\n"
+               "  -j, --jobs N             scan N files at once, in N processes (default 1)\n"
+               "  --shard I/N              work on the I-th (from 0) of N equal slices of the inputs\n"
                "  --version 0|1            reference spec version written (default 1)\n"
                "  --skip-unsupported       exit 0 even when some datasets could not be referenced\n"
-               "  -q, --quiet              no report on stderr\n"
+               "  -q, --quiet              no report or progress on stderr\n"
                "  -h, --help               this text\n");
 }
 
-std::string replace_name(std::string url, const std::string& name) {
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "kerchunkfs-scan: %s\n", message.c_str());
+  std::exit(kExitUsage);
+}
+
+struct CommandLine {
+  bool combine_only = false;  // the "combine" subcommand: inputs are reference sets
+  std::vector<std::string> inputs;
+  std::string output, out_dir, url;
+  kerchunkfs::scanner::ScanOptions scan;
+  std::vector<ConcatDimension> dimensions;
+  int version = 1, jobs = 1;
+  std::size_t shard = 0, shards = 1;
+  bool skip_unsupported = false, quiet = false;
+};
+
+std::uint64_t byte_count(const std::string& option, const std::string& text) {
+  char* end = nullptr;
+  const std::uint64_t bytes = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || text[0] == '-') usage_error(option + " " + text + ": not a number of bytes");
+  return bytes;
+}
+
+CoordinateSource coordinate_source(const std::string& text) {
+  if (text == "variable") return {CoordinateSource::Kind::Variable, ""};
+  if (text == "index") return {CoordinateSource::Kind::Index, ""};
+  if (text.starts_with("attr:")) return {CoordinateSource::Kind::Attribute, text.substr(5)};
+  if (text.starts_with("regex:")) return {CoordinateSource::Kind::FileName, text.substr(6)};
+  usage_error("--coordinate: " + text + " is not variable, index, attr:NAME or regex:PATTERN");
+}
+
+// @LIST files and quoted globs, expanded in order.
+void add_input(const std::string& argument, std::vector<std::string>& inputs) {
+  if (argument.starts_with("@")) {
+    std::ifstream list(argument.substr(1));
+    if (!list) usage_error(argument.substr(1) + ": cannot read the input list");
+    for (std::string line; std::getline(list, line);) {
+      if (!line.empty() && line[0] != '#') inputs.push_back(line);
+    }
+    return;
+  }
+  if (argument.find_first_of("*?[") != std::string::npos && !std::filesystem::exists(argument)) {
+    glob_t matches{};
+    if (::glob(argument.c_str(), 0, nullptr, &matches) == 0) {
+      for (std::size_t i = 0; i < matches.gl_pathc; ++i) inputs.emplace_back(matches.gl_pathv[i]);
+    }
+    globfree(&matches);
+    return;
+  }
+  inputs.push_back(argument);
+}
+
+CommandLine parse(int argc, char* argv[]) {
+  CommandLine line;
+  std::vector<std::pair<std::string, CoordinateSource>> sources;
+  int first = 1;
+  if (argc > 1 && std::string(argv[1]) == "combine") {
+    line.combine_only = true;
+    first = 2;
+  }
+  for (int i = first; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto value = [&](const char* what) -> std::string {
+      if (i + 1 >= argc) usage_error(arg + " needs " + what);
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      std::exit(0);
+    } else if (arg == "-o" || arg == "--output") {
+      line.output = value("a file name");
+    } else if (arg == "--out-dir") {
+      line.out_dir = value("a directory");
+    } else if (arg == "--url") {
+      line.url = value("a URL");
+    } else if (arg == "--inline-threshold") {
+      line.scan.inline_threshold = byte_count(arg, value("a number of bytes"));
+    } else if (arg == "--inline-unsupported") {
+      line.scan.inline_unsupported = byte_count(arg, value("a number of bytes"));
+    } else if (arg == "--split-contiguous") {
+      line.scan.split_contiguous = byte_count(arg, value("a number of bytes"));
+    } else if (arg == "--concat-dim") {
+      line.dimensions.push_back({value("a dimension name"), {}});
+    } else if (arg == "--coordinate") {
+      const std::string text = value("DIM=SOURCE");
+      const auto equals = text.find('=');
+      if (equals == std::string::npos) usage_error("--coordinate " + text + ": not DIM=SOURCE");
+      sources.emplace_back(text.substr(0, equals), coordinate_source(text.substr(equals + 1)));
+    } else if (arg == "-j" || arg == "--jobs") {
+      line.jobs = static_cast<int>(byte_count(arg, value("a number of processes")));
+      if (line.jobs < 1) usage_error(arg + ": at least 1");
+    } else if (arg == "--shard") {
+      const std::string text = value("I/N");
+      std::size_t shard = 0, shards = 0;
+      char tail = 0;
+      if (std::sscanf(text.c_str(), "%zu/%zu%c", &shard, &shards, &tail) != 2 || shards == 0 || shard >= shards) {
+        usage_error("--shard " + text + ": not I/N with 0 <= I < N");
+      }
+      line.shard = shard;
+      line.shards = shards;
+    } else if (arg == "--version") {
+      const std::string text = value("0 or 1");
+      if (text != "0" && text != "1") usage_error("--version " + text + ": the reference spec versions are 0 and 1");
+      line.version = text == "1" ? 1 : 0;
+    } else if (arg == "--chunk-index") {
+      // Undocumented: "library" makes every chunk a library lookup, to compare with the file index.
+      line.scan.library_chunk_index = value("file or library") == "library";
+    } else if (arg == "--skip-unsupported") {
+      line.skip_unsupported = true;
+    } else if (arg == "-q" || arg == "--quiet") {
+      line.quiet = true;
+    } else if (arg.starts_with("-") && arg != "-") {
+      usage_error("unknown option " + arg + " (see --help)");
+    } else {
+      add_input(arg, line.inputs);
+    }
+  }
+  for (const auto& source : sources) {
+    const std::string& name = source.first;
+    auto dimension = std::ranges::find_if(line.dimensions, [&](const ConcatDimension& d) { return d.name == name; });
+    if (dimension == line.dimensions.end()) usage_error("--coordinate " + name + "=...: no --concat-dim " + name);
+    dimension->source = source.second;
+  }
+  const bool combining = line.combine_only || !line.dimensions.empty();
+  if (line.inputs.empty() || line.output.empty() == line.out_dir.empty() || (combining && line.output.empty())) {
+    usage(stderr);
+    std::exit(kExitUsage);
+  }
+  if (line.combine_only && line.dimensions.empty()) usage_error("combine needs --concat-dim");
+  if (!combining && !line.output.empty() && line.inputs.size() > 1 && line.shards == 1) {
+    usage_error(std::to_string(line.inputs.size()) + " files and one -o: give --out-dir for one reference set per file, "
+                "or --concat-dim to combine them");
+  }
+  // A shard: the I-th of N contiguous slices of the input list.
+  const std::size_t total = line.inputs.size();
+  line.inputs = std::vector<std::string>(line.inputs.begin() + static_cast<std::ptrdiff_t>(line.shard * total / line.shards),
+                                         line.inputs.begin() + static_cast<std::ptrdiff_t>((line.shard + 1) * total / line.shards));
+  if (line.inputs.empty()) usage_error("shard " + std::to_string(line.shard) + "/" + std::to_string(line.shards) + " holds no input");
+  return line;
+}
+
+std::string url_for(const CommandLine& line, const std::string& input) {
+  if (line.url.empty()) return std::filesystem::absolute(input).string();
+  std::string url = line.url;
+  const std::string name = std::filesystem::path(input).filename().string();
   for (std::size_t at; (at = url.find("{name}")) != std::string::npos;) url.replace(at, 6, name);
   return url;
+}
+
+// Scans one file into `target`; prints its report lines. False when it failed or refused data.
+bool scan_one(const CommandLine& line, const std::string& input, const std::string& target, bool report) {
+  kerchunkfs::scanner::ScanOptions options = line.scan;
+  options.url = url_for(line, input);
+  kerchunkfs::scanner::ScanResult result;
+  try {
+    result = kerchunkfs::scanner::scan_file(input, options);
+  } catch (const kerchunkfs::scanner::ScanError& error) {
+    std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
+    return false;
+  }
+  std::string why;
+  if (!kerchunkfs::scanner::write_reference_file(target, result.references, line.version, why)) {
+    std::fprintf(stderr, "kerchunkfs-scan: %s: %s\n", why.c_str(), std::strerror(errno));
+    return false;
+  }
+  bool ok = true;
+  std::size_t counts[4] = {};
+  for (const DatasetReport& dataset : result.datasets) {
+    ++counts[static_cast<int>(dataset.outcome)];
+    if (dataset.outcome == DatasetReport::Outcome::Refused) {
+      std::fprintf(stderr, "kerchunkfs-scan: %s: %s: not referenced: %s\n", input.c_str(), dataset.path.c_str(),
+                   dataset.reason.c_str());
+      ok = ok && line.skip_unsupported;
+    } else if (dataset.outcome == DatasetReport::Outcome::Skipped && !line.quiet) {
+      std::fprintf(stderr, "kerchunkfs-scan: %s: %s: skipped: %s\n", input.c_str(), dataset.path.c_str(),
+                   dataset.reason.c_str());
+    }
+  }
+  if (report && !line.quiet) {
+    std::fprintf(stderr, "%s: %zu datasets referenced (%llu chunk references), %zu inlined, %zu refused, %zu skipped -> %s\n",
+                 input.c_str(), counts[0], static_cast<unsigned long long>(result.chunk_references), counts[1], counts[2],
+                 counts[3], target.c_str());
+  }
+  return ok;
+}
+
+// A directory of our own for the per-file sets a combined scan joins; removed on exit.
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/kerchunkfs-scan.XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) usage_error("cannot make a scratch directory in " + pattern);
+    path_ = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(std::size_t index) const { return path_ + "/" + std::to_string(index) + ".json"; }
+
+ private:
+  std::string path_;
+};
+
+int combine(const CommandLine& line, std::vector<kerchunkfs::scanner::CombineInput> inputs,
+            kerchunkfs::scanner::ReferenceReader& reader) {
+  try {
+    const auto combined = kerchunkfs::scanner::combine(std::move(inputs), line.dimensions, reader);
+    std::string why;
+    if (!kerchunkfs::scanner::write_reference_file(line.output, combined, line.version, why)) {
+      std::fprintf(stderr, "kerchunkfs-scan: %s: %s\n", why.c_str(), std::strerror(errno));
+      return kExitFailure;
+    }
+    if (!line.quiet) {
+      std::fprintf(stderr, "combined %zu inputs along %s: %zu references -> %s\n", line.inputs.size(),
+                   line.dimensions[0].name.c_str(), combined.size(), line.output.c_str());
+    }
+  } catch (const kerchunkfs::scanner::CombineError& error) {
+    std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
+    return kExitFailure;
+  }
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  std::vector<std::string> inputs;
-  std::string output, out_dir, url;
-  kerchunkfs::scanner::ScanOptions options;
-  int version = 1;
-  bool skip_unsupported = false, quiet = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto value = [&](const char* what) -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "kerchunkfs-scan: %s needs %s\n", arg.c_str(), what);
-        std::exit(kExitUsage);
-      }
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      usage(stdout);
-      return 0;
-    } else if (arg == "-o" || arg == "--output") {
-      output = value("a file name");
-    } else if (arg == "--out-dir") {
-      out_dir = value("a directory");
-    } else if (arg == "--url") {
-      url = value("a URL");
-    } else if (arg == "--inline-threshold" || arg == "--inline-unsupported" || arg == "--split-contiguous") {
-      const std::string text = value("a number of bytes");
-      char* end = nullptr;
-      const std::uint64_t bytes = std::strtoull(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0' || text[0] == '-') {
-        std::fprintf(stderr, "kerchunkfs-scan: %s %s: not a number of bytes\n", arg.c_str(), text.c_str());
-        return kExitUsage;
-      }
-      (arg == "--inline-threshold"     ? options.inline_threshold
-       : arg == "--split-contiguous" ? options.split_contiguous
-                                     : options.inline_unsupported) = bytes;
-    } else if (arg == "--version") {
-      const std::string text = value("0 or 1");
-      if (text != "0" && text != "1") {
-        std::fprintf(stderr, "kerchunkfs-scan: --version %s: the reference spec versions are 0 and 1\n", text.c_str());
-        return kExitUsage;
-      }
-      version = text == "1" ? 1 : 0;
-    } else if (arg == "--chunk-index") {
-      // Undocumented: "library" makes every chunk a library lookup, to compare with the file index.
-      options.library_chunk_index = value("file or library") == "library";
-    } else if (arg == "--skip-unsupported") {
-      skip_unsupported = true;
-    } else if (arg == "-q" || arg == "--quiet") {
-      quiet = true;
-    } else if (arg.starts_with("-")) {
-      std::fprintf(stderr, "kerchunkfs-scan: unknown option %s (see --help)\n", arg.c_str());
-      return kExitUsage;
-    } else {
-      inputs.push_back(arg);
-    }
-  }
-  if (inputs.empty() || output.empty() == out_dir.empty()) {
-    usage(stderr);
-    return kExitUsage;
-  }
-  if (!output.empty() && inputs.size() > 1) {
-    std::fprintf(stderr, "kerchunkfs-scan: %zu files and one -o: give --out-dir for one reference set per file\n",
-                 inputs.size());
-    return kExitUsage;
-  }
-
+  const CommandLine line = parse(argc, argv);
   // No library teardown at exit: it unloads the filter plugins, orphaning what they keep in their
   // own globals (hdf5-blosc's buffers, which LeakSanitizer then reports), for no gain at exit.
   H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us, once, in one line
-  int status = 0;
-  for (const std::string& input : inputs) {
-    const std::string name = std::filesystem::path(input).filename().string();
-    options.url = url.empty() ? std::filesystem::absolute(input).string() : replace_name(url, name);
-    kerchunkfs::scanner::ScanResult result;
-    try {
-      result = kerchunkfs::scanner::scan_file(input, options);
-    } catch (const kerchunkfs::scanner::ScanError& error) {
-      std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
-      status = kExitFailure;
-      continue;
-    }
-    const std::string target = output.empty() ? (std::filesystem::path(out_dir) / (name + ".json")).string() : output;
-    std::ofstream out(target, std::ios::binary);
-    kerchunkfs::refstore::write_references(out, result.references, version);
-    if (!out.flush()) {
-      std::fprintf(stderr, "kerchunkfs-scan: %s: cannot write: %s\n", target.c_str(), std::strerror(errno));
-      return kExitFailure;
-    }
-    std::size_t counts[4] = {};
-    for (const DatasetReport& report : result.datasets) {
-      ++counts[static_cast<int>(report.outcome)];
-      if (report.outcome == DatasetReport::Outcome::Refused) {
-        std::fprintf(stderr, "kerchunkfs-scan: %s: %s: not referenced: %s\n", input.c_str(), report.path.c_str(),
-                     report.reason.c_str());
-        if (!skip_unsupported) status = kExitFailure;
-      } else if (report.outcome == DatasetReport::Outcome::Skipped && !quiet) {
-        std::fprintf(stderr, "kerchunkfs-scan: %s: %s: skipped: %s\n", input.c_str(), report.path.c_str(),
-                     report.reason.c_str());
+  kerchunkfs::scanner::BatchOptions batch{line.jobs, !line.quiet, "files"};
+
+  if (line.combine_only) {
+    std::vector<kerchunkfs::scanner::CombineInput> inputs;
+    for (const std::string& input : line.inputs) {
+      try {
+        inputs.push_back({input, kerchunkfs::scanner::read_reference_file(input)});
+      } catch (const kerchunkfs::refstore::LoadError& error) {
+        std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
+        return kExitFailure;
       }
     }
-    if (!quiet) {
-      std::fprintf(stderr, "%s: %zu datasets referenced (%llu chunk references), %zu inlined, %zu refused, %zu skipped -> %s\n",
-                   input.c_str(), counts[0], static_cast<unsigned long long>(result.chunk_references), counts[1],
-                   counts[2], counts[3], target.c_str());
-    }
+    kerchunkfs::scanner::ReferenceReader reader;
+    return combine(line, std::move(inputs), reader);
   }
-  return status;
+
+  if (line.dimensions.empty()) {
+    const auto target = [&](std::size_t i) {
+      const std::string name = std::filesystem::path(line.inputs[i]).filename().string();
+      return line.output.empty() ? (std::filesystem::path(line.out_dir) / (name + ".json")).string() : line.output;
+    };
+    const bool ok = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
+      return scan_one(line, line.inputs[i], target(i), true);
+    });
+    return ok ? 0 : kExitFailure;
+  }
+
+  // Scan and combine: each file's set goes to a scratch file (from worker processes when -j),
+  // then all are joined here.
+  const ScratchDirectory scratch;
+  const bool scanned = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
+    return scan_one(line, line.inputs[i], scratch.file(i), false);
+  });
+  if (!scanned) return kExitFailure;
+  std::vector<kerchunkfs::scanner::CombineInput> inputs;
+  kerchunkfs::scanner::ReferenceReader reader;
+  for (std::size_t i = 0; i < line.inputs.size(); ++i) {
+    inputs.push_back({line.inputs[i], kerchunkfs::scanner::read_reference_file(scratch.file(i))});
+    reader.read_locally(url_for(line, line.inputs[i]), line.inputs[i]);
+  }
+  return combine(line, std::move(inputs), reader);
 }

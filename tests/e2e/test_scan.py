@@ -98,6 +98,7 @@ def test_netcdf4_through_the_mount_is_identical_to_the_netcdf4_engine(tmp_path, 
     path = tmp_path / "weather.nc"
     with netCDF4.Dataset(path, "w") as nc:
         nc.institution = "test"
+        nc.revision = 3  # netCDF-C stores it as a one-element array; xarray shows a scalar
         nc.createDimension("time", None)
         nc.createDimension("station", 7)
         t = nc.createVariable("time", "i4", ("time",))
@@ -108,6 +109,7 @@ def test_netcdf4_through_the_mount_is_identical_to_the_netcdf4_engine(tmp_path, 
         p = nc.createVariable("pressure", "f8", ("time", "station"), zlib=True, chunksizes=(12, 7),
                               fill_value=-999.0)
         p.units = "hPa"
+        p.accuracy = np.float32(0.5)
         p.valid_range = np.array([800.0, 1100.0])
         p[:] = np.random.default_rng(5).uniform(950, 1050, size=(48, 7))
         p[5, 3] = np.ma.masked

@@ -1,0 +1,20 @@
+// Compressed reference sets: gzip (zlib) and zstd, recognised by their magic bytes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kerchunkfs::refstore {
+
+enum class Compression { None, Gzip, Zstd };
+
+// What the first bytes of a file say it is.
+Compression detect_compression(std::string_view head);
+// The compression a file name asks for: ".gz" or ".zst" at its end.
+Compression compression_for_name(std::string_view name);
+
+// Throws LoadError naming `path` when the data is damaged.
+std::string decompress(std::string_view data, Compression compression, const std::string& path);
+std::string compress(std::string_view data, Compression compression);
+
+}  // namespace kerchunkfs::refstore

@@ -1,0 +1,49 @@
+#include "scanner/reference_files.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "refstore/compression.h"
+#include "refstore/refstore.h"
+
+namespace kerchunkfs::scanner {
+
+refstore::ReferenceMap read_reference_file(const std::string& path) {
+  refstore::LoadOptions options;
+  const auto slash = path.rfind('/');
+  options.relative_base = slash == std::string::npos ? "." : path.substr(0, slash);
+  const auto store = refstore::RefStore::load_file(path, options);
+  refstore::ReferenceMap references;
+  for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
+    if (store.is_directory(node)) continue;
+    const refstore::Entry entry = store.entry(node);
+    switch (entry.kind) {
+      case refstore::EntryKind::Inline:
+        references.emplace(store.key(node), std::string(entry.data));
+        break;
+      case refstore::EntryKind::Range:
+        references.emplace(store.key(node), refstore::RangeReference{store.url(entry.url), entry.offset, entry.length});
+        break;
+      case refstore::EntryKind::WholeFile:
+        throw refstore::LoadError(path + ": " + store.key(node) + ": a whole-file reference [url] has no length to combine with");
+      case refstore::EntryKind::Directory:
+        break;
+    }
+  }
+  return references;
+}
+
+bool write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version, std::string& why) {
+  std::ostringstream text;
+  refstore::write_references(text, references, version);
+  const std::string bytes = refstore::compress(text.str(), refstore::compression_for_name(path));
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.flush()) {
+    why = path + ": cannot write";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace kerchunkfs::scanner
