@@ -110,7 +110,8 @@ def test_combine_of_per_file_sets_in_any_form_matches_scan_and_combine(tmp_path,
 def test_parallel_scan_and_shards_give_the_same_set(tmp_path):
     paths = make_days(tmp_path, lengths=(2,) * 8)
     scan("--concat-dim", "time", *paths, "-o", tmp_path / "serial.json", "-q")
-    scan("--concat-dim", "time", *paths, "-o", tmp_path / "parallel.json", "-q", "-j", "3")
+    # a quoted glob, expanded by kerchunkfs-scan itself
+    scan("--concat-dim", "time", str(tmp_path / "day*.nc"), "-o", tmp_path / "parallel.json", "-q", "-j", "3")
     assert (tmp_path / "serial.json").read_bytes() == (tmp_path / "parallel.json").read_bytes()
     for shard in range(3):
         scan("--concat-dim", "time", *paths, "--shard", f"{shard}/3", "-o", tmp_path / f"part{shard}.json", "-q")
@@ -230,3 +231,42 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path):
     assert "\r3/3 files" in terminal and "ETA" in terminal
     piped = scan("--concat-dim", "time", *paths, "-o", tmp_path / "c.json", "-j", "2")
     assert "files," not in piped.stderr and "\r" not in piped.stderr
+
+
+def test_the_slurm_array_example_scans_shards_that_combine_into_the_whole(tmp_path):
+    import os
+    import subprocess
+    from conftest import REPO, SCAN_BIN
+    paths = make_days(tmp_path, lengths=(2,) * 6)
+    (tmp_path / "files.txt").write_text("".join(f"{p}\n" for p in paths))
+    env = dict(os.environ, PATH=f"{os.path.dirname(SCAN_BIN)}:{os.environ['PATH']}", SLURM_ARRAY_TASK_COUNT="3",
+               SLURM_CPUS_PER_TASK="2")
+    for task in range(3):
+        subprocess.run(["bash", str(REPO / "packaging" / "cluster" / "scan-array.sbatch")], cwd=tmp_path, check=True,
+                       env=dict(env, SLURM_ARRAY_TASK_ID=str(task)), timeout=120)
+    parts = sorted((tmp_path / "parts").glob("part-*.json.zst"))
+    assert len(parts) == 3
+    scan("combine", "--concat-dim", "time", *parts, "-o", tmp_path / "whole.json", "-q")
+    scan("--concat-dim", "time", "--url", "s3://era5-archive/{name}", *paths, "-o", tmp_path / "direct.json", "-q")
+    assert json.loads((tmp_path / "whole.json").read_text()) == json.loads((tmp_path / "direct.json").read_text())
+
+
+def test_sets_in_kerchunks_form_combine_like_our_own(tmp_path):
+    # kerchunk (not installable here: no PyPI) writes version 1 with URL templates and a
+    # consolidated .zmetadata; the same content in that form must combine to the same result.
+    paths = make_days(tmp_path, lengths=(2, 2, 2))
+    scan(*paths, "--out-dir", tmp_path, "-q", "--inline-threshold", "0")
+    kerchunk_style = []
+    for path in paths:
+        refs = json.loads((tmp_path / f"{path.name}.json").read_text())["refs"]
+        templated = {}
+        for key, value in refs.items():
+            templated[key] = ["{{u}}", value[1], value[2]] if isinstance(value, list) else value
+        templated[".zmetadata"] = json.dumps({"zarr_consolidated_format": 1, "metadata": {
+            k: json.loads(v) for k, v in refs.items() if k.endswith((".zarray", ".zattrs", ".zgroup"))}})
+        out = tmp_path / f"{path.name}.kerchunk.json"
+        out.write_text(json.dumps({"version": 1, "templates": {"u": str(path)}, "refs": templated}))
+        kerchunk_style.append(out)
+    scan("combine", "--concat-dim", "time", *kerchunk_style, "-o", tmp_path / "from_kerchunk.json", "-q")
+    scan("--concat-dim", "time", *paths, "-o", tmp_path / "direct.json", "-q", "--inline-threshold", "0")
+    assert json.loads((tmp_path / "from_kerchunk.json").read_text()) == json.loads((tmp_path / "direct.json").read_text())
