@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "daemon/consolidated.h"
+
 namespace kerchunkfs::daemon {
 namespace {
 
@@ -139,6 +141,22 @@ std::string Filesystem::cache_summary() const {
          " evictions, " + std::to_string(stats.bytes) + " bytes held";
 }
 
+const std::string* Filesystem::consolidated() {
+  if (!options_.consolidated) return nullptr;
+  std::call_once(consolidated_once_, [this] { consolidated_ = consolidated_metadata(store_); });
+  return consolidated_.empty() ? nullptr : &consolidated_;
+}
+
+struct stat Filesystem::consolidated_attributes(std::size_t size) const {
+  struct stat st = attributes(refstore::kRootNode, 0);
+  st.st_ino = consolidated_ino();
+  st.st_mode = S_IFREG | 0444;
+  st.st_nlink = 1;
+  st.st_size = static_cast<off_t>(size);
+  st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+  return st;
+}
+
 void Filesystem::init(fuse_conn_info* conn) {
   // Nothing is decided at open time, so where the kernel can open files and directories without
   // asking, every open saves a round trip and its release another; it then keeps the page cache
@@ -155,6 +173,16 @@ void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   if (!valid(parent)) return void(fuse_reply_err(req, ENOENT));
   if (!store_.is_directory(node_of(parent))) return void(fuse_reply_err(req, ENOTDIR));
   const auto child = store_.lookup(node_of(parent), name);
+  if (!child && parent == ino_of(refstore::kRootNode) && std::strcmp(name, kConsolidatedName) == 0) {
+    if (const std::string* text = consolidated()) {
+      fuse_entry_param e{};
+      e.ino = consolidated_ino();
+      e.generation = 1;
+      e.attr = consolidated_attributes(text->size());
+      e.attr_timeout = e.entry_timeout = options_.cache_timeout;
+      return void(fuse_reply_entry(req, &e));
+    }
+  }
   if (!child) {
     // A negative entry: zarr readers probe for chunks that were never written (they read as the
     // fill value), and the kernel can remember that they are absent.
@@ -171,6 +199,10 @@ void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void Filesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
+  if (ino == consolidated_ino() && consolidated() != nullptr) {
+    const struct stat st = consolidated_attributes(consolidated()->size());
+    return void(fuse_reply_attr(req, &st, options_.cache_timeout));
+  }
   if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
   with_size(node_of(ino), [this, req, node = node_of(ino)](int error, std::uint64_t size) {
     if (error != 0) return void(fuse_reply_err(req, error));
@@ -180,8 +212,9 @@ void Filesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
 }
 
 void Filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
-  if (store_.is_directory(node_of(ino))) return void(fuse_reply_err(req, EISDIR));
+  const bool virtual_file = ino == consolidated_ino() && consolidated() != nullptr;
+  if (!valid(ino) && !virtual_file) return void(fuse_reply_err(req, ENOENT));
+  if (!virtual_file && store_.is_directory(node_of(ino))) return void(fuse_reply_err(req, EISDIR));
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0) return void(fuse_reply_err(req, EROFS));
   if (skip_open_) return void(fuse_reply_err(req, ENOSYS));  // "open without asking from now on"
   fi->keep_cache = 1;
@@ -189,6 +222,12 @@ void Filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset) {
+  if (ino == consolidated_ino()) {
+    const std::string* text = consolidated();
+    if (text == nullptr) return void(fuse_reply_err(req, ENOENT));
+    const auto start = std::min<std::uint64_t>(static_cast<std::uint64_t>(offset), text->size());
+    return void(fuse_reply_buf(req, text->data() + start, std::min<std::uint64_t>(size, text->size() - start)));
+  }
   if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
   const NodeId node = node_of(ino);
   const refstore::Entry entry = store_.entry(node);
@@ -244,12 +283,26 @@ void Filesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t
   const NodeId directory = node_of(ino);
   if (!store_.is_directory(directory)) return void(fuse_reply_err(req, ENOTDIR));
   const auto children = store_.children(directory);
+  // The root lists the synthesized /.zmetadata after its own entries.
+  const std::string* extra = directory == refstore::kRootNode ? consolidated() : nullptr;
   std::string buffer(size, '\0');
   std::size_t used = 0;
   std::string name;
   // Offsets 0 and 1 are "." and ".."; offset i + 2 is child i. An entry's offset is the next one's.
-  for (auto index = static_cast<std::size_t>(offset); index < children.size() + 2; ++index) {
+  for (auto index = static_cast<std::size_t>(offset); index < children.size() + 2 + (extra ? 1 : 0); ++index) {
     NodeId node = directory;
+    const auto next = static_cast<off_t>(index + 1);
+    if (index == children.size() + 2) {
+      fuse_entry_param e{};
+      e.ino = consolidated_ino();
+      e.generation = 1;
+      e.attr = consolidated_attributes(extra->size());
+      e.attr_timeout = e.entry_timeout = options_.cache_timeout;
+      const std::size_t added = plus ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, kConsolidatedName, &e, next)
+                                     : fuse_add_direntry(req, buffer.data() + used, size - used, kConsolidatedName, &e.attr, next);
+      if (added <= size - used) used += added;
+      break;
+    }
     if (index == 0) {
       name = ".";
     } else if (index == 1) {
@@ -259,7 +312,6 @@ void Filesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t
       node = children[index - 2];
       name.assign(store_.name(node));
     }
-    const auto next = static_cast<off_t>(index + 1);
     std::size_t added = 0;
     if (plus) {
       const refstore::Entry entry = store_.entry(node);

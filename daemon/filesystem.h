@@ -1,6 +1,7 @@
 // The read-only FUSE filesystem over a RefStore, on libfuse's low-level API.
 //
-// Inode numbers are node ids plus one, so lookups need no table and forget needs no bookkeeping.
+// Inode numbers are node ids plus one, so lookups need no table and forget needs no bookkeeping;
+// the one after them is the synthesized /.zmetadata.
 // The reference set never changes under a mount, so entries, attributes and negative lookups are
 // cached by the kernel for a long time and page-cache contents are kept across opens.
 #pragma once
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@ struct FilesystemOptions {
   fetch::FetcherOptions fetch;
   fetch::S3Options s3;
   std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
+  bool consolidated = true;  // offer a synthesized /.zmetadata when the set has none
 };
 
 // An error naming the first URL whose scheme no source serves and a key that uses it, if any.
@@ -65,6 +68,11 @@ class Filesystem {
   fuse_entry_param entry_param(refstore::NodeId node, std::uint64_t size) const;
   bool valid(fuse_ino_t ino) const { return ino >= 1 && ino <= store_.node_count(); }
 
+  // The synthesized /.zmetadata: an inode just past the store's, its text made on first use.
+  fuse_ino_t consolidated_ino() const { return store_.node_count() + 1; }
+  const std::string* consolidated();
+  struct stat consolidated_attributes(std::size_t size) const;
+
   // Starts fetching the chunks that follow `node` in its array. The chunk being read is not in
   // that batch: it is fetched on its own, so its read never waits for read-ahead bytes.
   void prefetch_after(refstore::NodeId node, const fetch::Extent& extent);
@@ -77,6 +85,8 @@ class Filesystem {
   std::uint64_t total_bytes_ = 0;
   bool skip_open_ = false;     // the kernel opens files without asking (and keeps their cache)
   bool skip_opendir_ = false;  // ... and directories (and caches their listings)
+  std::once_flag consolidated_once_;
+  std::string consolidated_;
 };
 
 }  // namespace kerchunkfs::daemon

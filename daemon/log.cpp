@@ -15,10 +15,18 @@ void Logger::use_syslog() {
   syslog_ = true;
 }
 
+bool Logger::set_level(std::string_view name) {
+  if (name == "info") level_ = LOG_INFO;
+  else if (name == "error") level_ = LOG_ERR;
+  else return false;
+  return true;
+}
+
 void Logger::error(std::string_view message) const { write(LOG_ERR, message); }
 void Logger::info(std::string_view message) const { write(LOG_INFO, message); }
 
 void Logger::write(int priority, std::string_view message) const {
+  if (priority > level_) return;
   const int length = static_cast<int>(message.size());
   if (syslog_) {
     syslog(priority, "%.*s", length, message.data());

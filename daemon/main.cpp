@@ -11,11 +11,13 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/filesystem.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
+#include "daemon/service_notify.h"
 #include "fetch/http_source.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
@@ -45,10 +47,12 @@ constexpr fuse_opt kOptionSpec[] = {
     KERCHUNKFS_OPTION("connect_timeout", connect_timeout),
     KERCHUNKFS_OPTION("s3_region", s3_region),
     KERCHUNKFS_OPTION("s3_endpoint", s3_endpoint),
+    KERCHUNKFS_OPTION("log_level", log_level),
     KERCHUNKFS_OPTION("config", config),
     {"insecure", offsetof(RawOptions, insecure), 1},
     {"s3_path_style", offsetof(RawOptions, s3_path_style), 1},
     {"anon", offsetof(RawOptions, anon), 1},
+    {"no_zmetadata", offsetof(RawOptions, no_zmetadata), 1},
     FUSE_OPT_END,
 };
 #undef KERCHUNKFS_OPTION
@@ -88,6 +92,8 @@ void print_usage(const char* program) {
       "    -o s3_endpoint=URL     S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)\n"
       "    -o s3_path_style       path-style S3 URLs (always with a custom endpoint)\n"
       "    -o anon                unsigned S3 requests (public buckets)\n"
+      "    -o log_level=LEVEL     info (default) or error: the least severe messages logged\n"
+      "    -o no_zmetadata        offer no synthesized /.zmetadata (consolidated metadata)\n"
       "    -o config=FILE         further options from FILE, one name=value a line\n"
       "\n",
       program);
@@ -163,7 +169,7 @@ int main(int argc, char* argv[]) {
   for (char* text : {options.refs, options.target, options.cache_size, options.block_size, options.max_gap,
                      options.max_block, options.prefetch, options.max_connections, options.retries,
                      options.retry_delay, options.timeout, options.connect_timeout, options.s3_region,
-                     options.s3_endpoint, options.config}) {
+                     options.s3_endpoint, options.log_level, options.config}) {
     option_strings.emplace_back(text, &std::free);
   }
 
@@ -227,6 +233,10 @@ int main(int argc, char* argv[]) {
   }
 
   Logger log;
+  if (options.log_level != nullptr && !log.set_level(options.log_level)) {
+    std::fprintf(stderr, "kerchunkfs: -o log_level=%s: the levels are info and error\n", options.log_level);
+    return kExitUsage;
+  }
   fs_options.uid = getuid();
   fs_options.gid = getgid();
   fs_options.mtime = refs_stat.st_mtim;
@@ -243,11 +253,24 @@ int main(int argc, char* argv[]) {
   if (!session) return kExitFailure;
   const SignalHandlers signals(session.get());
   if (!signals.ok()) return kExitFailure;
+  const kerchunkfs::daemon::ServiceNotifier notifier;
+  // Joined after the unmount below (declared before the mount), which ends a stat still waiting.
+  std::jthread readiness;
   const Mount mount(session.get(), cmdline.mountpoint);
   if (!mount.ok()) return kExitFailure;
 
   if (fuse_daemonize(cmdline.foreground) != 0) return kExitFailure;
   if (!cmdline.foreground) log.use_syslog();
+  // Under systemd (Type=notify): READY once the mount answers, which a stat of its root proves.
+  if (notifier.enabled()) {
+    readiness = std::jthread([&notifier, &log, mountpoint = std::string(cmdline.mountpoint), refs_path] {
+      struct stat root {};
+      if (::stat(mountpoint.c_str(), &root) != 0) return;
+      if (!notifier.send("READY=1\nSTATUS=serving " + refs_path + " at " + mountpoint)) {
+        log.error("cannot notify the service manager at $NOTIFY_SOCKET");
+      }
+    });
+  }
 
   int status = 0;
   if (cmdline.singlethread) {
@@ -261,6 +284,7 @@ int main(int argc, char* argv[]) {
     if (cmdline.max_idle_threads != UINT_MAX) fuse_loop_cfg_set_idle_threads(config.get(), cmdline.max_idle_threads);
     status = fuse_session_loop_mt(session.get(), config.get());
   }
+  notifier.send("STOPPING=1");
   // Requests still under way are answered (cancelled) now, while the session can take the
   // replies: after this no thread touches it, and it can be unmounted and destroyed.
   sources.stop_all();

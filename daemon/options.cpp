@@ -103,6 +103,7 @@ std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOption
   if (raw.s3_endpoint != nullptr) out.s3.endpoint = raw.s3_endpoint;
   out.s3.path_style = raw.s3_path_style != 0;
   out.s3.anonymous = raw.anon != 0;
+  out.consolidated = raw.no_zmetadata == 0;
   return std::nullopt;
 }
 
@@ -117,10 +118,11 @@ std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::st
       {"max_connections", &raw.max_connections}, {"retries", &raw.retries},
       {"retry_delay", &raw.retry_delay}, {"timeout", &raw.timeout},
       {"connect_timeout", &raw.connect_timeout}, {"s3_region", &raw.s3_region},
-      {"s3_endpoint", &raw.s3_endpoint},
+      {"s3_endpoint", &raw.s3_endpoint}, {"log_level", &raw.log_level},
   };
   const std::pair<const char*, int*> flags[] = {
-      {"insecure", &raw.insecure}, {"s3_path_style", &raw.s3_path_style}, {"anon", &raw.anon}};
+      {"insecure", &raw.insecure}, {"s3_path_style", &raw.s3_path_style}, {"anon", &raw.anon},
+      {"no_zmetadata", &raw.no_zmetadata}};
   // Collected first, so that the strings' storage no longer moves when fields point into it.
   std::vector<std::pair<char**, std::string>> assignments;
   std::string line;

@@ -34,10 +34,12 @@ struct RawOptions {
   char* connect_timeout = nullptr;
   char* s3_region = nullptr;
   char* s3_endpoint = nullptr;
+  char* log_level = nullptr;
   char* config = nullptr;  // a file of further options, one "name=value" (or "name") a line
   int insecure = 0;
   int s3_path_style = 0;
   int anon = 0;
+  int no_zmetadata = 0;
 };
 
 // Reads the options file named by -o config=: "name=value" or "name" a line, '#' comments. An

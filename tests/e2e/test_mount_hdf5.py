@@ -109,7 +109,7 @@ def test_directory_tree_matches_the_keys(hdf5_file, tmp_path, mounts):
         prefix = "" if rel == "." else rel + "/"
         directories.update(prefix + d for d in dirs)
         files.update(prefix + n for n in names)
-    assert files == set(refs)
+    assert files == set(refs) | {".zmetadata"}  # and the synthesized consolidated metadata
     assert directories == {k.rsplit("/", 1)[0] for k in refs if "/" in k} | {"group"}
     for key, value in refs.items():
         expected = value[2] if isinstance(value, list) else len(value.encode())

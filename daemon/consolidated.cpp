@@ -1,0 +1,34 @@
+#include "daemon/consolidated.h"
+
+#include <simdjson.h>
+
+#include <map>
+
+#include "refstore/writer.h"
+
+namespace kerchunkfs::daemon {
+
+std::string consolidated_metadata(const refstore::RefStore& store) {
+  if (store.lookup(refstore::kRootNode, kConsolidatedName)) return "";
+  std::map<std::string, std::string_view> documents;
+  simdjson::dom::parser parser;
+  for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
+    const std::string_view name = store.name(node);
+    if (name != ".zgroup" && name != ".zattrs" && name != ".zarray") continue;
+    const refstore::Entry entry = store.entry(node);
+    if (entry.kind != refstore::EntryKind::Inline) continue;
+    simdjson::dom::element document;
+    if (parser.parse(simdjson::padded_string(entry.data)).get(document) || !document.is_object()) continue;
+    documents.emplace(store.key(node), entry.data);
+  }
+  std::string out = "{\"metadata\": {";
+  bool first = true;
+  for (const auto& [key, document] : documents) {
+    out += (first ? "\n" : ",\n") + refstore::json_quote(key) + ": ";
+    out += document;
+    first = false;
+  }
+  return out + "\n}, \"zarr_consolidated_format\": 1}\n";
+}
+
+}  // namespace kerchunkfs::daemon
