@@ -17,8 +17,9 @@ using refstore::NodeId;
 
 constexpr std::uint64_t kBlockSize = 4096;
 
-NodeId node_of(fuse_ino_t ino) { return static_cast<NodeId>(ino - 1); }
-fuse_ino_t ino_of(NodeId node) { return static_cast<fuse_ino_t>(node) + 1; }
+// The low 32 bits of an inode number: node id + 1; the high ones: the generation.
+constexpr unsigned kGenerationShift = 32;
+constexpr fuse_ino_t kLowMask = (fuse_ino_t{1} << kGenerationShift) - 1;
 
 Filesystem& filesystem_of(fuse_req_t req) { return *static_cast<Filesystem*>(fuse_req_userdata(req)); }
 
@@ -62,29 +63,125 @@ std::optional<std::string> find_unsupported_url(const refstore::RefStore& store,
   return "a URL has an unsupported scheme";  // only URLs no key uses; unreachable in practice
 }
 
+struct Filesystem::Generation {
+  Generation(std::uint32_t number, refstore::RefStore loaded, const fetch::SourceRegistry& sources,
+             const FilesystemOptions& options, const struct timespec& modified)
+      : number(number),
+        store(std::move(loaded)),
+        fetcher(url_table(store), sources, options.fetch),
+        prefetcher(store, options.prefetch_bytes),
+        mtime(modified) {
+    for (NodeId node = 0; node < store.node_count(); ++node) {
+      const refstore::Entry entry = store.entry(node);
+      if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) total_bytes += entry.length;
+    }
+  }
+  fuse_ino_t ino(NodeId node) const {
+    return node == refstore::kRootNode ? FUSE_ROOT_ID : (fuse_ino_t{number} << kGenerationShift) | (fuse_ino_t{node} + 1);
+  }
+  fuse_ino_t consolidated_ino() const {
+    return (fuse_ino_t{number} << kGenerationShift) | (fuse_ino_t{store.node_count()} + 1);
+  }
+
+  const std::uint32_t number;
+  const refstore::RefStore store;
+  fetch::Fetcher fetcher;
+  Prefetcher prefetcher;
+  const struct timespec mtime;
+  std::uint64_t total_bytes = 0;
+  std::once_flag consolidated_once;
+  std::string consolidated;  // the synthesized /.zmetadata, made on first use
+  std::atomic<std::uint64_t> lookups{0};  // inode numbers of this generation the kernel holds
+};
+
 Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
                        FilesystemOptions options)
-    : store_(std::move(store)),
-      log_(log),
-      options_(options),
-      fetcher_(url_table(store_), sources, options.fetch),
-      prefetcher_(store_, options.prefetch_bytes) {
-  for (NodeId node = 0; node < store_.node_count(); ++node) {
-    const refstore::Entry entry = store_.entry(node);
-    if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) total_bytes_ += entry.length;
+    : sources_(sources), log_(log), options_(options) {
+  auto first = make_generation(std::move(store), options.mtime);
+  current_ = first->number;
+  generations_.emplace(current_, std::move(first));
+}
+
+Filesystem::~Filesystem() = default;
+
+Filesystem::GenerationPtr Filesystem::make_generation(refstore::RefStore store, const struct timespec& mtime) {
+  std::uint32_t number = 0;
+  {
+    const std::lock_guard lock(generations_mutex_);
+    number = generations_.empty() ? 0 : generations_.rbegin()->first + 1;
   }
+  return std::make_shared<Generation>(number, std::move(store), sources_, options_, mtime);
+}
+
+Filesystem::GenerationPtr Filesystem::current() const {
+  const std::lock_guard lock(generations_mutex_);
+  return generations_.at(current_);
+}
+
+std::size_t Filesystem::generation_count() const {
+  const std::lock_guard lock(generations_mutex_);
+  return generations_.size();
+}
+
+std::optional<Filesystem::Node> Filesystem::resolve(fuse_ino_t ino) const {
+  if (ino == FUSE_ROOT_ID) return Node{current(), refstore::kRootNode, false};
+  GenerationPtr generation;
+  {
+    const std::lock_guard lock(generations_mutex_);
+    const auto found = generations_.find(static_cast<std::uint32_t>(ino >> kGenerationShift));
+    if (found == generations_.end()) return std::nullopt;
+    generation = found->second;
+  }
+  const fuse_ino_t low = ino & kLowMask;
+  const std::uint64_t count = generation->store.node_count();
+  if (low == count + 1 && consolidated(*generation) != nullptr) return Node{generation, 0, true};
+  if (low == 0 || low > count) return std::nullopt;
+  return Node{generation, static_cast<NodeId>(low - 1), false};
+}
+
+void Filesystem::remember(Generation& generation) const { generation.lookups += 1; }
+
+void Filesystem::forget(fuse_ino_t ino, std::uint64_t count) {
+  if (ino == FUSE_ROOT_ID) return;
+  const std::lock_guard lock(generations_mutex_);
+  const auto found = generations_.find(static_cast<std::uint32_t>(ino >> kGenerationShift));
+  if (found == generations_.end()) return;
+  if ((found->second->lookups -= count) == 0 && found->first != current_) generations_.erase(found);
+}
+
+void Filesystem::replace(refstore::RefStore store, const struct timespec& mtime, fuse_session* session) {
+  auto fresh = make_generation(std::move(store), mtime);
+  GenerationPtr old;
+  {
+    const std::lock_guard lock(generations_mutex_);
+    old = generations_.at(current_);
+    current_ = fresh->number;
+    generations_.emplace(current_, fresh);
+    if (old->lookups == 0) generations_.erase(old->number);
+  }
+  if (session == nullptr) return;
+  // The root's attributes and listing, its entries old and new (a name the kernel knows to be
+  // absent may exist now), and the synthesized metadata: everything below hangs off these.
+  fuse_lowlevel_notify_inval_inode(session, FUSE_ROOT_ID, 0, 0);
+  for (const GenerationPtr& generation : {old, fresh}) {
+    for (const NodeId child : generation->store.children(refstore::kRootNode)) {
+      const std::string_view name = generation->store.name(child);
+      fuse_lowlevel_notify_inval_entry(session, FUSE_ROOT_ID, name.data(), name.size());
+    }
+  }
+  fuse_lowlevel_notify_inval_entry(session, FUSE_ROOT_ID, kConsolidatedName, std::strlen(kConsolidatedName));
 }
 
 template <class Then>
-void Filesystem::with_size(NodeId node, Then then) {
-  const refstore::Entry entry = store_.entry(node);
+void Filesystem::with_size(const GenerationPtr& generation, NodeId node, Then then) {
+  const refstore::Entry entry = generation->store.entry(node);
   if (entry.kind != EntryKind::WholeFile) {
     then(0, entry.length);
     return;
   }
-  fetcher_.size(entry.url, [this, node, then](fetch::SizeResult result) {
+  generation->fetcher.size(entry.url, [this, generation, node, then](fetch::SizeResult result) {
     if (result.error != 0) {
-      log_.error(store_.key(node) + ": " + result.message);
+      log_.error(generation->store.key(node) + ": " + result.message);
       then(EIO, 0);
       return;
     }
@@ -92,69 +189,68 @@ void Filesystem::with_size(NodeId node, Then then) {
   });
 }
 
-void Filesystem::prefetch_after(NodeId node, const fetch::Extent& extent) {
-  if (!fetcher_.cached(extent.url)) return;
-  const auto ahead = prefetcher_.plan(node);
+void Filesystem::prefetch_after(Generation& generation, NodeId node, const fetch::Extent& extent) {
+  if (!generation.fetcher.cached(extent.url)) return;
+  const auto ahead = generation.prefetcher.plan(node);
   if (ahead.empty()) return;
   std::vector<fetch::Extent> batch;
   batch.reserve(ahead.size());
   for (const NodeId next : ahead) {
-    const refstore::Entry entry = store_.entry(next);
+    const refstore::Entry entry = generation.store.entry(next);
     if (entry.kind == EntryKind::Range) batch.push_back(fetch::Extent{entry.url, entry.offset, entry.length});
   }
-  fetcher_.prefetch(batch);
+  generation.fetcher.prefetch(batch);
 }
 
-struct stat Filesystem::attributes(NodeId node, std::uint64_t size) const {
+const std::string* Filesystem::consolidated(Generation& generation) const {
+  if (!options_.consolidated) return nullptr;
+  std::call_once(generation.consolidated_once,
+                 [&generation] { generation.consolidated = consolidated_metadata(generation.store); });
+  return generation.consolidated.empty() ? nullptr : &generation.consolidated;
+}
+
+struct stat Filesystem::attributes(const Node& node, std::uint64_t size) const {
+  const Generation& generation = *node.generation;
   struct stat st {};
-  st.st_ino = ino_of(node);
-  if (store_.is_directory(node)) {
+  if (node.consolidated) {
+    st.st_ino = generation.consolidated_ino();
+    st.st_mode = S_IFREG | 0444;
+    st.st_nlink = 1;
+  } else if (generation.store.is_directory(node.node)) {
+    st.st_ino = generation.ino(node.node);
     st.st_mode = S_IFDIR | 0555;
     st.st_nlink = 2;
   } else {
+    st.st_ino = generation.ino(node.node);
     st.st_mode = S_IFREG | 0444;
     st.st_nlink = 1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
     st.st_size = static_cast<off_t>(size);
     st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
   }
   st.st_blksize = kBlockSize;
   st.st_uid = options_.uid;
   st.st_gid = options_.gid;
-  st.st_atim = st.st_mtim = st.st_ctim = options_.mtime;
+  st.st_atim = st.st_mtim = st.st_ctim = generation.mtime;
   return st;
 }
 
-fuse_entry_param Filesystem::entry_param(NodeId node, std::uint64_t size) const {
+fuse_entry_param Filesystem::entry_param(const Node& node, std::uint64_t size) const {
   fuse_entry_param e{};
-  e.ino = ino_of(node);
-  e.generation = 1;
   e.attr = attributes(node, size);
+  e.ino = e.attr.st_ino;
+  e.generation = 1;
   e.attr_timeout = options_.cache_timeout;
   e.entry_timeout = options_.cache_timeout;
   return e;
 }
 
 std::string Filesystem::cache_summary() const {
-  const fetch::CacheStats stats = fetcher_.cache_stats();
+  const fetch::CacheStats stats = current()->fetcher.cache_stats();
   return "cache: " + std::to_string(stats.hits) + " hits, " + std::to_string(stats.misses) + " misses, " +
          std::to_string(stats.joined) + " joined a fetch under way, " + std::to_string(stats.evictions) +
          " evictions, " + std::to_string(stats.bytes) + " bytes held";
-}
-
-const std::string* Filesystem::consolidated() {
-  if (!options_.consolidated) return nullptr;
-  std::call_once(consolidated_once_, [this] { consolidated_ = consolidated_metadata(store_); });
-  return consolidated_.empty() ? nullptr : &consolidated_;
-}
-
-struct stat Filesystem::consolidated_attributes(std::size_t size) const {
-  struct stat st = attributes(refstore::kRootNode, 0);
-  st.st_ino = consolidated_ino();
-  st.st_mode = S_IFREG | 0444;
-  st.st_nlink = 1;
-  st.st_size = static_cast<off_t>(size);
-  st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
-  return st;
 }
 
 void Filesystem::init(fuse_conn_info* conn) {
@@ -169,17 +265,16 @@ void Filesystem::init(fuse_conn_info* conn) {
   conn->max_readahead = 1 << 20;
 }
 
-void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  if (!valid(parent)) return void(fuse_reply_err(req, ENOENT));
-  if (!store_.is_directory(node_of(parent))) return void(fuse_reply_err(req, ENOTDIR));
-  const auto child = store_.lookup(node_of(parent), name);
-  if (!child && parent == ino_of(refstore::kRootNode) && std::strcmp(name, kConsolidatedName) == 0) {
-    if (const std::string* text = consolidated()) {
-      fuse_entry_param e{};
-      e.ino = consolidated_ino();
-      e.generation = 1;
-      e.attr = consolidated_attributes(text->size());
-      e.attr_timeout = e.entry_timeout = options_.cache_timeout;
+void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent_ino, const char* name) {
+  const auto parent = resolve(parent_ino);
+  if (!parent || parent->consolidated) return void(fuse_reply_err(req, parent ? ENOTDIR : ENOENT));
+  const GenerationPtr& generation = parent->generation;
+  if (!generation->store.is_directory(parent->node)) return void(fuse_reply_err(req, ENOTDIR));
+  const auto child = generation->store.lookup(parent->node, name);
+  if (!child && parent->node == refstore::kRootNode && std::strcmp(name, kConsolidatedName) == 0) {
+    if (const std::string* text = consolidated(*generation)) {
+      const fuse_entry_param e = entry_param(Node{generation, 0, true}, text->size());
+      remember(*generation);
       return void(fuse_reply_entry(req, &e));
     }
   }
@@ -191,20 +286,22 @@ void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     fuse_reply_entry(req, &e);
     return;
   }
-  with_size(*child, [this, req, node = *child](int error, std::uint64_t size) {
+  with_size(generation, *child, [this, req, generation, node = *child](int error, std::uint64_t size) {
     if (error != 0) return void(fuse_reply_err(req, error));
-    const fuse_entry_param e = entry_param(node, size);
+    const fuse_entry_param e = entry_param(Node{generation, node, false}, size);
+    remember(*generation);
     fuse_reply_entry(req, &e);
   });
 }
 
 void Filesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
-  if (ino == consolidated_ino() && consolidated() != nullptr) {
-    const struct stat st = consolidated_attributes(consolidated()->size());
+  const auto node = resolve(ino);
+  if (!node) return void(fuse_reply_err(req, ENOENT));
+  if (node->consolidated) {
+    const struct stat st = attributes(*node, consolidated(*node->generation)->size());
     return void(fuse_reply_attr(req, &st, options_.cache_timeout));
   }
-  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
-  with_size(node_of(ino), [this, req, node = node_of(ino)](int error, std::uint64_t size) {
+  with_size(node->generation, node->node, [this, req, node = *node](int error, std::uint64_t size) {
     if (error != 0) return void(fuse_reply_err(req, error));
     const struct stat st = attributes(node, size);
     fuse_reply_attr(req, &st, options_.cache_timeout);
@@ -212,26 +309,39 @@ void Filesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
 }
 
 void Filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  const bool virtual_file = ino == consolidated_ino() && consolidated() != nullptr;
-  if (!valid(ino) && !virtual_file) return void(fuse_reply_err(req, ENOENT));
-  if (!virtual_file && store_.is_directory(node_of(ino))) return void(fuse_reply_err(req, EISDIR));
+  const auto node = resolve(ino);
+  if (!node) return void(fuse_reply_err(req, ENOENT));
+  if (!node->consolidated && node->generation->store.is_directory(node->node)) return void(fuse_reply_err(req, EISDIR));
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0) return void(fuse_reply_err(req, EROFS));
   if (skip_open_) return void(fuse_reply_err(req, ENOSYS));  // "open without asking from now on"
   fi->keep_cache = 1;
   fuse_reply_open(req, fi);
 }
 
+void Filesystem::opendir(fuse_req_t req, fuse_ino_t ino) {
+  const auto node = resolve(ino);
+  if (!node) return void(fuse_reply_err(req, ENOENT));
+  if (node->consolidated || !node->generation->store.is_directory(node->node)) return void(fuse_reply_err(req, ENOTDIR));
+  // ENOSYS: open directories without asking from now on, and cache their listings.
+  if (skip_opendir_) return void(fuse_reply_err(req, ENOSYS));
+  fuse_file_info fi{};
+  fi.cache_readdir = 1;
+  fi.keep_cache = 1;
+  fuse_reply_open(req, &fi);
+}
+
 void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset) {
-  if (ino == consolidated_ino()) {
-    const std::string* text = consolidated();
-    if (text == nullptr) return void(fuse_reply_err(req, ENOENT));
-    const auto start = std::min<std::uint64_t>(static_cast<std::uint64_t>(offset), text->size());
-    return void(fuse_reply_buf(req, text->data() + start, std::min<std::uint64_t>(size, text->size() - start)));
-  }
-  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
-  const NodeId node = node_of(ino);
-  const refstore::Entry entry = store_.entry(node);
+  const auto resolved = resolve(ino);
+  if (!resolved) return void(fuse_reply_err(req, ENOENT));
+  const GenerationPtr& generation = resolved->generation;
   const auto start = static_cast<std::uint64_t>(offset);
+  if (resolved->consolidated) {
+    const std::string& text = *consolidated(*generation);
+    const auto from = std::min<std::uint64_t>(start, text.size());
+    return void(fuse_reply_buf(req, text.data() + from, std::min<std::uint64_t>(size, text.size() - from)));
+  }
+  const NodeId node = resolved->node;
+  const refstore::Entry entry = generation->store.entry(node);
   switch (entry.kind) {
     case EntryKind::Directory:
       fuse_reply_err(req, EISDIR);
@@ -245,78 +355,79 @@ void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t of
     case EntryKind::Range: {
       if (start >= entry.length) return void(fuse_reply_buf(req, nullptr, 0));
       const fetch::Extent extent{entry.url, entry.offset, entry.length};
-      prefetch_after(node, extent);
+      prefetch_after(*generation, node, extent);
       const std::size_t wanted = std::min<std::uint64_t>(size, entry.length - start);
-      fetcher_.read(extent, start, wanted,
-                    [this, req, node, wanted](std::span<const char> bytes, int error, const std::string& message) {
-                      if (error == 0 && bytes.size() != wanted) {
-                        log_.error(store_.key(node) + ": target ends before the referenced range: got " +
-                                   std::to_string(bytes.size()) + " of " + std::to_string(wanted) + " bytes");
-                        return void(fuse_reply_err(req, EIO));
-                      }
-                      if (error != 0) {
-                        log_.error(store_.key(node) + ": " + message);
-                        return void(fuse_reply_err(req, EIO));
-                      }
-                      fuse_reply_buf(req, bytes.data(), bytes.size());
-                    });
+      generation->fetcher.read(
+          extent, start, wanted,
+          [this, req, generation, node, wanted](std::span<const char> bytes, int error, const std::string& message) {
+            if (error == 0 && bytes.size() != wanted) {
+              log_.error(generation->store.key(node) + ": target ends before the referenced range: got " +
+                         std::to_string(bytes.size()) + " of " + std::to_string(wanted) + " bytes");
+              return void(fuse_reply_err(req, EIO));
+            }
+            if (error != 0) {
+              log_.error(generation->store.key(node) + ": " + message);
+              return void(fuse_reply_err(req, EIO));
+            }
+            fuse_reply_buf(req, bytes.data(), bytes.size());
+          });
       return;
     }
     case EntryKind::WholeFile:
-      with_size(node, [this, req, node, url = entry.url, start, size](int error, std::uint64_t total) {
+      with_size(generation, node, [this, req, generation, node, url = entry.url, start, size](int error, std::uint64_t total) {
         if (error != 0) return void(fuse_reply_err(req, error));
-        fetcher_.read(fetch::Extent{url, 0, total}, start, size,
-                      [this, req, node](std::span<const char> bytes, int read_error, const std::string& message) {
-                        if (read_error != 0) {
-                          log_.error(store_.key(node) + ": " + message);
-                          return void(fuse_reply_err(req, EIO));
-                        }
-                        fuse_reply_buf(req, bytes.data(), bytes.size());
-                      });
+        generation->fetcher.read(
+            fetch::Extent{url, 0, total}, start, size,
+            [this, req, generation, node](std::span<const char> bytes, int read_error, const std::string& message) {
+              if (read_error != 0) {
+                log_.error(generation->store.key(node) + ": " + message);
+                return void(fuse_reply_err(req, EIO));
+              }
+              fuse_reply_buf(req, bytes.data(), bytes.size());
+            });
       });
       return;
   }
 }
 
 void Filesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, bool plus) {
-  if (!valid(ino)) return void(fuse_reply_err(req, ENOENT));
-  const NodeId directory = node_of(ino);
-  if (!store_.is_directory(directory)) return void(fuse_reply_err(req, ENOTDIR));
-  const auto children = store_.children(directory);
+  const auto resolved = resolve(ino);
+  if (!resolved) return void(fuse_reply_err(req, ENOENT));
+  const GenerationPtr& generation = resolved->generation;
+  const refstore::RefStore& store = generation->store;
+  const NodeId directory = resolved->node;
+  if (resolved->consolidated || !store.is_directory(directory)) return void(fuse_reply_err(req, ENOTDIR));
+  const auto children = store.children(directory);
   // The root lists the synthesized /.zmetadata after its own entries.
-  const std::string* extra = directory == refstore::kRootNode ? consolidated() : nullptr;
+  const std::string* extra = directory == refstore::kRootNode ? consolidated(*generation) : nullptr;
   std::string buffer(size, '\0');
   std::size_t used = 0;
   std::string name;
   // Offsets 0 and 1 are "." and ".."; offset i + 2 is child i. An entry's offset is the next one's.
   for (auto index = static_cast<std::size_t>(offset); index < children.size() + 2 + (extra ? 1 : 0); ++index) {
-    NodeId node = directory;
-    const auto next = static_cast<off_t>(index + 1);
-    if (index == children.size() + 2) {
-      fuse_entry_param e{};
-      e.ino = consolidated_ino();
-      e.generation = 1;
-      e.attr = consolidated_attributes(extra->size());
-      e.attr_timeout = e.entry_timeout = options_.cache_timeout;
-      const std::size_t added = plus ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, kConsolidatedName, &e, next)
-                                     : fuse_add_direntry(req, buffer.data() + used, size - used, kConsolidatedName, &e.attr, next);
-      if (added <= size - used) used += added;
-      break;
-    }
+    Node node{generation, directory, false};
     if (index == 0) {
       name = ".";
     } else if (index == 1) {
       name = "..";
-      node = store_.parent(directory);
+      node.node = store.parent(directory);
+    } else if (index == children.size() + 2) {
+      name = kConsolidatedName;
+      node.consolidated = true;
     } else {
-      node = children[index - 2];
-      name.assign(store_.name(node));
+      node.node = children[index - 2];
+      name.assign(store.name(node.node));
     }
+    const auto next = static_cast<off_t>(index + 1);
     std::size_t added = 0;
     if (plus) {
-      const refstore::Entry entry = store_.entry(node);
+      const refstore::Entry entry = node.consolidated ? refstore::Entry{} : store.entry(node.node);
       fuse_entry_param e{};
-      if (index < 2 || entry.kind != EntryKind::WholeFile) {
+      if (index < 2) {
+        e.attr = attributes(node, 0);  // no inode number: "." and ".." are not lookups
+      } else if (node.consolidated) {
+        e = entry_param(node, extra->size());
+      } else if (entry.kind != EntryKind::WholeFile) {
         e = entry_param(node, entry.length);
       } else {
         // A whole file's size may need a request: an entry without an inode number makes the
@@ -324,6 +435,7 @@ void Filesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t
         e.attr = attributes(node, 0);
       }
       added = fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &e, next);
+      if (added <= size - used && e.ino != 0) remember(*generation);
     } else {
       const struct stat st = attributes(node, 0);
       added = fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &st, next);
@@ -335,11 +447,12 @@ void Filesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t
 }
 
 void Filesystem::statfs(fuse_req_t req) {
+  const GenerationPtr generation = current();
   struct statvfs st {};
   st.f_bsize = kBlockSize;
   st.f_frsize = kBlockSize;
-  st.f_blocks = (total_bytes_ + kBlockSize - 1) / kBlockSize;
-  st.f_files = store_.node_count();
+  st.f_blocks = (generation->total_bytes + kBlockSize - 1) / kBlockSize;
+  st.f_files = generation->store.node_count();
   st.f_namemax = 255;
   st.f_flag = ST_RDONLY;
   fuse_reply_statfs(req, &st);
@@ -348,20 +461,18 @@ void Filesystem::statfs(fuse_req_t req) {
 struct Filesystem::Ops {
   static void init(void* userdata, fuse_conn_info* conn) { static_cast<Filesystem*>(userdata)->init(conn); }
   static void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-    guarded(req, [&] {
-      Filesystem& fs = filesystem_of(req);
-      if (!fs.valid(ino)) return void(fuse_reply_err(req, ENOENT));
-      if (!fs.store_.is_directory(node_of(ino))) return void(fuse_reply_err(req, ENOTDIR));
-      // ENOSYS: open directories without asking from now on, and cache their listings.
-      if (fs.skip_opendir_) return void(fuse_reply_err(req, ENOSYS));
-      fuse_file_info fi{};
-      fi.cache_readdir = 1;
-      fi.keep_cache = 1;
-      fuse_reply_open(req, &fi);
-    });
+    guarded(req, [&] { filesystem_of(req).opendir(req, ino); });
   }
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     guarded(req, [&] { filesystem_of(req).lookup(req, parent, name); });
+  }
+  static void forget(fuse_req_t req, fuse_ino_t ino, std::uint64_t count) {
+    filesystem_of(req).forget(ino, count);
+    fuse_reply_none(req);
+  }
+  static void forget_multi(fuse_req_t req, std::size_t count, fuse_forget_data* forgets) {
+    for (std::size_t i = 0; i < count; ++i) filesystem_of(req).forget(forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
   }
   static void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
     guarded(req, [&] { filesystem_of(req).getattr(req, ino); });
@@ -389,6 +500,8 @@ const fuse_lowlevel_ops& Filesystem::operations() {
     o.init = Ops::init;
     o.opendir = Ops::opendir;
     o.lookup = Ops::lookup;
+    o.forget = Ops::forget;
+    o.forget_multi = Ops::forget_multi;
     o.getattr = Ops::getattr;
     o.open = Ops::open;
     o.read = Ops::read;

@@ -1,9 +1,12 @@
 // The read-only FUSE filesystem over a RefStore, on libfuse's low-level API.
 //
-// Inode numbers are node ids plus one, so lookups need no table and forget needs no bookkeeping;
-// the one after them is the synthesized /.zmetadata.
-// The reference set never changes under a mount, so entries, attributes and negative lookups are
-// cached by the kernel for a long time and page-cache contents are kept across opens.
+// A reference set can be replaced while mounted (SIGHUP, -o watch): each one loaded is a
+// generation, and an inode number says whose node it is — the generation in its high 32 bits,
+// the node id plus one in its low 32 bits (generation 0's inode numbers are just node id + 1;
+// the root is always inode 1, the current generation's). Lookups resolve in the current
+// generation; inodes the kernel still holds, open files among them, keep reading their own until
+// the kernel forgets them. Within a generation nothing changes, so entries, attributes and
+// negative lookups are cached by the kernel for a long time and page-cache contents are kept.
 #pragma once
 
 #include <fuse_lowlevel.h>
@@ -11,6 +14,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,50 +47,65 @@ class Filesystem {
  public:
   Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
              FilesystemOptions options);
+  ~Filesystem();
 
   // The operations table; the session's userdata must point at a Filesystem.
   static const fuse_lowlevel_ops& operations();
 
+  // Serves `store` from now on (shown with `mtime`); the kernel's cached entries of the root are
+  // invalidated through `session` so that paths resolve again, in the new generation.
+  void replace(refstore::RefStore store, const struct timespec& mtime, fuse_session* session);
+
   // One line on what the block cache did, for the log at unmount.
   std::string cache_summary() const;
+  // Generations still held (the current one and those the kernel has not forgotten), for tests.
+  std::size_t generation_count() const;
 
  private:
   struct Ops;
+  struct Generation;
+  using GenerationPtr = std::shared_ptr<Generation>;
+  struct Node {  // what an inode number stands for
+    GenerationPtr generation;
+    refstore::NodeId node = 0;
+    bool consolidated = false;  // the synthesized /.zmetadata
+  };
 
   void init(fuse_conn_info* conn);
   void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void forget(fuse_ino_t ino, std::uint64_t count);
   void getattr(fuse_req_t req, fuse_ino_t ino);
   void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void opendir(fuse_req_t req, fuse_ino_t ino);
   void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset);
   void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, bool plus);
   void statfs(fuse_req_t req);
 
+  GenerationPtr make_generation(refstore::RefStore store, const struct timespec& mtime);
+  std::optional<Node> resolve(fuse_ino_t ino) const;
+  GenerationPtr current() const;
+  // Counts an inode number handed to the kernel, which forgets it later.
+  void remember(Generation& generation) const;
+
   // Calls then(errno, size) once the node's size is known; whole-file targets are asked once.
   template <class Then>
-  void with_size(refstore::NodeId node, Then then);
-  struct stat attributes(refstore::NodeId node, std::uint64_t size) const;
-  fuse_entry_param entry_param(refstore::NodeId node, std::uint64_t size) const;
-  bool valid(fuse_ino_t ino) const { return ino >= 1 && ino <= store_.node_count(); }
-
-  // The synthesized /.zmetadata: an inode just past the store's, its text made on first use.
-  fuse_ino_t consolidated_ino() const { return store_.node_count() + 1; }
-  const std::string* consolidated();
-  struct stat consolidated_attributes(std::size_t size) const;
+  void with_size(const GenerationPtr& generation, refstore::NodeId node, Then then);
+  struct stat attributes(const Node& node, std::uint64_t size) const;
+  fuse_entry_param entry_param(const Node& node, std::uint64_t size) const;
+  const std::string* consolidated(Generation& generation) const;
 
   // Starts fetching the chunks that follow `node` in its array. The chunk being read is not in
   // that batch: it is fetched on its own, so its read never waits for read-ahead bytes.
-  void prefetch_after(refstore::NodeId node, const fetch::Extent& extent);
+  void prefetch_after(Generation& generation, refstore::NodeId node, const fetch::Extent& extent);
 
-  refstore::RefStore store_;
+  const fetch::SourceRegistry& sources_;
   const Logger& log_;
   FilesystemOptions options_;
-  fetch::Fetcher fetcher_;
-  Prefetcher prefetcher_;
-  std::uint64_t total_bytes_ = 0;
+  mutable std::mutex generations_mutex_;
+  std::map<std::uint32_t, GenerationPtr> generations_;  // by number: the current one and those still held
+  std::uint32_t current_ = 0;
   bool skip_open_ = false;     // the kernel opens files without asking (and keeps their cache)
   bool skip_opendir_ = false;  // ... and directories (and caches their listings)
-  std::once_flag consolidated_once_;
-  std::string consolidated_;
 };
 
 }  // namespace kerchunkfs::daemon

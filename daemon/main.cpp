@@ -1,5 +1,7 @@
 // kerchunkfs REFS MOUNTPOINT [-o opts] [-f] [-d]: mount a reference set as a read-only directory tree.
 #include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,6 +56,7 @@ constexpr fuse_opt kOptionSpec[] = {
     {"s3_path_style", offsetof(RawOptions, s3_path_style), 1},
     {"anon", offsetof(RawOptions, anon), 1},
     {"no_zmetadata", offsetof(RawOptions, no_zmetadata), 1},
+    {"watch", offsetof(RawOptions, watch), 1},
     FUSE_OPT_END,
 };
 #undef KERCHUNKFS_OPTION
@@ -92,6 +96,7 @@ void print_usage(const char* program) {
       "    -o s3_endpoint=URL     S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)\n"
       "    -o s3_path_style       path-style S3 URLs (always with a custom endpoint)\n"
       "    -o anon                unsigned S3 requests (public buckets)\n"
+      "    -o watch               load the reference file again when it changes (as on SIGHUP)\n"
       "    -o log_level=LEVEL     info (default) or error: the least severe messages logged\n"
       "    -o no_zmetadata        offer no synthesized /.zmetadata (consolidated metadata)\n"
       "    -o config=FILE         further options from FILE, one name=value a line\n"
@@ -155,6 +160,60 @@ class Mount {
 std::string directory_of(const std::string& path) {
   const std::size_t slash = path.rfind('/');
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool same_file_state(const struct stat& a, const struct stat& b) {
+  return a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+// Loads the reference file again and swaps it in; on any problem the set being served stays.
+void reload(const std::string& refs_path, const kerchunkfs::refstore::LoadOptions& load_options,
+            const kerchunkfs::fetch::SourceRegistry& sources, Filesystem& filesystem, fuse_session* session,
+            const Logger& log, const kerchunkfs::daemon::ServiceNotifier& notifier) {
+  notifier.send("RELOADING=1");
+  struct stat refs_stat {};
+  try {
+    if (::stat(refs_path.c_str(), &refs_stat) != 0) {
+      throw kerchunkfs::refstore::LoadError(refs_path + ": " + std::strerror(errno));
+    }
+    auto store = kerchunkfs::refstore::RefStore::load_file(refs_path, load_options);
+    if (const auto problem = kerchunkfs::daemon::find_unsupported_url(store, sources)) {
+      throw kerchunkfs::refstore::LoadError(refs_path + ": " + *problem);
+    }
+    const std::size_t nodes = store.node_count();
+    filesystem.replace(std::move(store), refs_stat.st_mtim, session);
+    log.info("reloaded " + refs_path + " (" + std::to_string(nodes) + " entries)");
+  } catch (const kerchunkfs::refstore::LoadError& error) {
+    log.error(std::string("reload failed, still serving the previous reference set: ") + error.what());
+  }
+  notifier.send("READY=1");
+}
+
+// Waits for SIGHUP (blocked in every thread, so only this one takes it) and, with -o watch,
+// looks at the reference file every second; either way the set is loaded again.
+void watch_for_reloads(std::stop_token stop, bool watch, const std::string& refs_path, struct stat last_seen,
+                       const std::function<void()>& do_reload) {
+  sigset_t hangup;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  const timespec second{1, 0};
+  while (!stop.stop_requested()) {
+    const int signal = sigtimedwait(&hangup, nullptr, &second);
+    if (stop.stop_requested()) return;
+    bool changed = signal == SIGHUP;
+    struct stat now {};
+    if (!changed && watch && ::stat(refs_path.c_str(), &now) == 0 && !same_file_state(now, last_seen)) {
+      // Wait for the writer to finish: the file must look the same for a moment.
+      ::usleep(200 * 1000);
+      struct stat settled {};
+      changed = ::stat(refs_path.c_str(), &settled) == 0 && same_file_state(now, settled);
+    }
+    if (changed) {
+      ::stat(refs_path.c_str(), &last_seen);
+      do_reload();
+    }
+  }
 }
 
 }  // namespace
@@ -253,6 +312,12 @@ int main(int argc, char* argv[]) {
   if (!session) return kExitFailure;
   const SignalHandlers signals(session.get());
   if (!signals.ok()) return kExitFailure;
+  // SIGHUP reloads instead of ending the session: blocked here, before any thread starts, so that
+  // every thread inherits the mask and the reload thread alone takes it with sigtimedwait.
+  sigset_t hangup;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
   const kerchunkfs::daemon::ServiceNotifier notifier;
   // Joined after the unmount below (declared before the mount), which ends a stat still waiting.
   std::jthread readiness;
@@ -262,6 +327,11 @@ int main(int argc, char* argv[]) {
   if (fuse_daemonize(cmdline.foreground) != 0) return kExitFailure;
   if (!cmdline.foreground) log.use_syslog();
   // Under systemd (Type=notify): READY once the mount answers, which a stat of its root proves.
+  std::jthread reloader([&](std::stop_token stop) {
+    watch_for_reloads(stop, options.watch != 0, refs_path, refs_stat, [&] {
+      reload(refs_path, load_options, sources, filesystem, session.get(), log, notifier);
+    });
+  });
   if (notifier.enabled()) {
     readiness = std::jthread([&notifier, &log, mountpoint = std::string(cmdline.mountpoint), refs_path] {
       struct stat root {};
@@ -285,6 +355,9 @@ int main(int argc, char* argv[]) {
     status = fuse_session_loop_mt(session.get(), config.get());
   }
   notifier.send("STOPPING=1");
+  reloader.request_stop();
+  pthread_kill(reloader.native_handle(), SIGHUP);  // wakes it now rather than within the second
+  reloader.join();
   // Requests still under way are answered (cancelled) now, while the session can take the
   // replies: after this no thread touches it, and it can be unmounted and destroyed.
   sources.stop_all();

@@ -122,7 +122,7 @@ std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::st
   };
   const std::pair<const char*, int*> flags[] = {
       {"insecure", &raw.insecure}, {"s3_path_style", &raw.s3_path_style}, {"anon", &raw.anon},
-      {"no_zmetadata", &raw.no_zmetadata}};
+      {"no_zmetadata", &raw.no_zmetadata}, {"watch", &raw.watch}};
   // Collected first, so that the strings' storage no longer moves when fields point into it.
   std::vector<std::pair<char**, std::string>> assignments;
   std::string line;

@@ -40,6 +40,7 @@ struct RawOptions {
   int s3_path_style = 0;
   int anon = 0;
   int no_zmetadata = 0;
+  int watch = 0;
 };
 
 // Reads the options file named by -o config=: "name=value" or "name" a line, '#' comments. An
