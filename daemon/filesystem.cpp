@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "daemon/consolidated.h"
 
@@ -20,6 +21,16 @@ constexpr std::uint64_t kBlockSize = 4096;
 // The low 32 bits of an inode number: node id + 1; the high ones: the generation.
 constexpr unsigned kGenerationShift = 32;
 constexpr fuse_ino_t kLowMask = (fuse_ino_t{1} << kGenerationShift) - 1;
+// /.kerchunkfs and its stats file: inodes of a generation number no reference set ever gets. Each
+// lookup of the stats file gives it a new inode number (and entry_timeout 0 makes every open
+// look it up), so no page cache ever holds old numbers, even where files open without asking.
+constexpr fuse_ino_t kStatsDirectoryIno = (kLowMask << kGenerationShift) | 1;
+constexpr fuse_ino_t kStatsFileIno = (kLowMask << kGenerationShift) | 2;
+bool is_stats_file(fuse_ino_t ino) { return (ino >> kGenerationShift) == kLowMask && (ino & kLowMask) >= 2; }
+constexpr const char* kStatsDirectoryName = ".kerchunkfs";
+// The stats file shows this size whatever its text (padded with a comment): a size that changed
+// between stat and read would cut the text short, and the kernel caches attributes.
+constexpr std::size_t kStatsFileSize = 16384;
 
 Filesystem& filesystem_of(fuse_req_t req) { return *static_cast<Filesystem*>(fuse_req_userdata(req)); }
 
@@ -74,6 +85,7 @@ struct Filesystem::Generation {
     for (NodeId node = 0; node < store.node_count(); ++node) {
       const refstore::Entry entry = store.entry(node);
       if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) total_bytes += entry.length;
+      if (entry.kind != EntryKind::Directory) ++references;
     }
   }
   fuse_ino_t ino(NodeId node) const {
@@ -89,6 +101,7 @@ struct Filesystem::Generation {
   Prefetcher prefetcher;
   const struct timespec mtime;
   std::uint64_t total_bytes = 0;
+  std::uint64_t references = 0;  // keys, not directories
   std::once_flag consolidated_once;
   std::string consolidated;  // the synthesized /.zmetadata, made on first use
   std::atomic<std::uint64_t> lookups{0};  // inode numbers of this generation the kernel holds
@@ -151,6 +164,7 @@ void Filesystem::forget(fuse_ino_t ino, std::uint64_t count) {
 
 void Filesystem::replace(refstore::RefStore store, const struct timespec& mtime, fuse_session* session) {
   auto fresh = make_generation(std::move(store), mtime);
+  reads_.reloads += 1;
   GenerationPtr old;
   {
     const std::lock_guard lock(generations_mutex_);
@@ -253,6 +267,112 @@ std::string Filesystem::cache_summary() const {
          " evictions, " + std::to_string(stats.bytes) + " bytes held";
 }
 
+std::string Filesystem::stats_text() const {
+  const GenerationPtr generation = current();
+  StatsInput input;
+  input.reads = &reads_;
+  if (const auto* web = dynamic_cast<const fetch::HttpSource*>(sources_.find("http://"))) input.http = &web->counters();
+  input.cache = generation->fetcher.cache_stats();
+  input.cache_capacity = options_.fetch.cache_size;
+  input.references = generation->references;
+  input.generations = generation_count();
+  std::string text = render_stats(input);
+  if (text.size() + 2 < kStatsFileSize) {
+    text += "#" + std::string(kStatsFileSize - text.size() - 2, ' ') + "\n";
+  }
+  text.resize(kStatsFileSize, '\n');
+  return text;
+}
+
+bool Filesystem::stats_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (!options_.stats) return false;
+  fuse_entry_param e{};
+  if (parent == FUSE_ROOT_ID && std::strcmp(name, kStatsDirectoryName) == 0 &&
+      !current()->store.lookup(refstore::kRootNode, name)) {
+    e.ino = kStatsDirectoryIno;
+    e.attr = attributes(Node{current(), refstore::kRootNode, false}, 0);
+    e.attr.st_ino = kStatsDirectoryIno;
+    e.attr_timeout = e.entry_timeout = options_.cache_timeout;
+  } else if (parent == kStatsDirectoryIno) {
+    if (std::strcmp(name, "stats") == 0) {
+      e.ino = kStatsFileIno + (stats_lookups_.fetch_add(1) % (kLowMask - 2));
+      e.attr = attributes(Node{current(), 0, true}, kStatsFileSize);
+      e.attr.st_ino = e.ino;
+      e.attr.st_mode = S_IFREG | 0444;
+      e.attr.st_mtim = e.attr.st_ctim = e.attr.st_atim = timespec{std::time(nullptr), 0};
+    }
+  } else {
+    return false;
+  }
+  fuse_reply_entry(req, &e);
+  return true;
+}
+
+// operation: 'a' getattr, 'o' open, 'd' opendir, 'r' read, 'l' readdir.
+bool Filesystem::stats_request(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, char operation, bool plus) {
+  if (ino != kStatsDirectoryIno && !is_stats_file(ino)) return false;
+  if (!options_.stats) return void(fuse_reply_err(req, ENOENT)), true;
+  const bool directory = ino == kStatsDirectoryIno;
+  struct stat st = attributes(Node{current(), directory ? refstore::kRootNode : 0, !directory}, directory ? 0 : kStatsFileSize);
+  st.st_ino = ino;
+  if (!directory) st.st_mtim = st.st_ctim = st.st_atim = timespec{std::time(nullptr), 0};
+  switch (operation) {
+    case 'a':
+      fuse_reply_attr(req, &st, directory ? options_.cache_timeout : 0);
+      break;
+    case 'o':
+      if (directory) return void(fuse_reply_err(req, EISDIR)), true;
+      if (skip_open_) return void(fuse_reply_err(req, ENOSYS)), true;
+      {
+        fuse_file_info fi{};
+        fi.direct_io = 1;  // every read asks again: the numbers move
+        fuse_reply_open(req, &fi);
+      }
+      break;
+    case 'd':
+      if (!directory) return void(fuse_reply_err(req, ENOTDIR)), true;
+      {
+        fuse_file_info fi{};
+        fuse_reply_open(req, &fi);
+      }
+      break;
+    case 'r': {
+      if (directory) return void(fuse_reply_err(req, EISDIR)), true;
+      const std::string text = stats_text();
+      const auto from = std::min<std::size_t>(static_cast<std::size_t>(offset), text.size());
+      fuse_reply_buf(req, text.data() + from, std::min(size, text.size() - from));
+      break;
+    }
+    case 'l': {
+      if (!directory) return void(fuse_reply_err(req, ENOTDIR)), true;
+      std::string buffer(size, '\0');
+      std::size_t used = 0;
+      const char* names[] = {".", "..", "stats"};
+      for (auto index = static_cast<std::size_t>(offset); index < 3; ++index) {
+        struct stat entry = st;
+        if (index == 1) entry = attributes(Node{current(), refstore::kRootNode, false}, 0);
+        if (index == 2) {
+          entry.st_ino = kStatsFileIno;
+          entry.st_mode = S_IFREG | 0444;
+          entry.st_size = kStatsFileSize;
+        }
+        fuse_entry_param e{};
+        e.attr = entry;  // no inode number: not counted as lookups
+        const std::size_t added =
+            plus ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, names[index], &e, static_cast<off_t>(index + 1))
+                 : fuse_add_direntry(req, buffer.data() + used, size - used, names[index], &entry, static_cast<off_t>(index + 1));
+        if (added > size - used) break;
+        used += added;
+      }
+      fuse_reply_buf(req, buffer.data(), used);
+      break;
+    }
+    default:
+      fuse_reply_err(req, ENOSYS);
+  }
+  return true;
+}
+
 void Filesystem::init(fuse_conn_info* conn) {
   // Nothing is decided at open time, so where the kernel can open files and directories without
   // asking, every open saves a round trip and its release another; it then keeps the page cache
@@ -266,6 +386,7 @@ void Filesystem::init(fuse_conn_info* conn) {
 }
 
 void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent_ino, const char* name) {
+  if (stats_lookup(req, parent_ino, name)) return;
   const auto parent = resolve(parent_ino);
   if (!parent || parent->consolidated) return void(fuse_reply_err(req, parent ? ENOTDIR : ENOENT));
   const GenerationPtr& generation = parent->generation;
@@ -295,6 +416,7 @@ void Filesystem::lookup(fuse_req_t req, fuse_ino_t parent_ino, const char* name)
 }
 
 void Filesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
+  if (stats_request(req, ino, 0, 0, 'a')) return;
   const auto node = resolve(ino);
   if (!node) return void(fuse_reply_err(req, ENOENT));
   if (node->consolidated) {
@@ -309,6 +431,7 @@ void Filesystem::getattr(fuse_req_t req, fuse_ino_t ino) {
 }
 
 void Filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (stats_request(req, ino, 0, 0, 'o')) return;
   const auto node = resolve(ino);
   if (!node) return void(fuse_reply_err(req, ENOENT));
   if (!node->consolidated && node->generation->store.is_directory(node->node)) return void(fuse_reply_err(req, EISDIR));
@@ -319,6 +442,7 @@ void Filesystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Filesystem::opendir(fuse_req_t req, fuse_ino_t ino) {
+  if (stats_request(req, ino, 0, 0, 'd')) return;
   const auto node = resolve(ino);
   if (!node) return void(fuse_reply_err(req, ENOENT));
   if (node->consolidated || !node->generation->store.is_directory(node->node)) return void(fuse_reply_err(req, ENOTDIR));
@@ -331,6 +455,7 @@ void Filesystem::opendir(fuse_req_t req, fuse_ino_t ino) {
 }
 
 void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset) {
+  if (stats_request(req, ino, size, offset, 'r')) return;
   const auto resolved = resolve(ino);
   if (!resolved) return void(fuse_reply_err(req, ENOENT));
   const GenerationPtr& generation = resolved->generation;
@@ -349,6 +474,8 @@ void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t of
     case EntryKind::Inline: {
       if (start >= entry.data.size()) return void(fuse_reply_buf(req, nullptr, 0));
       const std::size_t n = std::min<std::uint64_t>(size, entry.data.size() - start);
+      reads_.reads += 1;
+      reads_.bytes += n;
       fuse_reply_buf(req, entry.data.data() + start, n);
       return;
     }
@@ -363,12 +490,16 @@ void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t of
             if (error == 0 && bytes.size() != wanted) {
               log_.error(generation->store.key(node) + ": target ends before the referenced range: got " +
                          std::to_string(bytes.size()) + " of " + std::to_string(wanted) + " bytes");
+              reads_.errors += 1;
               return void(fuse_reply_err(req, EIO));
             }
             if (error != 0) {
               log_.error(generation->store.key(node) + ": " + message);
+              reads_.errors += 1;
               return void(fuse_reply_err(req, EIO));
             }
+            reads_.reads += 1;
+            reads_.bytes += bytes.size();
             fuse_reply_buf(req, bytes.data(), bytes.size());
           });
       return;
@@ -391,6 +522,7 @@ void Filesystem::read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t of
 }
 
 void Filesystem::readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, bool plus) {
+  if (stats_request(req, ino, size, offset, 'l', plus)) return;
   const auto resolved = resolve(ino);
   if (!resolved) return void(fuse_reply_err(req, ENOENT));
   const GenerationPtr& generation = resolved->generation;

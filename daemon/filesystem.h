@@ -23,6 +23,7 @@
 
 #include "daemon/log.h"
 #include "daemon/prefetcher.h"
+#include "daemon/stats.h"
 #include "fetch/fetcher.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
@@ -38,6 +39,7 @@ struct FilesystemOptions {
   fetch::S3Options s3;
   std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
   bool consolidated = true;  // offer a synthesized /.zmetadata when the set has none
+  bool stats = true;         // offer /.kerchunkfs/stats
 };
 
 // An error naming the first URL whose scheme no source serves and a key that uses it, if any.
@@ -60,6 +62,8 @@ class Filesystem {
   std::string cache_summary() const;
   // Generations still held (the current one and those the kernel has not forgotten), for tests.
   std::size_t generation_count() const;
+  // Counts a reload that was refused, for the stats.
+  void count_failed_reload() { reads_.failed_reloads += 1; }
 
  private:
   struct Ops;
@@ -93,6 +97,11 @@ class Filesystem {
   struct stat attributes(const Node& node, std::uint64_t size) const;
   fuse_entry_param entry_param(const Node& node, std::uint64_t size) const;
   const std::string* consolidated(Generation& generation) const;
+  // /.kerchunkfs (hidden from the root's listing) and /.kerchunkfs/stats: answered first by
+  // every operation, true when `ino` was one of them.
+  bool stats_lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+  bool stats_request(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, char operation, bool plus = false);
+  std::string stats_text() const;
 
   // Starts fetching the chunks that follow `node` in its array. The chunk being read is not in
   // that batch: it is fetched on its own, so its read never waits for read-ahead bytes.
@@ -106,6 +115,8 @@ class Filesystem {
   std::uint32_t current_ = 0;
   bool skip_open_ = false;     // the kernel opens files without asking (and keeps their cache)
   bool skip_opendir_ = false;  // ... and directories (and caches their listings)
+  ReadCounters reads_;
+  std::atomic<std::uint64_t> stats_lookups_{0};
 };
 
 }  // namespace kerchunkfs::daemon

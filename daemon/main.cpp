@@ -57,6 +57,7 @@ constexpr fuse_opt kOptionSpec[] = {
     {"anon", offsetof(RawOptions, anon), 1},
     {"no_zmetadata", offsetof(RawOptions, no_zmetadata), 1},
     {"watch", offsetof(RawOptions, watch), 1},
+    {"no_stats", offsetof(RawOptions, no_stats), 1},
     FUSE_OPT_END,
 };
 #undef KERCHUNKFS_OPTION
@@ -98,6 +99,7 @@ void print_usage(const char* program) {
       "    -o anon                unsigned S3 requests (public buckets)\n"
       "    -o watch               load the reference file again when it changes (as on SIGHUP)\n"
       "    -o log_level=LEVEL     info (default) or error: the least severe messages logged\n"
+      "    -o no_stats            no /.kerchunkfs/stats (counters, Prometheus text format)\n"
       "    -o no_zmetadata        offer no synthesized /.zmetadata (consolidated metadata)\n"
       "    -o config=FILE         further options from FILE, one name=value a line\n"
       "\n",
@@ -186,6 +188,7 @@ void reload(const std::string& refs_path, const kerchunkfs::refstore::LoadOption
     log.info("reloaded " + refs_path + " (" + std::to_string(nodes) + " entries)");
   } catch (const kerchunkfs::refstore::LoadError& error) {
     log.error(std::string("reload failed, still serving the previous reference set: ") + error.what());
+    filesystem.count_failed_reload();
   }
   notifier.send("READY=1");
 }

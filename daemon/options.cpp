@@ -104,6 +104,7 @@ std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOption
   out.s3.path_style = raw.s3_path_style != 0;
   out.s3.anonymous = raw.anon != 0;
   out.consolidated = raw.no_zmetadata == 0;
+  out.stats = raw.no_stats == 0;
   return std::nullopt;
 }
 
@@ -122,7 +123,7 @@ std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::st
   };
   const std::pair<const char*, int*> flags[] = {
       {"insecure", &raw.insecure}, {"s3_path_style", &raw.s3_path_style}, {"anon", &raw.anon},
-      {"no_zmetadata", &raw.no_zmetadata}, {"watch", &raw.watch}};
+      {"no_zmetadata", &raw.no_zmetadata}, {"watch", &raw.watch}, {"no_stats", &raw.no_stats}};
   // Collected first, so that the strings' storage no longer moves when fields point into it.
   std::vector<std::pair<char**, std::string>> assignments;
   std::string line;

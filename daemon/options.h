@@ -41,6 +41,7 @@ struct RawOptions {
   int anon = 0;
   int no_zmetadata = 0;
   int watch = 0;
+  int no_stats = 0;
 };
 
 // Reads the options file named by -o config=: "name=value" or "name" a line, '#' comments. An

@@ -222,6 +222,7 @@ class HttpSource::Engine {
     t->error[0] = '\0';
     ++t->attempt;
     counters.requests.fetch_add(1, std::memory_order_relaxed);
+    counters.in_flight.fetch_add(1, std::memory_order_relaxed);
     active_.insert(t);
     curl_multi_add_handle(multi_.get(), t->easy.get());
   }
@@ -258,6 +259,10 @@ class HttpSource::Engine {
     long status = 0;
     curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
     counters.bytes.fetch_add(t->body->size(), std::memory_order_relaxed);
+    counters.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    curl_off_t elapsed_us = 0;
+    curl_easy_getinfo(t->easy.get(), CURLINFO_TOTAL_TIME_T, &elapsed_us);
+    counters.record_latency(static_cast<std::uint64_t>(std::max<curl_off_t>(elapsed_us, 0)));
 
     if (t->kind == Transfer::Kind::Size) return finish_size(std::move(owned), code, status);
 
@@ -266,7 +271,9 @@ class HttpSource::Engine {
     if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
       problem = std::string("network error: ") + (t->error[0] ? t->error : curl_easy_strerror(code));
       retry = true;
+      counters.network_errors.fetch_add(1, std::memory_order_relaxed);
     } else if (t->body_refused) {
+      counters.answer_errors.fetch_add(1, std::memory_order_relaxed);
       problem = status == 200 ? "the server ignored Range and the object is larger than the " +
                                     std::to_string(options_.max_unranged_body) + "-byte limit"
                               : "HTTP " + std::to_string(status) + " with a longer body than the range";
@@ -279,6 +286,7 @@ class HttpSource::Engine {
       }
       problem = verdict.ok || status == 206 || status == 200 ? verdict.problem : status_problem(status, *t->body);
       retry = verdict.retry;
+      (status >= 200 && status < 300 ? counters.answer_errors : counters.status_errors).fetch_add(1, std::memory_order_relaxed);
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
     counters.failures.fetch_add(1, std::memory_order_relaxed);

@@ -32,6 +32,21 @@ struct HttpCounters {
   std::atomic<std::uint64_t> retries{0};
   std::atomic<std::uint64_t> failures{0};   // reads that ended in an error
   std::atomic<std::uint64_t> bytes{0};      // body bytes received
+  std::atomic<std::uint64_t> in_flight{0};  // attempts under way now
+  // Attempts that went wrong, by kind (a retried attempt counts too).
+  std::atomic<std::uint64_t> network_errors{0};  // no answer: connect, reset, timeout
+  std::atomic<std::uint64_t> status_errors{0};   // an HTTP error status
+  std::atomic<std::uint64_t> answer_errors{0};   // a 2xx answer with the wrong range or length
+  // Attempt durations: bucket i counts those up to 2^i ms (the last, everything longer).
+  static constexpr std::size_t kLatencyBuckets = 18;
+  std::atomic<std::uint64_t> latency[kLatencyBuckets] = {};
+  std::atomic<std::uint64_t> latency_total_us{0};
+  void record_latency(std::uint64_t microseconds) {
+    std::size_t bucket = 0;
+    while (bucket + 1 < kLatencyBuckets && microseconds > (1000ull << bucket)) ++bucket;
+    latency[bucket].fetch_add(1, std::memory_order_relaxed);
+    latency_total_us.fetch_add(microseconds, std::memory_order_relaxed);
+  }
 };
 
 // Headers ("Name: value") to add to one attempt of a request to `url` with Range `range`, such as

@@ -190,3 +190,41 @@ def test_log_level_error_keeps_only_errors(tmp_path, mounts):
     out = subprocess.run([kerchunkfs_binary(), str(refs), str(tmp_path), "-o", "log_level=loud"], capture_output=True,
                          text=True, timeout=30)
     assert out.returncode == 2 and "log_level=loud: the levels are info and error" in out.stderr
+
+
+def parse_prometheus(text):
+    """{name or name{labels}: value}; fails on a line that is not the text exposition format."""
+    import re
+    values = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)', line)
+        assert match, f"not exposition format: {line!r}"
+        values[match.group(1)] = float(match.group(2))
+    return values
+
+
+def test_stats_count_what_was_read_and_fetched_in_prometheus_text_format(tmp_path, mounts, nginx):
+    import numpy as np
+    data = np.random.default_rng(1).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+    (nginx.root / "stats.bin").write_bytes(data)
+    refs = write_refs(tmp_path / "refs.json", {**{f"c/{i}": [nginx.url("stats.bin"), i * 65536, 65536] for i in range(16)},
+                                                "note": "hi"})
+    m = mounts(refs, "-o", "prefetch=0")
+    assert ".kerchunkfs" not in os.listdir(m.path())  # hidden from listings
+    assert os.listdir(m.path(".kerchunkfs")) == ["stats"]
+    before = parse_prometheus(m.path(".kerchunkfs/stats").read_text())
+    for i in range(16):
+        assert m.path(f"c/{i}").read_bytes() == data[i * 65536:(i + 1) * 65536]
+    m.path("c/0").read_bytes()  # from the page cache or the block cache: no new request
+    after = parse_prometheus(m.path(".kerchunkfs/stats").read_text())
+    requests = after["kerchunkfs_http_requests_total"] - before["kerchunkfs_http_requests_total"]
+    assert requests == nginx.gets("stats.bin") == 16
+    assert after["kerchunkfs_http_received_bytes_total"] - before["kerchunkfs_http_received_bytes_total"] == 1 << 20
+    assert after["kerchunkfs_cache_misses_total"] >= 16 and after["kerchunkfs_read_bytes_total"] >= 1 << 20
+    assert after["kerchunkfs_http_in_flight"] == 0 and after['kerchunkfs_http_errors_total{kind="network"}'] == 0
+    assert after['kerchunkfs_http_request_seconds{quantile="0.5"}'] > 0
+    assert after["kerchunkfs_references"] == 17 and after["kerchunkfs_generations"] == 1
+    off = mounts(refs, "-o", "no_stats")
+    assert not off.path(".kerchunkfs").exists()
