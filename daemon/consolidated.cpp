@@ -14,6 +14,7 @@ std::string consolidated_metadata(const refstore::RefStore& store) {
   simdjson::dom::parser parser;
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
     const std::string_view name = store.name(node);
+    if (store.is_replaced(node)) continue;
     if (name != ".zgroup" && name != ".zattrs" && name != ".zarray") continue;
     const refstore::Entry entry = store.entry(node);
     if (entry.kind != refstore::EntryKind::Inline) continue;

@@ -64,6 +64,7 @@ std::optional<std::string> find_unsupported_url(const refstore::RefStore& store,
   }
   if (!any) return std::nullopt;
   for (NodeId node = 0; node < store.node_count(); ++node) {
+    if (store.is_replaced(node)) continue;
     const refstore::Entry entry = store.entry(node);
     if ((entry.kind == EntryKind::Range || entry.kind == EntryKind::WholeFile) && unsupported[entry.url]) {
       return "key \"" + store.key(node) + "\": URL " + store.url(entry.url) + ": scheme \"" +
@@ -71,7 +72,7 @@ std::optional<std::string> find_unsupported_url(const refstore::RefStore& store,
              sources.schemes() + ")";
     }
   }
-  return "a URL has an unsupported scheme";  // only URLs no key uses; unreachable in practice
+  return std::nullopt;  // only keys given again later used it: nothing will ever read it
 }
 
 struct Filesystem::Generation {
@@ -83,6 +84,7 @@ struct Filesystem::Generation {
         prefetcher(store, options.prefetch_bytes),
         mtime(modified) {
     for (NodeId node = 0; node < store.node_count(); ++node) {
+      if (store.is_replaced(node)) continue;
       const refstore::Entry entry = store.entry(node);
       if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) total_bytes += entry.length;
       if (entry.kind != EntryKind::Directory) ++references;

@@ -263,7 +263,7 @@ class Parser {
           } else if (const auto in_place =
                          token.starts_with('"') ? text_in_place(token.data() + 1, json_end()) : std::nullopt) {
             url = previous_url_ = *in_place;
-          } else if (value.is_null()) {
+          } else if (bool is_null = false; value.is_null().get(is_null) == simdjson::SUCCESS && is_null) {
             null_url = true;
           } else if (value.get_string().get(url) != simdjson::SUCCESS) {
             throw LoadError("key " + quote(key) + ": the reference URL must be a string or null" + location());

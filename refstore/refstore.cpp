@@ -52,7 +52,8 @@ std::optional<NodeId> RefStore::Data::lookup(NodeId parent, std::string_view chi
 
 std::string RefStore::Data::key(NodeId node) const {
   std::vector<std::string_view> segments;
-  for (; node != kRootNode; node = nodes[node].parent) segments.push_back(name(node));
+  // A replaced node hangs off no directory: its key is its own name.
+  for (; node != kRootNode && node != kReplacedParent; node = nodes[node].parent) segments.push_back(name(node));
   std::string key;
   for (auto segment = segments.rbegin(); segment != segments.rend(); ++segment) {
     if (!key.empty()) key += '/';
@@ -248,6 +249,8 @@ NodeId RefStore::parent(NodeId node) const { return data_->nodes[node].parent; }
 std::string RefStore::key(NodeId node) const { return data_->key(node); }
 
 bool RefStore::is_directory(NodeId node) const { return data_->nodes[node].target == kDirectoryTarget; }
+
+bool RefStore::is_replaced(NodeId node) const { return data_->nodes[node].parent == kReplacedParent; }
 
 Entry RefStore::entry(NodeId node) const {
   const Node& n = data_->nodes[node];

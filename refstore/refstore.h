@@ -62,6 +62,9 @@ class RefStore {
   // The full key of a node ("var/0.1"), for messages.
   std::string key(NodeId node) const;
   bool is_directory(NodeId node) const;
+  // A key given again later in the set: the later definition is the one in the tree, and this
+  // node is in no directory. Code that walks every node id skips these.
+  bool is_replaced(NodeId node) const;
   Entry entry(NodeId node) const;
   std::span<const NodeId> children(NodeId directory) const;
   // URLs after resolution: relative paths made absolute, null URLs replaced by the default target.

@@ -1,11 +1,15 @@
 #include "scanner/batch.h"
 
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 
 namespace kerchunkfs::scanner {
 namespace {
@@ -38,6 +42,43 @@ class ProgressLine {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
+// Runs job() in a child process and waits for it, at most `timeout_s` seconds (0: no limit).
+bool run_isolated(const std::string& input, unsigned timeout_s, const std::function<bool()>& job) {
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return job();  // no process to spare: run it here
+  if (child == 0) {
+    const bool ok = job();
+    std::fflush(nullptr);
+    ::_exit(ok ? 0 : 1);
+  }
+  // A pidfd becomes readable when the child ends: poll() waits for that or the deadline.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  if (pidfd >= 0) {
+    pollfd ready{pidfd, POLLIN, 0};
+    int polled;
+    while ((polled = ::poll(&ready, 1, timeout_s == 0 ? -1 : static_cast<int>(timeout_s * 1000))) < 0 && errno == EINTR) {
+    }
+    ::close(pidfd);
+    if (polled == 0) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+      std::fprintf(stderr, "kerchunkfs-scan: %s: given up after %u s: the HDF5 library did not finish reading it\n",
+                   input.c_str(), timeout_s);
+      return false;
+    }
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    std::fprintf(stderr, "kerchunkfs-scan: %s: reading it crashed (%s): the file is damaged or meets a bug in the HDF5 library\n",
+                 input.c_str(), ::strsignal(WTERMSIG(status)));
+    return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 }  // namespace
 
 bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
@@ -47,7 +88,7 @@ bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& optio
   if (workers <= 1) {
     bool ok = true;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      ok = job(i) && ok;
+      ok = run_isolated(inputs[i], options.file_timeout_s, [&] { return job(i); }) && ok;
       progress.advance();
     }
     return ok;
@@ -64,7 +105,7 @@ bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& optio
       ::close(pipe_fds[0]);
       bool ok = true;
       for (std::size_t i = w; i < inputs.size(); i += workers) {
-        ok = job(i) && ok;
+        ok = run_isolated(inputs[i], options.file_timeout_s, [&] { return job(i); }) && ok;
         const char tick = 1;
         while (::write(pipe_fds[1], &tick, 1) < 0 && errno == EINTR) {
         }

@@ -1,6 +1,8 @@
-// Running one job per input file over many files: in this process, or in N worker processes
-// (the HDF5 library serialises every call, so threads would not scan in parallel), with a
-// progress line on standard error when it is a terminal.
+// Running one job per input file over many files, in N worker processes (the HDF5 library
+// serialises every call, so threads would not scan in parallel), with a progress line on
+// standard error when it is a terminal. Every file's job runs in a process of its own: a
+// malformed file that crashes the HDF5 library, or sends it into an endless loop, costs that file
+// and nothing else.
 #pragma once
 
 #include <functional>
@@ -13,10 +15,12 @@ struct BatchOptions {
   int jobs = 1;
   bool progress = false;  // draw the progress line (only when standard error is a terminal)
   std::string what = "files";
+  unsigned file_timeout_s = 600;  // a file's job is stopped after this long; 0: never
 };
 
-// Calls job(i) for every index of `inputs` (in worker processes when jobs > 1, each handling
-// every jobs-th file); returns true when every call returned true and every worker exited cleanly.
+// Calls job(i) for every index of `inputs` (workers each take every jobs-th file), each in a child
+// process; returns true when every job returned true. A job that crashed or ran out of time is
+// reported on standard error, naming the file.
 bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
                const std::function<bool(std::size_t index)>& job);
 

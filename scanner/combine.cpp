@@ -176,13 +176,19 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
       input.key[d] = input.coordinates[d].front();
       break;
     case CoordinateSource::Kind::Attribute: {
-      const auto root = input.references.find(".zattrs");
+      // "NAME": a global attribute; "VARIABLE:NAME": an attribute of that variable.
+      const std::string& detail = dimension.source.detail;
+      const auto colon = detail.rfind(':');
+      const std::string owner = colon == std::string::npos ? "" : detail.substr(0, colon) + "/";
+      const std::string name = colon == std::string::npos ? detail : detail.substr(colon + 1);
+      const auto holder = input.references.find(owner + ".zattrs");
       std::string why;
-      const auto* text = root == input.references.end() ? nullptr : std::get_if<std::string>(&root->second);
+      const auto* text = holder == input.references.end() ? nullptr : std::get_if<std::string>(&holder->second);
       const auto attributes = text ? parse_attributes(*text, why) : std::nullopt;
-      const auto found = attributes ? attributes->find(dimension.source.detail) : Attributes::const_iterator{};
+      const auto found = attributes ? attributes->find(name) : Attributes::const_iterator{};
       if (!attributes || found == attributes->end()) {
-        fail(input.name + ": no global attribute " + dimension.source.detail + " for " + dimension.name);
+        fail(input.name + ": no " + (owner.empty() ? "global attribute " + name : "attribute " + name + " of " + owner.substr(0, owner.size() - 1)) +
+             " for " + dimension.name);
       }
       if (const auto text_value = json_string(found->second)) {
         input.key[d] = *text_value;
@@ -190,7 +196,7 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
         char* end = nullptr;
         const long double number = std::strtold(found->second.c_str(), &end);
         if (end == found->second.c_str() || *end != '\0') {
-          fail(input.name + ": global attribute " + dimension.source.detail + " is neither a number nor a string");
+          fail(input.name + ": attribute " + detail + " is neither a number nor a string");
         }
         input.key[d] = number;
       }

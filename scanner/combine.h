@@ -16,7 +16,7 @@ namespace kerchunkfs::scanner {
 struct CoordinateSource {
   enum class Kind {
     Variable,   // the values of the coordinate variable named like the dimension (CF times decoded)
-    Attribute,  // a global attribute, `detail` names it
+    Attribute,  // an attribute: `detail` is NAME (global) or VARIABLE:NAME
     FileName,   // a regular expression (`detail`) on the input's file name: its first group, or the match
     Index,      // the input's position on the command line
   } kind = Kind::Variable;

@@ -50,9 +50,11 @@ void usage(FILE* out) {
                "  --concat-dim DIM         combine the inputs along DIM (repeat for several dimensions)\n"
                "  --coordinate DIM=SOURCE  where an input's place along DIM comes from: variable (the\n"
                "                           coordinate variable DIM, the default), attr:NAME (a global\n"
-               "                           attribute), regex:PATTERN (on the file name) or index\n"
+               "                           attribute), attr:VARIABLE:NAME (a variable's attribute),\n"
+               "                           regex:PATTERN (on the file name) or index\n"
                "  -j, --jobs N             scan N files at once, in N processes (default 1)\n"
                "  --shard I/N              work on the I-th (from 0) of N equal slices of the inputs\n"
+               "  --file-timeout SECONDS   give up on a file after this long (default 600; 0: never)\n"
                "  --version 0|1            reference spec version written (default 1)\n"
                "  --skip-unsupported       exit 0 even when some datasets could not be referenced\n"
                "  -q, --quiet              no report or progress on stderr\n"
@@ -71,6 +73,7 @@ struct CommandLine {
   kerchunkfs::scanner::ScanOptions scan;
   std::vector<ConcatDimension> dimensions;
   int version = 1, jobs = 1;
+  unsigned file_timeout_s = 600;
   std::size_t shard = 0, shards = 1;
   bool skip_unsupported = false, quiet = false;
 };
@@ -150,6 +153,8 @@ CommandLine parse(int argc, char* argv[]) {
     } else if (arg == "-j" || arg == "--jobs") {
       line.jobs = static_cast<int>(byte_count(arg, value("a number of processes")));
       if (line.jobs < 1) usage_error(arg + ": at least 1");
+    } else if (arg == "--file-timeout") {
+      line.file_timeout_s = static_cast<unsigned>(byte_count(arg, value("a number of seconds")));
     } else if (arg == "--shard") {
       const std::string text = value("I/N");
       std::size_t shard = 0, shards = 0;
@@ -292,7 +297,7 @@ int main(int argc, char* argv[]) {
   // own globals (hdf5-blosc's buffers, which LeakSanitizer then reports), for no gain at exit.
   H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us, once, in one line
-  kerchunkfs::scanner::BatchOptions batch{line.jobs, !line.quiet, "files"};
+  kerchunkfs::scanner::BatchOptions batch{line.jobs, !line.quiet, "files", line.file_timeout_s};
 
   if (line.combine_only) {
     std::vector<kerchunkfs::scanner::CombineInput> inputs;

@@ -15,7 +15,7 @@ refstore::ReferenceMap read_reference_file(const std::string& path) {
   const auto store = refstore::RefStore::load_file(path, options);
   refstore::ReferenceMap references;
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
-    if (store.is_directory(node)) continue;
+    if (store.is_directory(node) || store.is_replaced(node)) continue;
     const refstore::Entry entry = store.entry(node);
     switch (entry.kind) {
       case refstore::EntryKind::Inline:

@@ -203,12 +203,17 @@ def test_places_from_a_global_attribute_or_the_input_order(tmp_path, mounts):
             nc.run_number = run
             nc.createDimension("x", 3)
             v = nc.createVariable("v", "f8", ("x",))
+            v.member = f"m{run}"
             v[:] = np.arange(3) + 10 * run
         paths.append(path)
     scan("--concat-dim", "run", "--coordinate", "run=attr:run_number", *paths, "-o", tmp_path / "by_attr.json")
     got = xr.open_zarr(str(mounts(tmp_path / "by_attr.json").path()), consolidated=False).load()
     assert got.run.values.tolist() == [1, 2, 3]
     np.testing.assert_array_equal(got.v.values, [[10, 11, 12], [20, 21, 22], [30, 31, 32]])
+    scan("--concat-dim", "run", "--coordinate", "run=attr:v:member", *paths, "-o", tmp_path / "by_variable.json")
+    got = xr.open_zarr(str(mounts(tmp_path / "by_variable.json").path()), consolidated=False).load()
+    assert got.run.values.tolist() == [b"m1", b"m2", b"m3"]
+    np.testing.assert_array_equal(got.v.values[:, 0], [10, 20, 30])
     scan("--concat-dim", "run", "--coordinate", "run=index", *paths, "-o", tmp_path / "by_index.json")
     got = xr.open_zarr(str(mounts(tmp_path / "by_index.json").path()), consolidated=False).load()
     assert got.run.values.tolist() == [0, 1, 2]

@@ -228,3 +228,31 @@ def test_strings_booleans_and_enums(tmp_path, mounts):
     # fsspec reads the inlined strings too
     fs = fsspec.filesystem("reference", fo=str(tmp_path / "refs.json"))
     assert list(zarr.open_array(fs.get_mapper("words"), mode="r")[...]) == words
+
+
+def test_a_file_that_hangs_the_hdf5_library_costs_that_file_alone(tmp_path):
+    # Found by the scanner's fuzzer: a damaged global heap sends HDF5 1.10.8 into an endless loop.
+    from conftest import REPO
+    hang = REPO / "tests" / "fuzz" / "hdf5-hangs" / "global-heap-loop.h5"
+    good = tmp_path / "good.h5"
+    with h5py.File(good, "w") as f:
+        f["x"] = np.arange(5)
+    out = scan("--file-timeout", "2", hang, good, "--out-dir", tmp_path, "-q", check=False)
+    assert out.returncode == 1
+    assert f"{hang}: given up after 2 s: the HDF5 library did not finish reading it" in out.stderr
+    assert json.loads((tmp_path / "good.h5.json").read_text())["refs"]["x/.zarray"]
+
+
+def test_files_that_crash_the_hdf5_library_are_reported_and_the_scan_goes_on(tmp_path):
+    # Found by the scanner's fuzzer: heap overflows, a null read and overlapping copies inside
+    # HDF5 1.10.8. Each is read in a process of its own; whatever the library does, the run
+    # reports and carries on to the good file.
+    from conftest import REPO
+    crashes = sorted((REPO / "tests" / "fuzz" / "hdf5-crashes").iterdir())
+    assert crashes
+    good = tmp_path / "good.h5"
+    with h5py.File(good, "w") as f:
+        f["x"] = np.arange(5)
+    out = scan("--file-timeout", "20", *crashes, good, "--out-dir", tmp_path, "-q", "--skip-unsupported", check=False)
+    assert out.returncode in (0, 1), out.stderr  # never killed by a signal itself
+    assert json.loads((tmp_path / "good.h5.json").read_text())["refs"]["x/.zarray"]

@@ -228,3 +228,17 @@ def test_stats_count_what_was_read_and_fetched_in_prometheus_text_format(tmp_pat
     assert after["kerchunkfs_references"] == 17 and after["kerchunkfs_generations"] == 1
     off = mounts(refs, "-o", "no_stats")
     assert not off.path(".kerchunkfs").exists()
+
+
+def test_a_key_given_twice_serves_the_later_value_everywhere(tmp_path, mounts):
+    import json
+    # fsspec keeps the later of two equal keys; so does the mount, in files and in .zmetadata
+    text = ('{"version": 1, "refs": {".zgroup": "{\\"zarr_format\\": 2}", "a/.zattrs": "{\\"v\\": 1}", '
+            '"a/.zarray": "{\\"chunks\\": [1], \\"compressor\\": null, \\"dtype\\": \\"|u1\\", \\"fill_value\\": 0, '
+            '\\"filters\\": null, \\"order\\": \\"C\\", \\"shape\\": [1], \\"zarr_format\\": 2}", '
+            '"a/.zattrs": "{\\"v\\": 2}", "a/0": "x"}}')
+    (tmp_path / "twice.json").write_text(text)
+    m = mounts(tmp_path / "twice.json")
+    assert json.loads(m.path("a/.zattrs").read_text()) == {"v": 2}
+    assert json.loads(m.path(".zmetadata").read_text())["metadata"]["a/.zattrs"] == {"v": 2}
+    assert sorted(os.listdir(m.path("a"))) == [".zarray", ".zattrs", "0"]
