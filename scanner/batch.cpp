@@ -1,7 +1,6 @@
 #include "scanner/batch.h"
 
 #include <poll.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,9 +9,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <optional>
 
 namespace kerchunkfs::scanner {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 class ProgressLine {
  public:
@@ -24,7 +27,7 @@ class ProgressLine {
   void advance() {
     ++done_;
     if (!shown_) return;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::now();
     if (done_ != total_ && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     const double seconds = std::chrono::duration<double>(now - start_).count();
@@ -39,44 +42,85 @@ class ProgressLine {
   std::size_t total_, done_ = 0;
   std::string what_;
   bool shown_, drawn_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
+  Clock::time_point start_ = Clock::now(), last_{};
 };
 
-// Runs job() in a child process and waits for it, at most `timeout_s` seconds (0: no limit).
-bool run_isolated(const std::string& input, unsigned timeout_s, const std::function<bool()>& job) {
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  if (child < 0) return job();  // no process to spare: run it here
-  if (child == 0) {
-    const bool ok = job();
-    std::fflush(nullptr);
-    ::_exit(ok ? 0 : 1);
+bool write_all(int fd, const void* data, std::size_t size) {
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
   }
-  // A pidfd becomes readable when the child ends: poll() waits for that or the deadline.
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-  if (pidfd >= 0) {
-    pollfd ready{pidfd, POLLIN, 0};
-    int polled;
-    while ((polled = ::poll(&ready, 1, timeout_s == 0 ? -1 : static_cast<int>(timeout_s * 1000))) < 0 && errno == EINTR) {
-    }
-    ::close(pidfd);
-    if (polled == 0) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, nullptr, 0);
-      std::fprintf(stderr, "kerchunkfs-scan: %s: given up after %u s: the HDF5 library did not finish reading it\n",
-                   input.c_str(), timeout_s);
-      return false;
-    }
+  return true;
+}
+
+bool read_all(int fd, void* data, std::size_t size) {
+  char* bytes = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::read(fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
   }
+  return true;
+}
+
+// A worker process: it takes file indices from `tasks` and answers each with one byte on
+// `results` (1: the job succeeded), until `tasks` is closed.
+struct Worker {
+  pid_t pid = -1;
+  int tasks = -1;    // parent's write end
+  int results = -1;  // parent's read end
+  std::optional<std::size_t> current;
+  Clock::time_point started;
+};
+
+Worker spawn(const std::function<bool(std::size_t)>& job, const std::vector<Worker>& others) {
+  int to_worker[2], from_worker[2];
+  if (::pipe(to_worker) != 0) return {};
+  if (::pipe(from_worker) != 0) {
+    ::close(to_worker[0]);
+    ::close(to_worker[1]);
+    return {};
+  }
+  std::fflush(nullptr);  // nothing buffered is written twice
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(to_worker[1]);
+    ::close(from_worker[0]);
+    for (const Worker& other : others) {  // their pipes are the parent's business
+      ::close(other.tasks);
+      ::close(other.results);
+    }
+    std::size_t index = 0;
+    while (read_all(to_worker[0], &index, sizeof index)) {
+      const char ok = job(index) ? 1 : 0;
+      std::fflush(nullptr);
+      if (!write_all(from_worker[1], &ok, 1)) break;
+    }
+    ::_exit(0);
+  }
+  ::close(to_worker[0]);
+  ::close(from_worker[1]);
+  if (pid < 0) {
+    ::close(to_worker[1]);
+    ::close(from_worker[0]);
+    return {};
+  }
+  return Worker{pid, to_worker[1], from_worker[0], std::nullopt, {}};
+}
+
+void retire(Worker& worker) {
+  if (worker.tasks >= 0) ::close(worker.tasks);
+  if (worker.results >= 0) ::close(worker.results);
   int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  while (worker.pid > 0 && ::waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFSIGNALED(status)) {
-    std::fprintf(stderr, "kerchunkfs-scan: %s: reading it crashed (%s): the file is damaged or meets a bug in the HDF5 library\n",
-                 input.c_str(), ::strsignal(WTERMSIG(status)));
-    return false;
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  worker = Worker{};
 }
 
 }  // namespace
@@ -84,54 +128,90 @@ bool run_isolated(const std::string& input, unsigned timeout_s, const std::funct
 bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
                const std::function<bool(std::size_t index)>& job) {
   ProgressLine progress(inputs.size(), options);
-  const std::size_t workers = std::min<std::size_t>(std::max(options.jobs, 1), inputs.size());
-  if (workers <= 1) {
-    bool ok = true;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      ok = run_isolated(inputs[i], options.file_timeout_s, [&] { return job(i); }) && ok;
-      progress.advance();
+  std::deque<std::size_t> pending;
+  for (std::size_t i = 0; i < inputs.size(); ++i) pending.push_back(i);
+  const std::size_t count = std::min<std::size_t>(std::max(options.jobs, 1), inputs.size());
+  std::vector<Worker> workers;
+  bool ok = true;
+
+  // Hands the worker its next file, or lets it go when none is left.
+  const auto assign = [&](Worker& worker) {
+    if (pending.empty()) return retire(worker);
+    const std::size_t index = pending.front();
+    if (!write_all(worker.tasks, &index, sizeof index)) return;  // it died: noticed below
+    pending.pop_front();
+    worker.current = index;
+    worker.started = Clock::now();
+  };
+  const auto replace = [&](Worker& worker) {
+    retire(worker);
+    if (!pending.empty()) {
+      worker = spawn(job, workers);
+      if (worker.pid > 0) assign(worker);
     }
+  };
+  for (std::size_t w = 0; w < count; ++w) {
+    workers.push_back(spawn(job, workers));
+    if (workers.back().pid < 0) {
+      workers.pop_back();
+      break;
+    }
+    assign(workers.back());
+  }
+  if (workers.empty()) {  // no process to spare: everything here
+    for (std::size_t i = 0; i < inputs.size(); ++i, progress.advance()) ok = job(i) && ok;
     return ok;
   }
-  // Each worker writes one byte per finished file into the pipe: the parent counts them.
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return false;
-  std::fflush(nullptr);  // nothing buffered is written twice by the children
-  std::vector<pid_t> children;
-  for (std::size_t w = 0; w < workers; ++w) {
-    const pid_t pid = ::fork();
-    if (pid < 0) break;
-    if (pid == 0) {
-      ::close(pipe_fds[0]);
-      bool ok = true;
-      for (std::size_t i = w; i < inputs.size(); i += workers) {
-        ok = run_isolated(inputs[i], options.file_timeout_s, [&] { return job(i); }) && ok;
-        const char tick = 1;
-        while (::write(pipe_fds[1], &tick, 1) < 0 && errno == EINTR) {
-        }
+
+  for (;;) {
+    std::vector<pollfd> polled;
+    std::vector<Worker*> owners;
+    int wait_ms = -1;
+    for (Worker& worker : workers) {
+      if (worker.pid <= 0 || !worker.current) continue;
+      polled.push_back({worker.results, POLLIN, 0});
+      owners.push_back(&worker);
+      if (options.file_timeout_s > 0) {
+        const auto left = std::chrono::seconds(options.file_timeout_s) - (Clock::now() - worker.started);
+        const auto ms = std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+        wait_ms = wait_ms < 0 ? static_cast<int>(ms) : std::min(wait_ms, static_cast<int>(ms));
       }
-      std::fflush(nullptr);
-      ::_exit(ok ? 0 : 1);
     }
-    children.push_back(pid);
-  }
-  ::close(pipe_fds[1]);
-  char ticks[256];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], ticks, sizeof ticks)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    for (ssize_t i = 0; i < n; ++i) progress.advance();
-  }
-  ::close(pipe_fds[0]);
-  bool ok = children.size() == workers;
-  for (const pid_t child : children) {
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    if (polled.empty()) break;
+    if (::poll(polled.data(), polled.size(), wait_ms) < 0 && errno != EINTR) break;
+    for (std::size_t k = 0; k < polled.size(); ++k) {
+      Worker& worker = *owners[k];
+      const std::size_t index = *worker.current;
+      if (polled[k].revents != 0) {
+        char result = 0;
+        if (read_all(worker.results, &result, 1)) {
+          ok = result == 1 && ok;
+          worker.current.reset();
+          progress.advance();
+          assign(worker);
+          continue;
+        }
+        // The worker died on this file: the HDF5 library crashed reading it.
+        int status = 0;
+        ::waitpid(worker.pid, &status, 0);
+        worker.pid = -1;
+        std::fprintf(stderr, "kerchunkfs-scan: %s: reading it crashed (%s): the file is damaged or meets a bug in the HDF5 library\n",
+                     inputs[index].c_str(), WIFSIGNALED(status) ? ::strsignal(WTERMSIG(status)) : "the process ended");
+      } else if (options.file_timeout_s > 0 && Clock::now() - worker.started >= std::chrono::seconds(options.file_timeout_s)) {
+        ::kill(worker.pid, SIGKILL);
+        std::fprintf(stderr, "kerchunkfs-scan: %s: given up after %u s: the HDF5 library did not finish reading it\n",
+                     inputs[index].c_str(), options.file_timeout_s);
+      } else {
+        continue;
+      }
+      ok = false;
+      worker.current.reset();
+      progress.advance();
+      replace(worker);
     }
-    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
-  return ok;
+  for (Worker& worker : workers) retire(worker);
+  return ok && pending.empty();
 }
 
 }  // namespace kerchunkfs::scanner

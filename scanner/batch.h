@@ -1,8 +1,8 @@
 // Running one job per input file over many files, in N worker processes (the HDF5 library
 // serialises every call, so threads would not scan in parallel), with a progress line on
-// standard error when it is a terminal. Every file's job runs in a process of its own: a
-// malformed file that crashes the HDF5 library, or sends it into an endless loop, costs that file
-// and nothing else.
+// standard error when it is a terminal. A malformed file that crashes the HDF5 library, or sends
+// it into an endless loop, costs that file and nothing else: the worker that was reading it is
+// replaced, and the others go on.
 #pragma once
 
 #include <functional>
@@ -18,8 +18,8 @@ struct BatchOptions {
   unsigned file_timeout_s = 600;  // a file's job is stopped after this long; 0: never
 };
 
-// Calls job(i) for every index of `inputs` (workers each take every jobs-th file), each in a child
-// process; returns true when every job returned true. A job that crashed or ran out of time is
+// Calls job(i) for every index of `inputs` in worker processes, which take the next file as they
+// finish one; returns true when every job returned true. A job that crashed or ran out of time is
 // reported on standard error, naming the file.
 bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
                const std::function<bool(std::size_t index)>& job);
