@@ -151,9 +151,9 @@ def clean_env(**variables):
 SCAN_BIN = os.path.abspath(os.environ.get("KERCHUNKFS_SCAN_BIN", str(REPO / "build" / "scanner" / "kerchunkfs-scan")))
 
 
-def scan(*args, check=True):
+def scan(*args, check=True, env=None):
     """Runs kerchunkfs-scan; returns the finished process (stderr captured as text)."""
-    out = subprocess.run([SCAN_BIN, *map(str, args)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([SCAN_BIN, *map(str, args)], capture_output=True, text=True, timeout=120, env=env)
     if check:
         assert out.returncode == 0, out.stderr
     return out
