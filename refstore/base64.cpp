@@ -54,4 +54,31 @@ bool base64_decode_append(std::string_view text, std::string& out) {
   return true;
 }
 
+namespace {
+constexpr char kEncodeAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto a = static_cast<unsigned char>(bytes[i]), b = static_cast<unsigned char>(bytes[i + 1]),
+               c = static_cast<unsigned char>(bytes[i + 2]);
+    out += kEncodeAlphabet[a >> 2];
+    out += kEncodeAlphabet[((a & 3) << 4) | (b >> 4)];
+    out += kEncodeAlphabet[((b & 15) << 2) | (c >> 6)];
+    out += kEncodeAlphabet[c & 63];
+  }
+  if (i < bytes.size()) {
+    const auto a = static_cast<unsigned char>(bytes[i]);
+    const auto b = i + 1 < bytes.size() ? static_cast<unsigned char>(bytes[i + 1]) : 0;
+    out += kEncodeAlphabet[a >> 2];
+    out += kEncodeAlphabet[((a & 3) << 4) | (b >> 4)];
+    out += i + 1 < bytes.size() ? kEncodeAlphabet[(b & 15) << 2] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 }  // namespace kerchunkfs::refstore

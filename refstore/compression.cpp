@@ -8,11 +8,11 @@
 #include "refstore/refstore.h"
 
 namespace kerchunkfs::refstore {
-namespace {
 
-std::string gunzip(std::string_view data, const std::string& path) {
+std::string inflate_zlib(std::string_view data, const std::string& path) {
   z_stream stream{};
-  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) throw LoadError(path + ": cannot start zlib");
+  // 32 + MAX_WBITS: a zlib or a gzip header, whichever the data has.
+  if (inflateInit2(&stream, 32 + MAX_WBITS) != Z_OK) throw LoadError(path + ": cannot start zlib");
   const std::unique_ptr<z_stream, int (*)(z_stream*)> end(&stream, inflateEnd);
   std::string out(std::max<std::size_t>(data.size() * 8, 1 << 16), '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -24,13 +24,15 @@ std::string gunzip(std::string_view data, const std::string& path) {
     const int status = inflate(&stream, Z_NO_FLUSH);
     if (status == Z_STREAM_END) break;
     if (status != Z_OK && status != Z_BUF_ERROR) {
-      throw LoadError(path + ": damaged gzip data at compressed byte " + std::to_string(stream.total_in));
+      throw LoadError(path + ": damaged zlib data at compressed byte " + std::to_string(stream.total_in));
     }
-    if (status == Z_BUF_ERROR && stream.avail_in == 0) throw LoadError(path + ": the gzip data ends early");
+    if (status == Z_BUF_ERROR && stream.avail_in == 0) throw LoadError(path + ": the zlib data ends early");
   }
   out.resize(stream.total_out);
   return out;
 }
+
+namespace {
 
 std::string unzstd(std::string_view data, const std::string& path) {
   const std::unique_ptr<ZSTD_DStream, std::size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
@@ -67,7 +69,7 @@ Compression compression_for_name(std::string_view name) {
 
 std::string decompress(std::string_view data, Compression compression, const std::string& path) {
   switch (compression) {
-    case Compression::Gzip: return gunzip(data, path);
+    case Compression::Gzip: return inflate_zlib(data, path);
     case Compression::Zstd: return unzstd(data, path);
     case Compression::None: break;
   }

@@ -17,4 +17,8 @@ Compression compression_for_name(std::string_view name);
 std::string decompress(std::string_view data, Compression compression, const std::string& path);
 std::string compress(std::string_view data, Compression compression);
 
+// Deflated data with a zlib or a gzip header (which one, the data says); throws LoadError naming
+// `path` when it is damaged.
+std::string inflate_zlib(std::string_view data, const std::string& path);
+
 }  // namespace kerchunkfs::refstore

@@ -2,33 +2,11 @@
 
 #include <cstdio>
 
+#include "refstore/base64.h"
+
 namespace kerchunkfs::refstore {
 namespace {
 
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const auto a = static_cast<unsigned char>(bytes[i]), b = static_cast<unsigned char>(bytes[i + 1]),
-               c = static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[a >> 2];
-    out += kAlphabet[((a & 3) << 4) | (b >> 4)];
-    out += kAlphabet[((b & 15) << 2) | (c >> 6)];
-    out += kAlphabet[c & 63];
-  }
-  if (i < bytes.size()) {
-    const auto a = static_cast<unsigned char>(bytes[i]);
-    const auto b = i + 1 < bytes.size() ? static_cast<unsigned char>(bytes[i + 1]) : 0;
-    out += kAlphabet[a >> 2];
-    out += kAlphabet[((a & 3) << 4) | (b >> 4)];
-    out += i + 1 < bytes.size() ? kAlphabet[(b & 15) << 2] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 // The length of the valid UTF-8 sequence that starts `text`, or 0 when it does not start with
 // one (a stray continuation byte, a truncated or overlong sequence, a surrogate, above U+10FFFF).
@@ -105,7 +83,7 @@ void write_references(std::ostream& out, const ReferenceMap& references, int ver
       out << "[" << json_quote(range->url) << ", " << range->offset << ", " << range->length << "]";
     } else {
       const std::string& bytes = std::get<std::string>(value);
-      out << (is_text(bytes) ? json_quote(bytes) : json_quote("base64:" + base64(bytes)));
+      out << (is_text(bytes) ? json_quote(bytes) : json_quote("base64:" + base64_encode(bytes)));
     }
   }
   out << (version == 1 ? "\n}}\n" : "\n}\n");

@@ -1,40 +1,25 @@
 #include "scanner/chunk_values.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 #include <future>
 
 #include <simdjson.h>
 
+#include "refstore/compression.h"
+#include "refstore/refstore.h"
+
 namespace kerchunkfs::scanner {
 namespace {
 
-bool inflate_all(std::string& bytes, bool gzip, std::string& why) {
-  z_stream stream{};
-  if (inflateInit2(&stream, gzip ? 16 + MAX_WBITS : MAX_WBITS) != Z_OK) {
-    why = "zlib cannot start";
+bool inflate_all(std::string& bytes, std::string& why) {
+  try {
+    bytes = refstore::inflate_zlib(bytes, "a chunk");
+    return true;
+  } catch (const refstore::LoadError& error) {
+    why = error.what();
     return false;
   }
-  std::string out(std::max<std::size_t>(bytes.size() * 4, 4096), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(bytes.data());
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  int status = Z_OK;
-  while (status == Z_OK) {
-    if (stream.total_out == out.size()) out.resize(out.size() * 2);
-    stream.next_out = reinterpret_cast<Bytef*>(out.data() + stream.total_out);
-    stream.avail_out = static_cast<uInt>(out.size() - stream.total_out);
-    status = inflate(&stream, Z_NO_FLUSH);
-  }
-  out.resize(stream.total_out);
-  inflateEnd(&stream);
-  if (status != Z_STREAM_END) {
-    why = "a chunk is not valid zlib data";
-    return false;
-  }
-  bytes = std::move(out);
-  return true;
 }
 
 bool unshuffle(std::string& bytes, std::size_t element_size) {
@@ -56,7 +41,7 @@ bool undo_codec(simdjson::dom::element codec, std::string& bytes, std::string& w
     why = "a codec without an id";
     return false;
   }
-  if (id == "zlib" || id == "gzip") return inflate_all(bytes, id == "gzip", why);
+  if (id == "zlib" || id == "gzip") return inflate_all(bytes, why);
   if (id == "shuffle") {
     std::uint64_t element_size = 4;
     if (codec["elementsize"].get_uint64().get(element_size)) element_size = 4;  // numcodecs' default

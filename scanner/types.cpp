@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "refstore/base64.h"
 #include "refstore/writer.h"
 
 namespace kerchunkfs::scanner {
@@ -23,19 +24,6 @@ std::string class_name(hid_t type) {
                                                 "compound", "reference", "enum", "variable-length", "array"};
   const int type_class = static_cast<int>(H5Tget_class(type));
   return type_class >= 0 && type_class <= 10 ? kClassNames[type_class] : "unknown";
-}
-
-std::string base64(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < size; i += 3) {
-    const unsigned v = (bytes[i] << 16) | ((i + 1 < size ? bytes[i + 1] : 0) << 8) | (i + 2 < size ? bytes[i + 2] : 0);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < size ? kAlphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < size ? kAlphabet[v & 63] : '=';
-  }
-  return out;
 }
 
 std::string dims_json(const std::vector<hsize_t>& dims) {
@@ -298,7 +286,7 @@ std::string fill_value_json(const ZarrType& zarr, const unsigned char* bytes) {
       }
       [[fallthrough]];
     default:  // byte strings, opaque and structured values: their bytes in base64, as zarr v2 spells them
-      return json_quote(base64(bytes, size));
+      return json_quote(refstore::base64_encode(std::string_view(reinterpret_cast<const char*>(bytes), size)));
   }
 }
 
