@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace kerchunkfs::fetch {
@@ -14,6 +15,9 @@ struct ReadResult {
   std::string bytes;    // up to the requested length; fewer only where the target ends
   int error = 0;        // errno value; 0 on success
   std::string message;  // on error: what failed, naming the URL and range, for the log
+  // The whole object's size, when the answer told it (an HTTP Content-Range total): a reader that
+  // needs the size as well as the first bytes gets both from one request.
+  std::optional<std::uint64_t> object_size;
 };
 
 struct SizeResult {

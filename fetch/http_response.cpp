@@ -89,6 +89,7 @@ RangeVerdict judge_range_answer(const RangeAnswer& answer, std::uint64_t offset,
     }
     verdict.ok = true;
     verdict.length = expected;
+    verdict.object_size = range->total;
     return verdict;
   }
   if (answer.status == 200) {
@@ -96,11 +97,13 @@ RangeVerdict judge_range_answer(const RangeAnswer& answer, std::uint64_t offset,
     verdict.ok = true;
     verdict.body_offset = std::min<std::uint64_t>(offset, answer.body_size);
     verdict.length = std::min<std::uint64_t>(length, answer.body_size - verdict.body_offset);
+    verdict.object_size = answer.body_size;
     return verdict;
   }
   if (answer.status == 416) {
     // The object ends before the range starts: no bytes.
     verdict.ok = true;
+    verdict.object_size = parse_unsatisfied_total(answer.content_range);
     return verdict;
   }
   return bad("HTTP " + std::to_string(answer.status), is_retryable_status(answer.status));

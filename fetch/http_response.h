@@ -32,6 +32,7 @@ struct RangeVerdict {
   std::uint64_t body_offset = 0;   // where the wanted bytes start in the body
   std::uint64_t length = 0;        // how many of them there are: less than asked only at the end of the object
   std::string problem;             // when not ok: what was wrong, for the log
+  std::optional<std::uint64_t> object_size;  // the whole object's size, when the answer tells it
 };
 
 // Judges the answer to "Range: bytes=offset-(offset+length-1)".

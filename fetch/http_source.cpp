@@ -237,7 +237,7 @@ class HttpSource::Engine {
     std::unique_ptr<Transfer> owned(t);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
     if (t->kind == Transfer::Kind::Size) return t->size_done(SizeResult{0, EIO, t->describe() + ": " + why});
-    t->read_done(ReadResult{{}, EIO, t->describe() + ": " + why});
+    t->read_done(ReadResult{{}, EIO, t->describe() + ": " + why, {}});
   }
 
   // An error answer names its S3/GCS error code (<Code>NoSuchKey</Code>) when the body has one.
@@ -274,9 +274,11 @@ class HttpSource::Engine {
       counters.network_errors.fetch_add(1, std::memory_order_relaxed);
     } else if (t->body_refused) {
       counters.answer_errors.fetch_add(1, std::memory_order_relaxed);
-      problem = status == 200 ? "the server ignored Range and the object is larger than the " +
-                                    std::to_string(options_.max_unranged_body) + "-byte limit"
-                              : "HTTP " + std::to_string(status) + " with a longer body than the range";
+      problem = status != 200                    ? "HTTP " + std::to_string(status) + " with a longer body than the range"
+                : options_.max_unranged_body == 0 ? std::string("the server does not serve byte ranges (it ignored Range "
+                                                                "and answered 200 with the whole object)")
+                                                  : "the server ignored Range and the object is larger than the " +
+                                                        std::to_string(options_.max_unranged_body) + "-byte limit";
       retry = status != 200;
     } else {
       const RangeVerdict verdict = judge_range_answer({status, t->content_range, t->body->size()}, t->offset, t->length);
@@ -304,6 +306,7 @@ class HttpSource::Engine {
       ReadResult result;
       result.bytes = verdict.body_offset == 0 && verdict.length == body.size() ? std::move(body)
                                                                                : body.substr(verdict.body_offset, verdict.length);
+      result.object_size = verdict.object_size;
       return t.read_done(std::move(result));
     }
     if (t.streaming) {
@@ -313,7 +316,9 @@ class HttpSource::Engine {
       const auto wanted = std::make_shared<const std::string>(body.substr(verdict.body_offset, verdict.length));
       t.progress(wanted, wanted->size());
     }
-    t.read_done(ReadResult{});
+    ReadResult result;
+    result.object_size = verdict.object_size;
+    t.read_done(std::move(result));
   }
 
   void finish_size(std::unique_ptr<Transfer> owned, CURLcode code, long status) {
@@ -421,7 +426,7 @@ class HttpSource::Engine {
     if (t.kind == Transfer::Kind::Size) {
       t.size_done(SizeResult{0, ECANCELED, t.describe() + ": cancelled at shutdown"});
     } else {
-      t.read_done(ReadResult{{}, ECANCELED, t.describe() + ": cancelled at shutdown"});
+      t.read_done(ReadResult{{}, ECANCELED, t.describe() + ": cancelled at shutdown", {}});
     }
   }
 

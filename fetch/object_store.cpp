@@ -109,14 +109,14 @@ std::shared_ptr<ObjectStoreSource> ObjectStoreSource::gcs(const HttpOptions& htt
 void ObjectStoreSource::read(const std::string& url, std::uint64_t offset, std::size_t length,
                              std::function<void(ReadResult)> done) {
   const auto mapped = map_(url);
-  if (!mapped) return done(ReadResult{{}, EINVAL, url + ": not a bucket/key URL"});
+  if (!mapped) return done(ReadResult{{}, EINVAL, url + ": not a bucket/key URL", {}});
   http_.read(*mapped, offset, length, std::move(done));
 }
 
 void ObjectStoreSource::read_streaming(const std::string& url, std::uint64_t offset, std::size_t length,
                                        Progress progress, std::function<void(ReadResult)> done) {
   const auto mapped = map_(url);
-  if (!mapped) return done(ReadResult{{}, EINVAL, url + ": not a bucket/key URL"});
+  if (!mapped) return done(ReadResult{{}, EINVAL, url + ": not a bucket/key URL", {}});
   http_.read_streaming(*mapped, offset, length, std::move(progress), std::move(done));
 }
 

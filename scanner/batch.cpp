@@ -125,14 +125,14 @@ void retire(Worker& worker) {
 
 }  // namespace
 
-bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
+std::vector<std::size_t> run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
                const std::function<bool(std::size_t index)>& job) {
   ProgressLine progress(inputs.size(), options);
   std::deque<std::size_t> pending;
   for (std::size_t i = 0; i < inputs.size(); ++i) pending.push_back(i);
   const std::size_t count = std::min<std::size_t>(std::max(options.jobs, 1), inputs.size());
   std::vector<Worker> workers;
-  bool ok = true;
+  std::vector<bool> failed(inputs.size(), false);
 
   // Hands the worker its next file, or lets it go when none is left.
   const auto assign = [&](Worker& worker) {
@@ -159,8 +159,8 @@ bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& optio
     assign(workers.back());
   }
   if (workers.empty()) {  // no process to spare: everything here
-    for (std::size_t i = 0; i < inputs.size(); ++i, progress.advance()) ok = job(i) && ok;
-    return ok;
+    for (std::size_t i = 0; i < inputs.size(); ++i, progress.advance()) failed[i] = !job(i);
+    pending.clear();
   }
 
   for (;;) {
@@ -185,7 +185,7 @@ bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& optio
       if (polled[k].revents != 0) {
         char result = 0;
         if (read_all(worker.results, &result, 1)) {
-          ok = result == 1 && ok;
+          failed[index] = result != 1;
           worker.current.reset();
           progress.advance();
           assign(worker);
@@ -204,14 +204,19 @@ bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& optio
       } else {
         continue;
       }
-      ok = false;
+      failed[index] = true;
       worker.current.reset();
       progress.advance();
       replace(worker);
     }
   }
   for (Worker& worker : workers) retire(worker);
-  return ok && pending.empty();
+  for (const std::size_t index : pending) failed[index] = true;  // no worker was left to take it
+  std::vector<std::size_t> indices;
+  for (std::size_t i = 0; i < failed.size(); ++i) {
+    if (failed[i]) indices.push_back(i);
+  }
+  return indices;
 }
 
 }  // namespace kerchunkfs::scanner

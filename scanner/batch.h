@@ -19,9 +19,9 @@ struct BatchOptions {
 };
 
 // Calls job(i) for every index of `inputs` in worker processes, which take the next file as they
-// finish one; returns true when every job returned true. A job that crashed or ran out of time is
-// reported on standard error, naming the file.
-bool run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
+// finish one; returns the indices, in order, of the jobs that did not return true. A job that
+// crashed or ran out of time is reported on standard error, naming the file.
+std::vector<std::size_t> run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
                const std::function<bool(std::size_t index)>& job);
 
 }  // namespace kerchunkfs::scanner

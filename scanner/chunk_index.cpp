@@ -14,20 +14,19 @@ constexpr std::size_t kMaxNodes = 1 << 26;  // bounds the walk of a damaged file
 // Little-endian reads from the file at absolute positions.
 class Reader {
  public:
-  Reader(std::ifstream& file, std::uint64_t base, unsigned address_size)
+  Reader(FileBytes& file, std::uint64_t base, unsigned address_size)
       : file_(file), base_(base), address_size_(address_size) {}
 
   bool read(std::uint64_t address, std::size_t size, std::string& out) {
+    // A damaged header can claim any size: nothing beyond the file is asked for.
+    if (base_ + address > file_.size() || size > file_.size() - base_ - address) return false;
     out.resize(size);
-    file_.clear();
-    file_.seekg(static_cast<std::streamoff>(base_ + address));
-    file_.read(out.data(), static_cast<std::streamsize>(size));
-    return static_cast<std::size_t>(file_.gcount()) == size;
+    return file_.read(base_ + address, size, out.data());
   }
   unsigned address_size() const { return address_size_; }
 
  private:
-  std::ifstream& file_;
+  FileBytes& file_;
   std::uint64_t base_;
   unsigned address_size_;
 };
@@ -98,7 +97,7 @@ std::optional<std::string> layout_message(Reader& reader, std::uint64_t address)
 
 }  // namespace
 
-std::optional<std::vector<ChunkLocation>> read_v1_btree_chunks(std::ifstream& file, hid_t dataset, int rank) {
+std::optional<std::vector<ChunkLocation>> read_v1_btree_chunks(FileBytes& file, hid_t dataset, int rank) {
   const Handle file_id(H5Iget_file_id(dataset), H5Fclose);
   const Handle create(H5Fget_create_plist(file_id.get()), H5Pclose);
   std::size_t address_size = 0, length_size = 0;
@@ -120,32 +119,41 @@ std::optional<std::vector<ChunkLocation>> read_v1_btree_chunks(std::ifstream& fi
   if (undefined(root, static_cast<unsigned>(address_size))) return chunks;  // nothing written yet
 
   const std::size_t key_size = 8 + 8 * static_cast<std::size_t>(rank + 1);
-  std::vector<std::uint64_t> pending{root};
+  const std::size_t head = 8 + 2 * address_size;
+  unsigned k = 32;  // half a node's capacity: the file's own setting, or the format's default
+  if (H5Pget_istore_k(create.get(), &k) < 0 || k == 0) k = 32;
+  const std::uint64_t node_bytes = head + 2 * std::uint64_t{k} * (key_size + address_size) + key_size;
+  // Level by level, so that a remote file fetches each level's nodes at once.
+  std::vector<std::uint64_t> level{root};
   std::size_t visited = 0;
   std::string node;
-  while (!pending.empty()) {
-    const std::uint64_t address = pending.back();
-    pending.pop_back();
-    if (++visited > kMaxNodes) return std::nullopt;
-    const std::size_t head = 8 + 2 * address_size;
-    if (!reader.read(address, head, node) || node.compare(0, 4, "TREE") != 0 || node[4] != 1) return std::nullopt;
-    const unsigned level = static_cast<unsigned char>(node[5]);
-    const std::size_t entries = little(node, 6, 2);
-    if (!reader.read(address + head, entries * (key_size + address_size) + key_size, node)) return std::nullopt;
-    for (std::size_t i = 0; i < entries; ++i) {
-      const std::size_t key = i * (key_size + address_size);
-      const std::uint64_t child = little(node, key + key_size, address_size);
-      if (level > 0) {
-        pending.push_back(child);
-        continue;
+  while (!level.empty()) {
+    std::vector<ByteRange> ranges;
+    for (const std::uint64_t address : level) ranges.push_back({userblock + address, node_bytes});
+    file.prefetch(ranges);
+    std::vector<std::uint64_t> next;
+    for (const std::uint64_t address : level) {
+      if (++visited > kMaxNodes) return std::nullopt;
+      if (!reader.read(address, head, node) || node.compare(0, 4, "TREE") != 0 || node[4] != 1) return std::nullopt;
+      const unsigned depth = static_cast<unsigned char>(node[5]);
+      const std::size_t entries = little(node, 6, 2);
+      if (!reader.read(address + head, entries * (key_size + address_size) + key_size, node)) return std::nullopt;
+      for (std::size_t i = 0; i < entries; ++i) {
+        const std::size_t key = i * (key_size + address_size);
+        const std::uint64_t child = little(node, key + key_size, address_size);
+        if (depth > 0) {
+          next.push_back(child);
+          continue;
+        }
+        ChunkLocation chunk;
+        chunk.size = little(node, key, 4);
+        chunk.filter_mask = static_cast<std::uint32_t>(little(node, key + 4, 4));
+        for (int d = 0; d < rank; ++d) chunk.offset.push_back(little(node, key + 8 + 8 * d, 8));
+        chunk.address = userblock + child;  // addresses count from the superblock, after any user block
+        chunks.push_back(std::move(chunk));
       }
-      ChunkLocation chunk;
-      chunk.size = little(node, key, 4);
-      chunk.filter_mask = static_cast<std::uint32_t>(little(node, key + 4, 4));
-      for (int d = 0; d < rank; ++d) chunk.offset.push_back(little(node, key + 8 + 8 * d, 8));
-      chunk.address = userblock + child;  // addresses count from the superblock, after any user block
-      chunks.push_back(std::move(chunk));
     }
+    level = std::move(next);
   }
   return chunks;
 }

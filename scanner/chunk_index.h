@@ -10,10 +10,11 @@
 #include <hdf5.h>
 
 #include <cstdint>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "scanner/file_bytes.h"
 
 namespace kerchunkfs::scanner {
 
@@ -26,6 +27,6 @@ struct ChunkLocation {
 
 // Every stored chunk of `dataset` (of rank `rank`), or nothing when its index is not a v1 B-tree
 // or the file does not look as the format says; the caller then asks the library.
-std::optional<std::vector<ChunkLocation>> read_v1_btree_chunks(std::ifstream& file, hid_t dataset, int rank);
+std::optional<std::vector<ChunkLocation>> read_v1_btree_chunks(FileBytes& file, hid_t dataset, int rank);
 
 }  // namespace kerchunkfs::scanner

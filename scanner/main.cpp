@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 #include "scanner/batch.h"
 #include "scanner/combine.h"
@@ -55,7 +56,18 @@ void usage(FILE* out) {
                "  -j, --jobs N             scan N files at once, in N processes (default 1)\n"
                "  --shard I/N              work on the I-th (from 0) of N equal slices of the inputs\n"
                "  --file-timeout SECONDS   give up on a file after this long (default 600; 0: never)\n"
+               "  --failed-list FILE       write the inputs that failed to FILE, one per line (for a re-run\n"
+               "                           with @FILE); an empty file when none did\n"
                "  --version 0|1            reference spec version written (default 1)\n"
+               "\n"
+               "Remote inputs (http://, https://, s3://, gs://) are read in place, through a block cache:\n"
+               "  --block-size N           bytes per cached block (default 65536; 0: no cache, every read\n"
+               "                           the HDF5 library makes is a request of its own)\n"
+               "  --first-read N           bytes asked for by the first request (default 2097152)\n"
+               "  --s3-endpoint URL        S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)\n"
+               "  --s3-region REGION       region of s3:// URLs (default: AWS_REGION, profile, us-east-1)\n"
+               "  --anonymous              unsigned S3 requests, for public buckets\n"
+               "  --insecure               do not verify TLS certificates\n"
                "  --skip-unsupported       exit 0 even when some datasets could not be referenced\n"
                "  -q, --quiet              no report or progress on stderr\n"
                "  -h, --help               this text\n");
@@ -69,7 +81,9 @@ void usage(FILE* out) {
 struct CommandLine {
   bool combine_only = false;  // the "combine" subcommand: inputs are reference sets
   std::vector<std::string> inputs;
-  std::string output, out_dir, url;
+  std::string output, out_dir, url, failed_list;
+  kerchunkfs::fetch::S3Options s3;
+  kerchunkfs::fetch::HttpOptions http;
   kerchunkfs::scanner::ScanOptions scan;
   std::vector<ConcatDimension> dimensions;
   int version = 1, jobs = 1;
@@ -93,6 +107,16 @@ CoordinateSource coordinate_source(const std::string& text) {
   usage_error("--coordinate: " + text + " is not variable, index, attr:NAME or regex:PATTERN");
 }
 
+bool is_remote(const std::string& input) { return kerchunkfs::fetch::url_scheme(input) != "file"; }
+
+// The file name an input's output and {name} are made of: the last part of a path or of a
+// URL's path.
+std::string file_name(const std::string& input) {
+  std::string path = input.substr(0, input.find_first_of(is_remote(input) ? "?#" : ""));
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path.substr(path.rfind('/') + 1);
+}
+
 // @LIST files and quoted globs, expanded in order.
 void add_input(const std::string& argument, std::vector<std::string>& inputs) {
   if (argument.starts_with("@")) {
@@ -103,7 +127,7 @@ void add_input(const std::string& argument, std::vector<std::string>& inputs) {
     }
     return;
   }
-  if (argument.find_first_of("*?[") != std::string::npos && !std::filesystem::exists(argument)) {
+  if (argument.find_first_of("*?[") != std::string::npos && !is_remote(argument) && !std::filesystem::exists(argument)) {
     glob_t matches{};
     if (::glob(argument.c_str(), 0, nullptr, &matches) == 0) {
       for (std::size_t i = 0; i < matches.gl_pathc; ++i) inputs.emplace_back(matches.gl_pathv[i]);
@@ -164,6 +188,20 @@ CommandLine parse(int argc, char* argv[]) {
       }
       line.shard = shard;
       line.shards = shards;
+    } else if (arg == "--failed-list") {
+      line.failed_list = value("a file name");
+    } else if (arg == "--block-size") {
+      line.scan.remote.block_size = byte_count(arg, value("a number of bytes"));
+    } else if (arg == "--first-read") {
+      line.scan.remote.first_read = byte_count(arg, value("a number of bytes"));
+    } else if (arg == "--s3-endpoint") {
+      line.s3.endpoint = value("a URL");
+    } else if (arg == "--s3-region") {
+      line.s3.region = value("a region");
+    } else if (arg == "--anonymous") {
+      line.s3.anonymous = true;
+    } else if (arg == "--insecure") {
+      line.http.insecure = true;
     } else if (arg == "--version") {
       const std::string text = value("0 or 1");
       if (text != "0" && text != "1") usage_error("--version " + text + ": the reference spec versions are 0 and 1");
@@ -206,16 +244,18 @@ CommandLine parse(int argc, char* argv[]) {
 }
 
 std::string url_for(const CommandLine& line, const std::string& input) {
-  if (line.url.empty()) return std::filesystem::absolute(input).string();
+  if (line.url.empty()) return is_remote(input) ? input : std::filesystem::absolute(input).string();
   std::string url = line.url;
-  const std::string name = std::filesystem::path(input).filename().string();
+  const std::string name = file_name(input);
   for (std::size_t at; (at = url.find("{name}")) != std::string::npos;) url.replace(at, 6, name);
   return url;
 }
 
 // Scans one file into `target`; prints its report lines. False when it failed or refused data.
-bool scan_one(const CommandLine& line, const std::string& input, const std::string& target, bool report) {
+bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry& sources, const std::string& input,
+              const std::string& target, bool report) {
   kerchunkfs::scanner::ScanOptions options = line.scan;
+  options.sources = &sources;
   options.url = url_for(line, input);
   kerchunkfs::scanner::ScanResult result;
   try {
@@ -298,6 +338,18 @@ int main(int argc, char* argv[]) {
   H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us, once, in one line
   kerchunkfs::scanner::BatchOptions batch{line.jobs, !line.quiet, "files", line.file_timeout_s};
+  // Made before the worker processes fork: each starts its own I/O thread with its first request.
+  kerchunkfs::fetch::HttpOptions http = line.http;
+  http.max_unranged_body = 0;  // a server without byte ranges would be asked for whole files per block
+  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(http, line.s3);
+  const auto note_failures = [&](const std::vector<std::size_t>& failed) {
+    if (line.failed_list.empty()) return true;
+    std::ofstream list(line.failed_list, std::ios::trunc);
+    for (const std::size_t i : failed) list << line.inputs[i] << '\n';
+    list.close();
+    if (!list) std::fprintf(stderr, "kerchunkfs-scan: %s: cannot write the failed list\n", line.failed_list.c_str());
+    return static_cast<bool>(list);
+  };
 
   if (line.combine_only) {
     std::vector<kerchunkfs::scanner::CombineInput> inputs;
@@ -314,28 +366,43 @@ int main(int argc, char* argv[]) {
   }
 
   if (line.dimensions.empty()) {
+    std::error_code error;
+    if (!line.out_dir.empty() && !std::filesystem::create_directories(line.out_dir, error) && error) {
+      std::fprintf(stderr, "kerchunkfs-scan: %s: cannot make the directory: %s\n", line.out_dir.c_str(),
+                   error.message().c_str());
+      return kExitFailure;
+    }
     const auto target = [&](std::size_t i) {
-      const std::string name = std::filesystem::path(line.inputs[i]).filename().string();
+      const std::string name = file_name(line.inputs[i]);
       return line.output.empty() ? (std::filesystem::path(line.out_dir) / (name + ".json")).string() : line.output;
     };
-    const bool ok = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
-      return scan_one(line, line.inputs[i], target(i), true);
+    const auto failed = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
+      return scan_one(line, sources, line.inputs[i], target(i), true);
     });
-    return ok ? 0 : kExitFailure;
+    if (!failed.empty() && !line.quiet && line.inputs.size() > 1) {
+      std::fprintf(stderr, "kerchunkfs-scan: %zu of %zu inputs failed%s\n", failed.size(), line.inputs.size(),
+                   line.failed_list.empty() ? "" : (", listed in " + line.failed_list).c_str());
+    }
+    return note_failures(failed) && failed.empty() ? 0 : kExitFailure;
   }
 
   // Scan and combine: each file's set goes to a scratch file (from worker processes when -j),
   // then all are joined here.
   const ScratchDirectory scratch;
-  const bool scanned = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
-    return scan_one(line, line.inputs[i], scratch.file(i), false);
+  const auto failed = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
+    return scan_one(line, sources, line.inputs[i], scratch.file(i), false);
   });
-  if (!scanned) return kExitFailure;
+  note_failures(failed);
+  if (!failed.empty()) {
+    std::fprintf(stderr, "kerchunkfs-scan: %zu of %zu inputs failed%s: nothing combined\n", failed.size(),
+                 line.inputs.size(), line.failed_list.empty() ? "" : (", listed in " + line.failed_list).c_str());
+    return kExitFailure;
+  }
   std::vector<kerchunkfs::scanner::CombineInput> inputs;
   kerchunkfs::scanner::ReferenceReader reader;
   for (std::size_t i = 0; i < line.inputs.size(); ++i) {
     inputs.push_back({line.inputs[i], kerchunkfs::scanner::read_reference_file(scratch.file(i))});
-    reader.read_locally(url_for(line, line.inputs[i]), line.inputs[i]);
+    if (!is_remote(line.inputs[i])) reader.read_locally(url_for(line, line.inputs[i]), line.inputs[i]);
   }
   return combine(line, std::move(inputs), reader);
 }

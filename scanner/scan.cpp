@@ -4,17 +4,19 @@
 #include <hdf5_hl.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "fetch/source_registry.h"
 #include "scanner/attributes.h"
 #include "scanner/chunk_index.h"
 #include "scanner/dimension_names.h"
+#include "scanner/file_bytes.h"
 #include "scanner/filters.h"
 #include "scanner/hdf5_handle.h"
+#include "scanner/remote_driver.h"
+#include "scanner/remote_file.h"
 #include "scanner/string_records.h"
 #include "scanner/types.h"
 
@@ -24,6 +26,19 @@ namespace {
 using refstore::json_quote;
 
 constexpr std::string_view kPureDimension = "This is a netCDF dimension but not a netCDF variable";
+
+herr_t innermost_error(unsigned depth, const H5E_error2_t* error, void* data) {
+  if (depth == 0 && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
+  return 0;
+}
+
+// `summary`, and what the HDF5 library's innermost error says (such as "truncated file: eof =
+// 1000, ..." or "file signature not found").
+std::string library_error(const std::string& summary) {
+  std::string detail;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &detail);
+  return detail.empty() ? summary : summary + " (" + detail + ")";
+}
 
 std::string basename_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
@@ -86,13 +101,16 @@ std::vector<hsize_t> split_shape(const std::vector<hsize_t>& shape, std::uint64_
 
 class Scanner {
  public:
-  Scanner(const std::string& path, const ScanOptions& options) : path_(path), options_(options) {
-    url_ = options.url.empty() ? path : options.url;
+  // `location` names the file in messages and is what H5Fopen is given; `access` says how the
+  // library reads it, `bytes` how the scanner itself does.
+  Scanner(const std::string& location, FileBytes& bytes, hid_t access, const ScanOptions& options)
+      : location_(location), bytes_(bytes), access_(access), options_(options) {
+    url_ = options.url.empty() ? location : options.url;
   }
 
   ScanResult run() {
-    const Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-    if (!file.valid()) throw ScanError(path_ + ": not an HDF5 file, or it cannot be read");
+    const Handle file(H5Fopen(location_.c_str(), H5F_ACC_RDONLY, access_), H5Fclose);
+    if (!file.valid()) throw ScanError(location_ + ": " + library_error("not an HDF5 file, or it cannot be read"));
     // HDF5 1.10's H5Dget_chunk_info calls report chunk addresses relative to the superblock,
     // which follows any user block, while H5Dget_offset reports file offsets: chunk addresses
     // need the user block's size added (h5py's get_chunk_info has the same gap). Measured on
@@ -343,9 +361,9 @@ class Scanner {
       // follow in the file fill it out (they lie outside the array, so no reader uses them), or
       // zeros where the file ends.
       const std::uint64_t stored = std::min(chunk_bytes, total - start);
-      if (stored < chunk_bytes && offset + start + chunk_bytes > file_size()) {
+      if (stored < chunk_bytes && offset + start + chunk_bytes > bytes_.size()) {
         std::string bytes(chunk_bytes, '\0');
-        read_bytes(offset + start, stored, bytes.data());
+        bytes_.read(offset + start, stored, bytes.data());
         put(prefix + key, std::move(bytes));
       } else {
         add_chunk(prefix + key, offset + start, chunk_bytes);
@@ -412,35 +430,13 @@ class Scanner {
   void add_chunk(const std::string& key, std::uint64_t offset, std::uint64_t length) {
     if (length < options_.inline_threshold) {
       std::string bytes(length, '\0');
-      if (read_bytes(offset, length, bytes.data())) {
+      if (bytes_.read(offset, length, bytes.data())) {
         put(key, std::move(bytes));
         return;
       }
     }
     result_.references[key] = refstore::RangeReference{url_, offset, length};
     ++result_.chunk_references;
-  }
-
-  bool read_bytes(std::uint64_t offset, std::uint64_t length, char* out) {
-    file_stream().seekg(static_cast<std::streamoff>(offset));
-    file_stream().read(out, static_cast<std::streamsize>(length));
-    if (file_stream()) return true;
-    file_stream().clear();
-    return false;
-  }
-
-  std::uint64_t file_size() {
-    if (!file_size_) {
-      std::error_code error;
-      file_size_ = std::filesystem::file_size(path_, error);
-      if (error) file_size_ = 0;
-    }
-    return *file_size_;
-  }
-
-  std::ifstream& file_stream() {
-    if (!raw_.is_open()) raw_.open(path_, std::ios::binary);
-    return raw_;
   }
 
   // Every stored chunk: from the v1 B-tree in one pass where the dataset has one, otherwise by
@@ -456,7 +452,7 @@ class Scanner {
       return true;
     };
     if (!options_.library_chunk_index) {
-      if (const auto index = read_v1_btree_chunks(file_stream(), dataset, static_cast<int>(shape.size()))) {
+      if (const auto index = read_v1_btree_chunks(bytes_, dataset, static_cast<int>(shape.size()))) {
         return add_indexed_chunks(*index, shape, chunks, add, why);
       }
     }
@@ -520,19 +516,40 @@ class Scanner {
     return true;
   }
 
-  std::string path_;
+  std::string location_;
+  FileBytes& bytes_;
+  hid_t access_;
   ScanOptions options_;
   std::string url_;
   ScanResult result_;
   std::set<haddr_t> visited_groups_;
   hsize_t base_ = 0;  // the user block's size
   DimensionNamer dimensions_;
-  std::ifstream raw_;
-  std::optional<std::uint64_t> file_size_;
 };
 
 }  // namespace
 
-ScanResult scan_file(const std::string& path, const ScanOptions& options) { return Scanner(path, options).run(); }
+ScanResult scan_file(const std::string& location, const ScanOptions& options) {
+  if (fetch::url_scheme(location) == "file") {
+    const std::string path = location.starts_with("file://") ? location.substr(7) : location;
+    LocalFileBytes bytes(path);
+    return Scanner(path, bytes, H5P_DEFAULT, options).run();
+  }
+  fetch::ByteSource* source = options.sources != nullptr ? options.sources->find(location) : nullptr;
+  if (source == nullptr) throw ScanError(location + ": no way to read this URL scheme here");
+  RemoteFile remote(location, *source, options.remote);
+  const RemoteDriver driver;
+  const Handle access = driver.access_list(remote);
+  if (!access.valid()) throw ScanError(location + ": the HDF5 library refused the remote file driver");
+  try {
+    ScanResult result = Scanner(location, remote, access.get(), options).run();
+    // A read that failed may have left a dataset out or an attribute short: nothing of the scan is kept.
+    if (!remote.failure().empty()) throw ScanError(remote.failure());
+    return result;
+  } catch (const ScanError&) {
+    if (!remote.failure().empty()) throw ScanError(remote.failure());
+    throw;
+  }
+}
 
 }  // namespace kerchunkfs::scanner

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "fetch/source_registry.h"
 #include "refstore/writer.h"
+#include "scanner/remote_file.h"
 
 namespace kerchunkfs::scanner {
 
@@ -23,6 +25,10 @@ struct ScanOptions {
   // Where chunk locations come from: the v1 B-tree read from the file where there is one (one
   // pass), or always HDF5's per-chunk lookups (for comparing the two in tests).
   bool library_chunk_index = false;
+  // Remote files (any location with a URL scheme other than file://) are read through these
+  // sources, with these block sizes; without sources only local files can be scanned.
+  const fetch::SourceRegistry* sources = nullptr;
+  RemoteReadOptions remote;
 };
 
 struct DatasetReport {
@@ -42,7 +48,9 @@ class ScanError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Throws ScanError naming the file when it cannot be opened as HDF5.
-ScanResult scan_file(const std::string& path, const ScanOptions& options);
+// `location` is a local path, a file:// URL or a remote URL. Throws ScanError naming the file
+// when it cannot be read or opened as HDF5; a remote read that fails anywhere in the scan fails
+// the whole scan.
+ScanResult scan_file(const std::string& location, const ScanOptions& options);
 
 }  // namespace kerchunkfs::scanner

@@ -70,7 +70,7 @@ pid {self.work}/nginx.pid;
 error_log {self.work}/error.log;
 events {{ worker_connections 1024; }}
 http {{
-  log_format with_auth '$remote_addr - - [$time_local] "$request" $status $body_bytes_sent "auth=$http_authorization"';
+  log_format with_auth '$remote_addr - - [$time_local] "$request" $status $body_bytes_sent "range=$http_range" "auth=$http_authorization"';
   access_log {self.access_log} with_auth;
   client_body_temp_path {temp}; proxy_temp_path {temp}; fastcgi_temp_path {temp};
   uwsgi_temp_path {temp}; scgi_temp_path {temp};

@@ -175,7 +175,8 @@ def test_bad_inputs_fail_with_one_line(tmp_path):
     (tmp_path / "not.h5").write_text("plain text")
     out = scan(tmp_path / "not.h5", "-o", tmp_path / "refs.json", check=False)
     assert out.returncode == 1
-    assert out.stderr.strip().splitlines() == [f"kerchunkfs-scan: {tmp_path / 'not.h5'}: not an HDF5 file, or it cannot be read"]
+    assert out.stderr.strip().splitlines() == [
+        f"kerchunkfs-scan: {tmp_path / 'not.h5'}: not an HDF5 file, or it cannot be read (file signature not found)"]
     out = scan(tmp_path / "a.h5", tmp_path / "b.h5", "-o", tmp_path / "refs.json", check=False)
     assert out.returncode == 2 and "--out-dir" in out.stderr
 

@@ -35,10 +35,13 @@ TEST_CASE("a range past the end of the object is short only where the object end
   const auto at_end = judge_range_answer({206, "bytes 900-999/1000", 100}, 900, 500);
   CHECK(at_end.ok);
   CHECK(at_end.length == 100);
+  CHECK(at_end.object_size == 1000u);
+  CHECK(judge_range_answer({206, "bytes 0-99/*", 100}, 0, 100).object_size == std::nullopt);
   CHECK_FALSE(judge_range_answer({206, "bytes 900-949/1000", 50}, 900, 500).ok);  // short, yet not at the end
   const auto beyond = judge_range_answer({416, "bytes */1000", 0}, 2000, 10);
   CHECK(beyond.ok);
   CHECK(beyond.length == 0);
+  CHECK(beyond.object_size == 1000u);
 }
 
 TEST_CASE("a 200 answer (Range ignored) is sliced to the requested bytes") {
@@ -46,6 +49,7 @@ TEST_CASE("a 200 answer (Range ignored) is sliced to the requested bytes") {
   CHECK(whole.ok);
   CHECK(whole.body_offset == 100);
   CHECK(whole.length == 50);
+  CHECK(whole.object_size == 1000u);
   CHECK(judge_range_answer({200, "", 120}, 100, 50).length == 20);
 }
 

@@ -1,0 +1,42 @@
+// The bytes of the file being scanned, for the scanner's own reads (the chunk index, data to
+// inline): a local file, or a remote one read through the fetch engine (scanner/remote_file.h).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace kerchunkfs::scanner {
+
+struct ByteRange {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+class FileBytes {
+ public:
+  virtual ~FileBytes() = default;
+  virtual std::uint64_t size() = 0;
+  // Exactly `length` bytes at `offset`; false when the file ends before or the read fails.
+  virtual bool read(std::uint64_t offset, std::size_t length, char* out) = 0;
+  // A hint that these ranges are about to be read: a remote file fetches them all at once.
+  virtual void prefetch(std::span<const ByteRange>) {}
+};
+
+// A local file, read with pread(2): the kernel's page cache is its cache.
+class LocalFileBytes final : public FileBytes {
+ public:
+  explicit LocalFileBytes(const std::string& path);  // a file that cannot be opened reads as empty
+  ~LocalFileBytes() override;
+  LocalFileBytes(const LocalFileBytes&) = delete;
+  LocalFileBytes& operator=(const LocalFileBytes&) = delete;
+
+  std::uint64_t size() override { return size_; }
+  bool read(std::uint64_t offset, std::size_t length, char* out) override;
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
+}  // namespace kerchunkfs::scanner

@@ -1,0 +1,163 @@
+#include "scanner/remote_file.h"
+
+#include <algorithm>
+#include <cstring>
+#include <future>
+#include <vector>
+
+#include "scanner/scan.h"
+
+namespace kerchunkfs::scanner {
+namespace {
+
+// One request's answer, waited for on this thread.
+std::future<fetch::ReadResult> start_read(fetch::ByteSource& source, const std::string& url, std::uint64_t offset,
+                                          std::uint64_t length) {
+  auto promise = std::make_shared<std::promise<fetch::ReadResult>>();
+  auto answer = promise->get_future();
+  source.read(url, offset, length, [promise](fetch::ReadResult result) { promise->set_value(std::move(result)); });
+  return answer;
+}
+
+}  // namespace
+
+RemoteFile::RemoteFile(std::string url, fetch::ByteSource& source, const RemoteReadOptions& options)
+    : url_(std::move(url)), source_(source), options_(options), cache_(options.cache_size, 1) {
+  if (options_.block_size > 0) {
+    options_.first_read = std::max<std::uint64_t>(
+        (options_.first_read + options_.block_size - 1) / options_.block_size * options_.block_size, options_.block_size);
+  }
+  const std::uint64_t first = options_.block_size > 0 ? options_.first_read : 512;  // the superblock's first place
+  fetch::ReadResult result;
+  if (!fetch(0, first, result)) throw ScanError(failure_);
+  if (result.object_size) {
+    size_ = *result.object_size;
+  } else if (result.bytes.size() < first) {
+    size_ = result.bytes.size();  // the object ended inside the first read
+  } else {
+    std::promise<fetch::SizeResult> promise;
+    auto answer = promise.get_future();
+    source_.size(url_, [&promise](fetch::SizeResult size) { promise.set_value(std::move(size)); });
+    const fetch::SizeResult size = answer.get();
+    ++requests_;
+    if (size.error != 0) throw ScanError(size.message);
+    size_ = size.size;
+  }
+  if (options_.block_size > 0) store(0, std::make_shared<const std::string>(std::move(result.bytes)));
+}
+
+fetch::CacheKey RemoteFile::key(std::uint64_t block) const {
+  return {0, block * options_.block_size, options_.block_size};
+}
+
+bool RemoteFile::fetch(std::uint64_t offset, std::uint64_t length, fetch::ReadResult& result) {
+  ++requests_;
+  result = start_read(source_, url_, offset, length).get();
+  if (result.error != 0) {
+    if (failure_.empty()) failure_ = result.message;
+    return false;
+  }
+  return true;
+}
+
+// The blocks of a response, as views into it: splitting copies nothing.
+void RemoteFile::store(std::uint64_t offset, const std::shared_ptr<const std::string>& bytes) {
+  const std::uint64_t block_size = options_.block_size;
+  for (std::uint64_t at = 0; at < bytes->size(); at += block_size) {
+    const std::string_view view = std::string_view(*bytes).substr(at, block_size);
+    const fetch::CacheKey block_key = key((offset + at) / block_size);
+    if (cache_.claim(block_key)) cache_.complete(block_key, fetch::Bytes{bytes, view});
+  }
+}
+
+void RemoteFile::prefetch(std::span<const ByteRange> ranges) {
+  if (options_.block_size == 0) return;
+  struct Run {
+    std::uint64_t first, last;
+    std::future<fetch::ReadResult> answer;
+  };
+  std::vector<Run> runs;
+  for (const ByteRange& range : ranges) {
+    if (range.offset >= size_ || range.length == 0) continue;
+    const std::uint64_t end = std::min(size_, range.offset + range.length);
+    for (std::uint64_t block = range.offset / options_.block_size; block <= (end - 1) / options_.block_size; ++block) {
+      if (!cache_.claim(key(block))) continue;  // cached already
+      if (!runs.empty() && runs.back().last + 1 == block) {
+        runs.back().last = block;
+      } else {
+        runs.push_back({block, block, {}});
+      }
+    }
+  }
+  for (Run& run : runs) {
+    const std::uint64_t start = run.first * options_.block_size;
+    run.answer = start_read(source_, url_, start, std::min((run.last + 1) * options_.block_size, size_) - start);
+    ++requests_;
+  }
+  for (Run& run : runs) {
+    fetch::ReadResult result = run.answer.get();
+    if (result.error != 0 && failure_.empty()) failure_ = result.message;
+    const auto bytes = std::make_shared<const std::string>(std::move(result.bytes));
+    for (std::uint64_t block = run.first; block <= run.last; ++block) {
+      const std::uint64_t at = std::min<std::uint64_t>((block - run.first) * options_.block_size, bytes->size());
+      if (result.error != 0) {
+        cache_.complete(key(block), {}, result.error, result.message);
+      } else {
+        cache_.complete(key(block), fetch::Bytes{bytes, std::string_view(*bytes).substr(at, options_.block_size)});
+      }
+    }
+  }
+}
+
+bool RemoteFile::read(std::uint64_t offset, std::size_t length, char* out) {
+  if (offset > size_ || length > size_ - offset) return false;
+  if (length == 0) return true;
+  if (options_.block_size == 0) {
+    fetch::ReadResult result;
+    if (!fetch(offset, length, result)) return false;
+    if (result.bytes.size() != length) {
+      if (failure_.empty()) failure_ = url_ + ": the object is shorter than its stated size";
+      return false;
+    }
+    std::memcpy(out, result.bytes.data(), length);
+    return true;
+  }
+  const ByteRange wanted{offset, length};
+  prefetch(std::span(&wanted, 1));
+  const std::uint64_t block_size = options_.block_size;
+  for (std::uint64_t block = offset / block_size, done = 0; done < length; ++block) {
+    fetch::Bytes bytes;
+    int error = 0;
+    std::string message;
+    switch (cache_.lookup(key(block), bytes, [](const fetch::Bytes&, int, const std::string&) {}, &error, &message)) {
+      case fetch::BlockCache::Lookup::Hit:
+        break;
+      case fetch::BlockCache::Lookup::MustFetch: {
+        // Evicted by the rest of this read, which is larger than the whole cache.
+        fetch::ReadResult result;
+        const std::uint64_t start = block * block_size;
+        if (!fetch(start, std::min(block_size, size_ - start), result)) {
+          cache_.complete(key(block), {}, result.error, result.message);
+          return false;
+        }
+        bytes = fetch::Bytes::whole(std::move(result.bytes));
+        cache_.complete(key(block), bytes);
+        break;
+      }
+      default:  // failed moments ago (no other reader shares this cache to join)
+        if (failure_.empty()) failure_ = message;
+        return false;
+    }
+    const std::uint64_t within = offset + done - block * block_size;
+    if (within >= bytes.size()) {
+      if (failure_.empty()) failure_ = url_ + ": the object is shorter than its stated size";
+      return false;
+    }
+    const std::uint64_t take = std::min<std::uint64_t>(bytes.size() - within, length - done);
+    std::memcpy(out + done, bytes.view.data() + within, take);
+    done += take;
+  }
+  return true;
+}
+
+}  // namespace kerchunkfs::scanner
