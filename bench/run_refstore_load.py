@@ -44,7 +44,7 @@ def mount_ready(refs):
     """Seconds from starting the daemon until the mount answers, and its RSS then."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        process = subprocess.Popen([str(DAEMON), str(refs), tmp, "-f"], stderr=subprocess.PIPE)
+        process = subprocess.Popen([str(DAEMON), str(refs), tmp, "-f", "-o", "allow_local=/"], stderr=subprocess.PIPE)
         while not os.path.ismount(tmp):
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode())

@@ -55,26 +55,6 @@ std::vector<std::string> url_table(const refstore::RefStore& store) {
 
 }  // namespace
 
-std::optional<std::string> find_unsupported_url(const refstore::RefStore& store, const fetch::SourceRegistry& sources) {
-  std::vector<bool> unsupported(store.url_count());
-  bool any = false;
-  for (std::uint32_t i = 0; i < store.url_count(); ++i) {
-    unsupported[i] = sources.find(store.url(i)) == nullptr;
-    any = any || unsupported[i];
-  }
-  if (!any) return std::nullopt;
-  for (NodeId node = 0; node < store.node_count(); ++node) {
-    if (store.is_replaced(node)) continue;
-    const refstore::Entry entry = store.entry(node);
-    if ((entry.kind == EntryKind::Range || entry.kind == EntryKind::WholeFile) && unsupported[entry.url]) {
-      return "key \"" + store.key(node) + "\": URL " + store.url(entry.url) + ": scheme \"" +
-             std::string(fetch::url_scheme(store.url(entry.url))) + "\" is not supported (supported: " +
-             sources.schemes() + ")";
-    }
-  }
-  return std::nullopt;  // only keys given again later used it: nothing will ever read it
-}
-
 struct Filesystem::Generation {
   Generation(std::uint32_t number, refstore::RefStore loaded, const fetch::SourceRegistry& sources,
              const FilesystemOptions& options, const struct timespec& modified)

@@ -40,10 +40,10 @@ struct FilesystemOptions {
   std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
   bool consolidated = true;  // offer a synthesized /.zmetadata when the set has none
   bool stats = true;         // offer /.kerchunkfs/stats
+  // Real paths of the directories local targets may lie in; none: local targets are refused.
+  std::vector<std::string> local_roots;
+  std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load
 };
-
-// An error naming the first URL whose scheme no source serves and a key that uses it, if any.
-std::optional<std::string> find_unsupported_url(const refstore::RefStore& store, const fetch::SourceRegistry& sources);
 
 class Filesystem {
  public:

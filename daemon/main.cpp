@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "daemon/options.h"
 #include "daemon/service_notify.h"
+#include "daemon/target_check.h"
 #include "fetch/http_source.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
@@ -52,6 +53,10 @@ constexpr fuse_opt kOptionSpec[] = {
     KERCHUNKFS_OPTION("s3_endpoint", s3_endpoint),
     KERCHUNKFS_OPTION("log_level", log_level),
     KERCHUNKFS_OPTION("config", config),
+    KERCHUNKFS_OPTION("allow_local", allow_local),
+    KERCHUNKFS_OPTION("allow_hosts", allow_hosts),
+    KERCHUNKFS_OPTION("max_keys", max_keys),
+    {"allow_link_local", offsetof(RawOptions, allow_link_local), 1},
     {"insecure", offsetof(RawOptions, insecure), 1},
     {"s3_path_style", offsetof(RawOptions, s3_path_style), 1},
     {"anon", offsetof(RawOptions, anon), 1},
@@ -102,6 +107,15 @@ void print_usage(const char* program) {
       "    -o no_stats            no /.kerchunkfs/stats (counters, Prometheus text format)\n"
       "    -o no_zmetadata        offer no synthesized /.zmetadata (consolidated metadata)\n"
       "    -o config=FILE         further options from FILE, one name=value a line\n"
+      "\n"
+      "What a reference set may point at (sets come from anywhere; mounts may be shared):\n"
+      "    -o allow_local=DIR[:DIR...]  local files (paths, file://) are read only under these\n"
+      "                           directories, after resolving links (default: none at all)\n"
+      "    -o allow_hosts=HOST[:HOST...]  remote hosts allowed, redirects included; *.example.org\n"
+      "                           allows its subdomains (default: any)\n"
+      "    -o allow_link_local    allow link-local addresses (169.254.0.0/16, fe80::/10, the\n"
+      "                           fd00:ec2::254 metadata service) as data targets\n"
+      "    -o max_keys=N          refuse sets of more keys, gen entries included (default 100000000)\n"
       "\n",
       program);
 }
@@ -171,7 +185,8 @@ bool same_file_state(const struct stat& a, const struct stat& b) {
 
 // Loads the reference file again and swaps it in; on any problem the set being served stays.
 void reload(const std::string& refs_path, const kerchunkfs::refstore::LoadOptions& load_options,
-            const kerchunkfs::fetch::SourceRegistry& sources, Filesystem& filesystem, fuse_session* session,
+            const kerchunkfs::fetch::SourceRegistry& sources, const kerchunkfs::daemon::TargetRules& rules,
+            Filesystem& filesystem, fuse_session* session,
             const Logger& log, const kerchunkfs::daemon::ServiceNotifier& notifier) {
   notifier.send("RELOADING=1");
   struct stat refs_stat {};
@@ -180,7 +195,7 @@ void reload(const std::string& refs_path, const kerchunkfs::refstore::LoadOption
       throw kerchunkfs::refstore::LoadError(refs_path + ": " + std::strerror(errno));
     }
     auto store = kerchunkfs::refstore::RefStore::load_file(refs_path, load_options);
-    if (const auto problem = kerchunkfs::daemon::find_unsupported_url(store, sources)) {
+    if (const auto problem = kerchunkfs::daemon::find_refused_target(store, sources, rules)) {
       throw kerchunkfs::refstore::LoadError(refs_path + ": " + *problem);
     }
     const std::size_t nodes = store.node_count();
@@ -231,7 +246,8 @@ int main(int argc, char* argv[]) {
   for (char* text : {options.refs, options.target, options.cache_size, options.block_size, options.max_gap,
                      options.max_block, options.prefetch, options.max_connections, options.retries,
                      options.retry_delay, options.timeout, options.connect_timeout, options.s3_region,
-                     options.s3_endpoint, options.log_level, options.config}) {
+                     options.s3_endpoint, options.log_level, options.config, options.allow_local,
+                     options.allow_hosts, options.max_keys}) {
     option_strings.emplace_back(text, &std::free);
   }
 
@@ -278,9 +294,13 @@ int main(int argc, char* argv[]) {
   }
   // Sources start no thread before their first request, so they survive the fork into the
   // background below.
-  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(fs_options.fetch.http, fs_options.s3);
+  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(fs_options.fetch.http, fs_options.s3,
+                                                                               fs_options.local_roots);
+  const kerchunkfs::daemon::TargetRules rules{fs_options.local_roots, fs_options.fetch.http.allowed_hosts,
+                                              fs_options.fetch.http.allow_link_local};
   kerchunkfs::refstore::LoadOptions load_options;
   load_options.relative_base = directory_of(refs_path);
+  load_options.max_keys = fs_options.max_keys;
   if (options.target != nullptr) load_options.default_target = options.target;
   std::optional<kerchunkfs::refstore::RefStore> store;
   try {
@@ -289,7 +309,7 @@ int main(int argc, char* argv[]) {
     std::fprintf(stderr, "kerchunkfs: %s\n", error.what());
     return kExitFailure;
   }
-  if (const auto problem = kerchunkfs::daemon::find_unsupported_url(*store, sources)) {
+  if (const auto problem = kerchunkfs::daemon::find_refused_target(*store, sources, rules)) {
     std::fprintf(stderr, "kerchunkfs: %s: %s\n", refs_path.c_str(), problem->c_str());
     return kExitFailure;
   }
@@ -305,8 +325,11 @@ int main(int argc, char* argv[]) {
   Filesystem filesystem(std::move(*store), sources, log, fs_options);
   store.reset();
 
-  // Always read-only; the source shows in mount(8) and df(1).
+  // Always read-only, and with the kernel checking permissions (files 0444, directories 0555, owned
+  // by whoever mounted): with allow_other, the kernel rather than the daemon decides who may read.
+  // The source shows in mount(8) and df(1).
   fuse_opt_add_arg(args.get(), "-oro");
+  fuse_opt_add_arg(args.get(), "-odefault_permissions");
   fuse_opt_add_arg(args.get(), "-osubtype=kerchunkfs");
   fuse_opt_add_arg(args.get(), ("-ofsname=" + escape_option_value(refs_path)).c_str());
 
@@ -332,7 +355,7 @@ int main(int argc, char* argv[]) {
   // Under systemd (Type=notify): READY once the mount answers, which a stat of its root proves.
   std::jthread reloader([&](std::stop_token stop) {
     watch_for_reloads(stop, options.watch != 0, refs_path, refs_stat, [&] {
-      reload(refs_path, load_options, sources, filesystem, session.get(), log, notifier);
+      reload(refs_path, load_options, sources, rules, filesystem, session.get(), log, notifier);
     });
   });
   if (notifier.enabled()) {

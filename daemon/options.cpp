@@ -1,6 +1,10 @@
 #include "daemon/options.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
 
 #include <algorithm>
 #include <charconv>
@@ -86,6 +90,7 @@ std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOption
       {"retry_delay", raw.retry_delay, 1, 600'000, 1, [&](std::uint64_t v) { http.retry_delay_ms = static_cast<long>(v); }},
       {"timeout", raw.timeout, 1, 86'400, 1000, [&](std::uint64_t v) { http.timeout_ms = static_cast<long>(v); }},
       {"connect_timeout", raw.connect_timeout, 1, 3'600, 1000, [&](std::uint64_t v) { http.connect_timeout_ms = static_cast<long>(v); }},
+      {"max_keys", raw.max_keys, 1, 4'000'000'000, 1, [&](std::uint64_t v) { out.max_keys = v; }},
   };
   for (const CountOption& option : counts) {
     if (option.text == nullptr) continue;
@@ -105,7 +110,32 @@ std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOption
   out.s3.anonymous = raw.anon != 0;
   out.consolidated = raw.no_zmetadata == 0;
   out.stats = raw.no_stats == 0;
+  http.allow_link_local = raw.allow_link_local != 0;
+  if (raw.allow_hosts != nullptr) {
+    http.allowed_hosts = split_list(raw.allow_hosts);
+    if (http.allowed_hosts.empty()) return std::string("-o allow_hosts=") + raw.allow_hosts + ": no host named";
+  }
+  if (raw.allow_local != nullptr) {
+    for (const std::string& directory : split_list(raw.allow_local)) {
+      char real[PATH_MAX];
+      struct stat st {};
+      if (::realpath(directory.c_str(), real) == nullptr || ::stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return "-o allow_local=" + directory + ": not a directory";
+      }
+      out.local_roots.emplace_back(real);
+    }
+  }
   return std::nullopt;
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  for (std::size_t start = 0; start <= text.size();) {
+    const std::size_t end = std::min(text.find(':', start), text.size());
+    if (end > start) items.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
 }
 
 std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::string>& storage) {
@@ -120,10 +150,12 @@ std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::st
       {"retry_delay", &raw.retry_delay}, {"timeout", &raw.timeout},
       {"connect_timeout", &raw.connect_timeout}, {"s3_region", &raw.s3_region},
       {"s3_endpoint", &raw.s3_endpoint}, {"log_level", &raw.log_level},
+      {"allow_local", &raw.allow_local}, {"allow_hosts", &raw.allow_hosts}, {"max_keys", &raw.max_keys},
   };
   const std::pair<const char*, int*> flags[] = {
       {"insecure", &raw.insecure}, {"s3_path_style", &raw.s3_path_style}, {"anon", &raw.anon},
-      {"no_zmetadata", &raw.no_zmetadata}, {"watch", &raw.watch}, {"no_stats", &raw.no_stats}};
+      {"no_zmetadata", &raw.no_zmetadata}, {"watch", &raw.watch}, {"no_stats", &raw.no_stats},
+      {"allow_link_local", &raw.allow_link_local}};
   // Collected first, so that the strings' storage no longer moves when fields point into it.
   std::vector<std::pair<char**, std::string>> assignments;
   std::string line;

@@ -36,18 +36,25 @@ struct RawOptions {
   char* s3_endpoint = nullptr;
   char* log_level = nullptr;
   char* config = nullptr;  // a file of further options, one "name=value" (or "name") a line
+  char* allow_local = nullptr;  // DIR[:DIR...]
+  char* allow_hosts = nullptr;  // HOST[:HOST...]
+  char* max_keys = nullptr;
   int insecure = 0;
   int s3_path_style = 0;
   int anon = 0;
   int no_zmetadata = 0;
   int watch = 0;
   int no_stats = 0;
+  int allow_link_local = 0;
 };
 
 // Reads the options file named by -o config=: "name=value" or "name" a line, '#' comments. An
 // option given on the command line wins over the file. The file's strings are kept in `storage`,
 // which must outlive `raw`. On a problem returns "FILE:LINE: what is wrong".
 std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::string>& storage);
+
+// "a:b:c" → {"a", "b", "c"}, empty items dropped (the lists of allow_local and allow_hosts).
+std::vector<std::string> split_list(std::string_view text);
 
 // Fills `out` from the options given; on a bad value returns "-o name=value: what is wrong".
 std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOptions& out);

@@ -1,6 +1,8 @@
 #include "fetch/http_source.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +16,7 @@
 #include <unordered_set>
 
 #include "fetch/http_response.h"
+#include "fetch/target_policy.h"
 
 namespace kerchunkfs::fetch {
 namespace {
@@ -76,11 +79,13 @@ struct Transfer {
   std::uint64_t content_length = 0;
   std::uint64_t unranged_limit = 0;  // largest body accepted when the server ignores Range
   bool body_refused = false;         // the write callback stopped the transfer on purpose
+  const HttpOptions* options = nullptr;
+  std::string refusal;               // why a connection was not allowed (never retried)
   char error[CURL_ERROR_SIZE] = {};
 
   std::string describe() const {
-    if (kind == Kind::Size) return "GET " + url + " (size)";
-    return "GET " + url + " bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+    if (kind == Kind::Size) return "GET " + redact_url(url) + " (size)";
+    return "GET " + redact_url(url) + " bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
   }
 };
 
@@ -150,6 +155,32 @@ class HttpSource::Engine {
     return size * count;
   }
 
+  // Every new connection, redirects included, passes here with the address it would go to: the
+  // host must be allowed, and a link-local address (a cloud's instance metadata service) is no
+  // data target unless allowed. Checking the resolved address also covers names that resolve there.
+  static curl_socket_t open_socket(void* data, curlsocktype, curl_sockaddr* address) {
+    auto* t = static_cast<Transfer*>(data);
+    char* effective = nullptr;
+    curl_easy_getinfo(t->easy.get(), CURLINFO_EFFECTIVE_URL, &effective);
+    const std::string host = url_host(effective != nullptr ? effective : t->url);
+    if (!host_allowed(host, t->options->allowed_hosts)) {
+      t->refusal = "host " + host + " is not among the allowed hosts";
+      return CURL_SOCKET_BAD;
+    }
+    if (!t->options->allow_link_local && is_link_local(&address->addr)) {
+      char text[INET6_ADDRSTRLEN] = "?";
+      const void* raw = address->family == AF_INET6
+                            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr)
+                            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr);
+      ::inet_ntop(address->family, raw, text, sizeof text);
+      t->refusal = "refused to connect to " + host + " (" + text +
+                   "): a link-local address, such as a cloud's instance metadata service, is no data target "
+                   "unless allowed";
+      return CURL_SOCKET_BAD;
+    }
+    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  }
+
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* t = static_cast<Transfer*>(user);
     long status = 0;
@@ -197,6 +228,9 @@ class HttpSource::Engine {
       curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Engine::on_header);
       curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::on_body);
+      t->options = &options_;
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Engine::open_socket);
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t);
       curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
       if (options_.insecure) {
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -219,6 +253,7 @@ class HttpSource::Engine {
     t->content_range.clear();
     t->retry_after.clear();
     t->body_refused = false;
+    t->refusal.clear();
     t->error[0] = '\0';
     ++t->attempt;
     counters.requests.fetch_add(1, std::memory_order_relaxed);
@@ -268,7 +303,9 @@ class HttpSource::Engine {
 
     std::string problem;
     bool retry = false;
-    if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
+    if (!t->refusal.empty()) {
+      problem = t->refusal;
+    } else if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
       problem = std::string("network error: ") + (t->error[0] ? t->error : curl_easy_strerror(code));
       retry = true;
       counters.network_errors.fetch_add(1, std::memory_order_relaxed);
@@ -326,7 +363,9 @@ class HttpSource::Engine {
     SizeResult result;
     std::string problem;
     bool retry = false;
-    if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
+    if (!t->refusal.empty()) {
+      problem = t->refusal;
+    } else if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
       problem = std::string("network error: ") + (t->error[0] ? t->error : curl_easy_strerror(code));
       retry = true;
     } else if (status == 206) {

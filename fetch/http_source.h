@@ -25,6 +25,10 @@ struct HttpOptions {
   long max_retry_delay_ms = 10'000;
   bool insecure = false;                           // skip TLS certificate checks: only by explicit choice
   std::uint64_t max_unranged_body = 256ull << 20;  // largest whole body accepted when Range is ignored
+  // Hosts requests may go to, redirects included ("example.org", "*.example.org"); empty: any.
+  std::vector<std::string> allowed_hosts;
+  // Link-local addresses (instance metadata services) are refused as targets unless this is set.
+  bool allow_link_local = false;
 };
 
 struct HttpCounters {

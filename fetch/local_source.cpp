@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
+
+#include "fetch/target_policy.h"
 
 namespace kerchunkfs::fetch {
 namespace {
@@ -29,7 +32,7 @@ class LocalSource::Descriptor {
   int fd_;
 };
 
-std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& path, int& error) {
+std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& path, int& error, std::string& problem) {
   {
     std::lock_guard lock(mutex_);
     const auto found = open_.find(path);
@@ -41,9 +44,22 @@ std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& pa
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error = errno;
+    problem = "cannot open " + path + ": " + std::strerror(error);
     return nullptr;
   }
   auto descriptor = std::make_shared<Descriptor>(fd);
+  if (roots_) {
+    char real[PATH_MAX];
+    const std::string link = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(link.c_str(), real, sizeof real - 1);
+    const std::string real_path = n > 0 ? std::string(real, static_cast<std::size_t>(n)) : std::string();
+    if (real_path.empty() || !path_under(real_path, *roots_)) {
+      error = EACCES;
+      problem = "refused to read " + path + (real_path.empty() || real_path == path ? "" : " (" + real_path + ")") +
+                ": local files are read only under the directories allowed (-o allow_local=DIR)";
+      return nullptr;
+    }
+  }
   std::lock_guard lock(mutex_);
   const auto [it, inserted] = open_.try_emplace(path);
   if (!inserted) return it->second.descriptor;  // another thread opened it meanwhile
@@ -62,10 +78,9 @@ void LocalSource::read(const std::string& url, std::uint64_t offset, std::size_t
   ReadResult result;
   const std::string path = path_of(url);
   int error = 0;
-  const auto descriptor = open(path, error);
+  const auto descriptor = open(path, error, result.message);
   if (!descriptor) {
     result.error = error;
-    result.message = "cannot open " + path + ": " + std::strerror(error);
     done(std::move(result));
     return;
   }
@@ -93,7 +108,11 @@ void LocalSource::size(const std::string& url, std::function<void(SizeResult)> d
   SizeResult result;
   const std::string path = path_of(url);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  int error = 0;
+  const auto descriptor = open(path, error, result.message);
+  if (!descriptor) {
+    result.error = error;
+  } else if (::fstat(descriptor->fd(), &st) != 0) {
     result.error = errno;
     result.message = "cannot stat " + path + ": " + std::strerror(errno);
   } else {

@@ -5,8 +5,10 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "fetch/byte_source.h"
 
@@ -14,16 +16,21 @@ namespace kerchunkfs::fetch {
 
 class LocalSource final : public ByteSource {
  public:
-  explicit LocalSource(std::size_t max_open_files = 256) : max_open_files_(max_open_files) {}
+  // With `roots`, only files whose real path (after every symbolic link, checked on the open
+  // descriptor, so a link swapped later changes nothing) lies under one of those directories are
+  // read; without, any file.
+  explicit LocalSource(std::optional<std::vector<std::string>> roots = std::nullopt, std::size_t max_open_files = 256)
+      : roots_(std::move(roots)), max_open_files_(max_open_files) {}
   void read(const std::string& url, std::uint64_t offset, std::size_t length,
             std::function<void(ReadResult)> done) override;
   void size(const std::string& url, std::function<void(SizeResult)> done) override;
 
  private:
   class Descriptor;
-  // The open descriptor for `path`, or the errno of opening it.
-  std::shared_ptr<Descriptor> open(const std::string& path, int& error);
+  // The open descriptor for `path`; or the errno of opening it and what went wrong.
+  std::shared_ptr<Descriptor> open(const std::string& path, int& error, std::string& problem);
 
+  std::optional<std::vector<std::string>> roots_;
   std::size_t max_open_files_;
   std::mutex mutex_;
   std::list<std::string> recency_;  // most recently used first

@@ -36,9 +36,10 @@ void SourceRegistry::stop_all() const {
   for (const auto& [scheme, source] : sources_) source->stop();
 }
 
-SourceRegistry SourceRegistry::with_default_sources(const HttpOptions& http, const S3Options& s3) {
+SourceRegistry SourceRegistry::with_default_sources(const HttpOptions& http, const S3Options& s3,
+                                                    std::optional<std::vector<std::string>> local_roots) {
   SourceRegistry registry;
-  registry.add("file", std::make_shared<LocalSource>());
+  registry.add("file", std::make_shared<LocalSource>(std::move(local_roots)));
   auto web = std::make_shared<HttpSource>(http);
   registry.add("http", web);
   registry.add("https", web);

@@ -3,8 +3,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fetch/byte_source.h"
 #include "fetch/http_source.h"
@@ -24,8 +26,10 @@ class SourceRegistry {
   // Stops every source (see ByteSource::stop): no callback runs after this returns.
   void stop_all() const;
 
-  // The registry with every source this build supports; web and object-store sources use `http`.
-  static SourceRegistry with_default_sources(const HttpOptions& http = {}, const S3Options& s3 = {});
+  // The registry with every source this build supports; web and object-store sources use `http`,
+  // local files are confined to `local_roots` when given (see LocalSource).
+  static SourceRegistry with_default_sources(const HttpOptions& http = {}, const S3Options& s3 = {},
+                                             std::optional<std::vector<std::string>> local_roots = std::nullopt);
 
  private:
   std::map<std::string, std::shared_ptr<ByteSource>, std::less<>> sources_;

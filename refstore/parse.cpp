@@ -46,7 +46,8 @@ std::string describe(const Variables& variables) {
 
 class Parser {
  public:
-  Parser(simdjson::padded_string_view json, StoreBuilder& builder) : json_(json), builder_(builder) {}
+  Parser(simdjson::padded_string_view json, StoreBuilder& builder, std::uint64_t max_keys)
+      : json_(json), builder_(builder), max_keys_(std::min<std::uint64_t>(max_keys, kMaxNodes)) {}
 
   void run() {
     check(parser_.iterate(json_).get(doc_), "");
@@ -367,8 +368,9 @@ class Parser {
 
     std::uint64_t total = 1;
     for (const auto& dimension : dimensions) {
-      if (__builtin_mul_overflow(total, dimension.values.size(), &total) || total > kMaxNodes) {
-        throw LoadError(context + ": the dimensions generate too many keys (the limit is " + std::to_string(kMaxNodes) + ")");
+      if (__builtin_mul_overflow(total, dimension.values.size(), &total) || total > max_keys_) {
+        throw LoadError(context + ": the dimensions generate more than " + std::to_string(max_keys_) +
+                        " keys (the limit; see max_keys)");
       }
     }
     if (total == 0) return;
@@ -458,7 +460,9 @@ class Parser {
           } else {
             throw LoadError(where + ": list items must be integers or strings" + location());
           }
-          if (dimension.values.size() > kMaxNodes) throw LoadError(where + ": too many values");
+          if (dimension.values.size() > max_keys_) {
+            throw LoadError(where + ": more than " + std::to_string(max_keys_) + " values (the limit; see max_keys)");
+          }
         }
       } else if (type == od::json_type::object) {
         dimension.values = read_range(spec, where);
@@ -502,7 +506,10 @@ class Parser {
       const std::uint64_t stride = ascending ? static_cast<std::uint64_t>(step) : 0 - static_cast<std::uint64_t>(step);
       count = (span - 1) / stride + 1;
     }
-    if (count > kMaxNodes) throw LoadError(where + ": the range has too many values");
+    if (count > max_keys_) {
+      throw LoadError(where + ": the range has " + std::to_string(count) + " values, more than the limit of " +
+                      std::to_string(max_keys_) + " (see max_keys)");
+    }
     std::vector<ExprValue> values;
     values.reserve(count);
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -517,6 +524,7 @@ class Parser {
   od::document doc_;
   simdjson::dom::parser validator_;
   bool iterating_ = false;
+  std::uint64_t max_keys_;
   TemplateTable templates_;
   const Variables no_variables_;
   std::string_view previous_url_;  // the last URL taken in place from the input: no escapes
@@ -525,8 +533,8 @@ class Parser {
 RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options) {
   // Every key costs at least six bytes of JSON ("k":"",), so this bounds a version-0 set's
   // nodes; generated sets grow past it as needed.
-  StoreBuilder builder(json.size() / 8);
-  Parser(json, builder).run();
+  StoreBuilder builder(json.size() / 8, options.max_keys);
+  Parser(json, builder, options.max_keys).run();
   return builder.finish(options);
 }
 

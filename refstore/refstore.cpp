@@ -1,5 +1,6 @@
 #include "refstore/refstore.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "refstore/store_data.h"
@@ -8,6 +9,7 @@ namespace kerchunkfs::refstore {
 namespace {
 
 constexpr std::size_t kMaxNameBytes = 255;  // NAME_MAX: what the kernel lets one path segment be
+constexpr std::size_t kMaxKeyBytes = 4095;   // PATH_MAX less its NUL: what the kernel lets a path be
 
 void check_segment(std::string_view segment, std::string_view key) {
   const char* problem = nullptr;
@@ -62,16 +64,19 @@ std::string RefStore::Data::key(NodeId node) const {
   return key;
 }
 
-StoreBuilder::StoreBuilder(std::size_t expected_nodes) : data_(std::make_unique<RefStore::Data>()) {
+StoreBuilder::StoreBuilder(std::size_t expected_nodes, std::uint64_t max_nodes)
+    : data_(std::make_unique<RefStore::Data>()), max_nodes_(std::min<std::uint64_t>(max_nodes, kMaxNodes)) {
   // Reserving untouched capacity costs address space, not resident memory, and saves the copies
   // of growing by doubling.
-  data_->nodes.reserve(expected_nodes + 1);
+  data_->nodes.reserve(std::min<std::uint64_t>(expected_nodes, max_nodes_) + 1);
   data_->nodes.push_back(Node{kRootNode, 0, kDirectoryTarget, 0, 0, 0, 0});
 }
 
 NodeId StoreBuilder::add_node(NodeId parent, std::string_view name, std::uint32_t target) {
   auto& nodes = data_->nodes;
-  if (nodes.size() >= kMaxNodes) throw LoadError("too many keys (the limit is " + std::to_string(kMaxNodes) + ")");
+  if (nodes.size() > max_nodes_) {
+    throw LoadError("more than " + std::to_string(max_nodes_) + " keys and directories (the limit; see max_keys)");
+  }
   const auto id = static_cast<NodeId>(nodes.size());
   nodes.push_back(Node{parent, static_cast<std::uint32_t>(data_->names.size()), target, 0, 0, 0, 0});
   data_->names.append(name);
@@ -104,6 +109,10 @@ NodeId StoreBuilder::directory(std::string_view path, std::string_view key) {
 }
 
 NodeId StoreBuilder::add_file(std::string_view key) {
+  if (key.size() > kMaxKeyBytes) {
+    throw LoadError("key " + quote(key.substr(0, 60)) + "...: longer than " + std::to_string(kMaxKeyBytes) +
+                    " bytes (PATH_MAX): no program could open it");
+  }
   const std::size_t slash = key.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
   check_segment(name, key);

@@ -41,6 +41,9 @@ struct LoadOptions {
   std::string relative_base = ".";
   // URL used by references whose URL is null; without it such a reference is an error.
   std::optional<std::string> default_target;
+  // Keys (directories included, and every key gen entries would make) beyond which a set is
+  // refused before it is built: at about 47 bytes each, the default bounds a set near 5 GB.
+  std::uint64_t max_keys = 100'000'000;
 };
 
 class RefStore {

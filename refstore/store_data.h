@@ -69,7 +69,8 @@ std::string quote(std::string_view text);
 
 class StoreBuilder {
  public:
-  explicit StoreBuilder(std::size_t expected_nodes);
+  // More than `max_nodes` keys and directories are refused (LoadOptions::max_keys).
+  StoreBuilder(std::size_t expected_nodes, std::uint64_t max_nodes);
 
   // A new file node for `key`, creating its directories. Parsing only appends; keys given twice
   // and file/directory clashes are resolved in finish(), where the last definition wins, as in
@@ -99,6 +100,7 @@ class StoreBuilder {
   void build_children();
 
   std::unique_ptr<RefStore::Data> data_;
+  std::uint64_t max_nodes_;
   std::unordered_map<std::string, NodeId, PathHash, std::equal_to<>> directories_;  // by full path
   std::optional<std::string> last_directory_;
   NodeId last_directory_node_ = kRootNode;

@@ -54,6 +54,9 @@ class Mounted:
         self.log_path = Path(log_path)
         self.mountpoint.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "wb")
+        # Local targets are off by default; tests not about that policy allow them everywhere.
+        if not any("allow_local" in str(arg) for arg in args):
+            args = [*args, "-o", "allow_local=/"]
         self.process = subprocess.Popen([kerchunkfs_binary(), str(refs), str(mountpoint), "-f", *args],
                                         stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 15

@@ -79,6 +79,8 @@ http {{
     listen 127.0.0.1:{self.port};
     location /data/ {{ alias {self.root}/; }}
     location ~ ^/slow/(.*)$ {{ echo_sleep {latency_s}; echo_exec /data/$1; }}
+    location ~ ^/to-localhost/(.*)$ {{ return 302 http://localhost:{self.port}/data/$1; }}
+    location ~ ^/to-metadata/(.*)$ {{ return 302 http://169.254.169.254/$1; }}
   }}
   server {{
     listen 127.0.0.1:{self.tls_port} ssl http2;

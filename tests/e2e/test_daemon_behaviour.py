@@ -106,7 +106,8 @@ def test_daemon_mode_detaches_and_stops_on_sigterm(tmp_path):
     refs = write_refs(tmp_path / "refs.json", {"dir/k": ["data.bin", 2, 5]})
     mountpoint = tmp_path / "mnt"
     mountpoint.mkdir()
-    out = subprocess.run([kerchunkfs_binary(), str(refs), str(mountpoint)], capture_output=True, timeout=30)
+    out = subprocess.run([kerchunkfs_binary(), str(refs), str(mountpoint), "-o", f"allow_local={tmp_path}"],
+                         capture_output=True, timeout=30)
     assert out.returncode == 0, out.stderr
     try:
         # The command returns once the mount answers.

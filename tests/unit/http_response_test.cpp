@@ -62,3 +62,14 @@ TEST_CASE("transient statuses are retried, other errors are not") {
     CHECK(verdict.problem == "HTTP " + std::to_string(status));
   }
 }
+
+TEST_CASE("URLs in log lines keep no passwords, signatures or tokens") {
+  CHECK(redact_url("https://user:hunter2@host:8443/a/b?x=1") == "https://user:***@host:8443/a/b?x=1");
+  CHECK(redact_url("https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F&X-Amz-Signature=abc&partNumber=2") ==
+        "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&partNumber=2");
+  CHECK(redact_url("https://acct.blob.core.windows.net/c/f.nc?sv=2020&sig=SECRET#frag") ==
+        "https://acct.blob.core.windows.net/c/f.nc?sv=2020&sig=***#frag");
+  CHECK(redact_url("https://host/f.nc?token=t&flag") == "https://host/f.nc?token=***&flag");
+  CHECK(redact_url("/plain/path.nc") == "/plain/path.nc");
+  CHECK(redact_url("https://user@host/x") == "https://user@host/x");
+}

@@ -27,7 +27,7 @@ ReadResult read_now(ByteSource& source, const std::string& url, std::uint64_t of
 TEST_CASE("local reads return the bytes on disk, short only at the end of the file") {
   const std::string path = std::string(std::getenv("PWD") ? std::getenv("PWD") : ".") + "/kerchunkfs-unit-local.bin";
   std::ofstream(path, std::ios::binary) << "0123456789";
-  LocalSource source(1);  // one descriptor: every other file evicts it
+  LocalSource source(std::nullopt, 1);  // one descriptor: every other file evicts it
   CHECK(read_now(source, path, 2, 3).bytes == "234");
   CHECK(read_now(source, "file://" + path, 8, 5).bytes == "89");
   CHECK(read_now(source, path, 20, 5).bytes.empty());

@@ -96,7 +96,7 @@ TEST_CASE("bad gen entries name the entry and the variables") {
   CHECK_THAT(gen(R"({"key": "k", "url": "u", "dimensions": {"i": {"start": 1}}})"), Contains("\"stop\" is required"));
   CHECK_THAT(gen(R"({"key": "k", "url": "u", "dimensions": {"i": {"stop": 3, "step": 0}}})"), Contains("must not be 0"));
   CHECK_THAT(gen(R"({"key": "k{{i}}{{j}}", "url": "u", "dimensions": {"i": {"stop": 100000}, "j": {"stop": 100000}}})"),
-             Contains("too many keys"));
+             Contains("generate more than 100000000 keys (the limit"));
   CHECK_THAT(gen(R"({"key": "k{{i}}", "url": "u", "dimensions": {"i": {"stop": 2}}}, {"key": "k{{i}}/x", "url": "u", "dimensions": {"i": [0]}})"),
              Contains("key \"k0\" is both a file and a directory"));
 }
@@ -108,4 +108,22 @@ TEST_CASE("load_file prefixes errors with the file name") {
   std::remove(path.c_str());
   CHECK_THROWS_WITH(RefStore::load_file("/nonexistent/refs.json", LoadOptions{}),
                     Contains("/nonexistent/refs.json: cannot open the file: No such file or directory"));
+}
+
+TEST_CASE("sets that would exhaust memory are refused before they are built, with the limit named") {
+  // A range of a trillion values is refused from its bounds alone, before anything is allocated.
+  CHECK_THAT(error_of(R"({"version": 1, "gen": [{"key": "k{{i}}", "url": "u", "dimensions": {"i": {"stop": 1000000000000}}}]})"),
+             Contains("the range has 1000000000000 values, more than the limit of 100000000"));
+  LoadOptions small;
+  small.max_keys = 5;
+  CHECK_THROWS_WITH(RefStore::parse(R"({"a": "1", "b": "2", "c": "3", "d/e": "4", "f": "5"})", small),
+                    Contains("more than 5 keys and directories"));
+  CHECK_NOTHROW(RefStore::parse(R"({"a": "1", "b": "2", "c": "3", "d": "4", "e": "5"})", small));
+  CHECK_THROWS_WITH(RefStore::parse(R"({"version": 1, "gen": [{"key": "k{{i}}", "url": "u", "dimensions": {"i": {"stop": 6}}}]})", small),
+                    Contains("the range has 6 values, more than the limit of 5"));
+  // Keys no program could open: longer than PATH_MAX, or deeper than it allows.
+  std::string deep = "a";
+  for (int i = 0; i < 3000; ++i) deep += "/a";
+  CHECK_THAT(error_of("{\"" + deep + "\": \"x\"}"), Contains("longer than 4095 bytes"));
+  CHECK_THAT(error_of("{\"" + std::string(300, 'n') + "\": \"x\"}"), Contains("path segment longer than 255 bytes"));
 }
