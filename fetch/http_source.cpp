@@ -13,6 +13,7 @@
 #include <queue>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "fetch/http_response.h"
@@ -80,7 +81,11 @@ struct Transfer {
   std::uint64_t unranged_limit = 0;  // largest body accepted when the server ignores Range
   bool body_refused = false;         // the write callback stopped the transfer on purpose
   const HttpOptions* options = nullptr;
-  std::string refusal;               // why a connection was not allowed (never retried)
+  std::string refusal;               // why an attempt was refused: a connection not allowed, a changed object (never retried)
+  std::string validator;             // this answer's "ETag ..." or "Last-Modified ..."
+  bool validator_checked = false;
+  // The validator each URL answered with first (the engine's, used on its I/O thread alone).
+  std::unordered_map<std::string, std::string>* first_validators = nullptr;
   char error[CURL_ERROR_SIZE] = {};
 
   std::string describe() const {
@@ -142,6 +147,7 @@ class HttpSource::Engine {
     auto* t = static_cast<Transfer*>(user);
     const std::string_view line(data, size * count);
     if (line.starts_with("HTTP/")) {  // a new response (after a redirect, or 100 Continue)
+      t->validator.clear();
       t->content_range.clear();
       t->retry_after.clear();
       t->content_length = 0;
@@ -151,6 +157,10 @@ class HttpSource::Engine {
       t->retry_after = header_value(line, 11);
     } else if (header_is(line, "content-length")) {
       t->content_length = std::strtoull(std::string(header_value(line, 14)).c_str(), nullptr, 10);
+    } else if (header_is(line, "etag")) {
+      t->validator = "ETag " + std::string(header_value(line, 4));
+    } else if (header_is(line, "last-modified") && !t->validator.starts_with("ETag")) {
+      t->validator = "Last-Modified " + std::string(header_value(line, 13));
     }
     return size * count;
   }
@@ -181,11 +191,29 @@ class HttpSource::Engine {
     return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   }
 
+  // True, with the refusal set, when the object answers with another ETag (or Last-Modified)
+  // than it did first: its bytes may no longer be those the references describe, and mixing
+  // them with bytes read before would be worse than an error. Checked before any byte is used.
+  static bool object_changed(Transfer* t) {
+    if (t->validator_checked) return false;
+    t->validator_checked = true;
+    if (t->validator.empty()) return false;
+    const auto [first, inserted] = t->first_validators->try_emplace(t->url, t->validator);
+    if (inserted || first->second == t->validator) return false;
+    t->refusal = "the object changed since it was first read (" + first->second + ", now " + t->validator +
+                 "): its bytes may no longer be those the references describe";
+    return true;
+  }
+
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* t = static_cast<Transfer*>(user);
     long status = 0;
     curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
     const std::size_t n = size * count;
+    if ((status == 200 || status == 206) && object_changed(t)) {
+      t->body_refused = true;
+      return 0;
+    }
     // A size probe needs only the headers; a ranged read must not grow without bound when the
     // server ignores Range or answers with more than was asked.
     const std::uint64_t limit = t->kind == Transfer::Kind::Size ? (status >= 300 ? 64 * 1024 : 0)
@@ -254,6 +282,9 @@ class HttpSource::Engine {
     t->retry_after.clear();
     t->body_refused = false;
     t->refusal.clear();
+    t->validator.clear();
+    t->validator_checked = false;
+    t->first_validators = &first_validators_;
     t->error[0] = '\0';
     ++t->attempt;
     counters.requests.fetch_add(1, std::memory_order_relaxed);
@@ -303,6 +334,7 @@ class HttpSource::Engine {
 
     std::string problem;
     bool retry = false;
+    if (code == CURLE_OK && (status == 200 || status == 206)) object_changed(t);  // an answer without body bytes
     if (!t->refusal.empty()) {
       problem = t->refusal;
     } else if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
@@ -363,6 +395,7 @@ class HttpSource::Engine {
     SizeResult result;
     std::string problem;
     bool retry = false;
+    if (code == CURLE_OK && (status == 200 || status == 206)) object_changed(t);
     if (!t->refusal.empty()) {
       problem = t->refusal;
     } else if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
@@ -477,6 +510,7 @@ class HttpSource::Engine {
   std::deque<std::unique_ptr<Transfer>> incoming_;
   bool stopping_ = false;
   std::unordered_set<Transfer*> active_;  // owned while attached to the multi handle
+  std::unordered_map<std::string, std::string> first_validators_;  // URL → its first ETag / Last-Modified
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;
   std::thread thread_;

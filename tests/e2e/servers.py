@@ -7,6 +7,7 @@ for how many attempts, so that every fault test is deterministic.
 
 import http.server
 import os
+import random
 import re
 import shutil
 import socket
@@ -138,6 +139,9 @@ class _FaultHandler(http.server.BaseHTTPRequestHandler):
         if not match:
             return self._plain(404)
         mode, times, name = match.group(1), int(match.group(2)), match.group(3)
+        if mode == "mixed":  # TIMES is a percentage: that share of requests fail, each in its own way
+            mode = server.pick_fault(times)
+            times = 1 if mode != "ok" else 0
         path = server.root / name
         if mode == "notfound" or not path.exists():
             server.count(self.path)
@@ -151,7 +155,7 @@ class _FaultHandler(http.server.BaseHTTPRequestHandler):
             first, last = int(m.group(1)), min(int(m.group(2)), len(data) - 1)
             ranged = True
         attempt = server.count(self.path, (first, last))
-        faulty = mode == "always503" or attempt <= times
+        faulty = mode == "always503" or attempt <= times or (times == 1 and self.path.startswith("/mixed/"))
 
         if faulty and mode in ("fail503", "always503"):
             return self._plain(503, {"Retry-After": "0"})
@@ -164,11 +168,17 @@ class _FaultHandler(http.server.BaseHTTPRequestHandler):
             shift = 1 if faulty and mode == "wrongrange" else 0
             headers["Content-Range"] = f"bytes {first + shift}-{last + shift}/{len(data)}"
         if faulty and mode == "stall":
-            time.sleep(3)
+            time.sleep(server.stall_s)
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
+        if faulty and mode == "trickle":  # far below any sane transfer rate: 64 bytes every half second
+            for start in range(0, len(body), 64):
+                self.wfile.write(body[start:start + 64])
+                self.wfile.flush()
+                time.sleep(0.5)
+            return
         if faulty and mode in ("reset", "truncate"):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -192,18 +202,33 @@ class FaultServer(http.server.ThreadingHTTPServer):
     """Serves files from `root` at /MODE/TIMES/NAME, where the first TIMES attempts at each range
     misbehave as MODE says: fail503, reset (connection reset mid-body), truncate (body cut
     short), wrongrange (Content-Range off by one), stall (3 s before the headers), norange
-    (Range ignored: always 200 and the whole file), always503, notfound."""
+    (Range ignored: always 200 and the whole file), always503, notfound, trickle (the body 64 bytes
+    every half second). /mixed/PERCENT/NAME: that percentage of all requests, drawn at random,
+    fail in one of the ways fail503, reset, truncate, wrongrange, stall, trickle."""
 
     daemon_threads = True
+    FAULTS = ("fail503", "reset", "truncate", "wrongrange", "stall", "trickle")
 
-    def __init__(self, root):
+    def __init__(self, root, stall_s=3, seed=1):
         super().__init__(("127.0.0.1", 0), _FaultHandler)
+        self.stall_s = stall_s
+        self._random = random.Random(seed)
+        self.faults = {}
         self.root = Path(root)
         self.port = self.server_address[1]
         self._lock = threading.Lock()
         self.requests = {}
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
+
+    def handle_error(self, request, client_address):
+        pass  # clients that gave up on a stalled or trickling answer close the connection under it
+
+    def pick_fault(self, percent):
+        with self._lock:
+            fault = self._random.choice(self.FAULTS) if self._random.random() * 100 < percent else "ok"
+            self.faults[fault] = self.faults.get(fault, 0) + 1
+            return fault
 
     def count(self, path, byte_range=None):
         with self._lock:
