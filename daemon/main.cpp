@@ -185,7 +185,7 @@ bool same_file_state(const struct stat& a, const struct stat& b) {
 
 // Loads the reference file again and swaps it in; on any problem the set being served stays.
 void reload(const std::string& refs_path, const kerchunkfs::refstore::LoadOptions& load_options,
-            const kerchunkfs::fetch::SourceRegistry& sources, const kerchunkfs::daemon::TargetRules& rules,
+            const kerchunkfs::fetch::SourceRegistry& sources, const FilesystemOptions& options,
             Filesystem& filesystem, fuse_session* session,
             const Logger& log, const kerchunkfs::daemon::ServiceNotifier& notifier) {
   notifier.send("RELOADING=1");
@@ -195,7 +195,7 @@ void reload(const std::string& refs_path, const kerchunkfs::refstore::LoadOption
       throw kerchunkfs::refstore::LoadError(refs_path + ": " + std::strerror(errno));
     }
     auto store = kerchunkfs::refstore::RefStore::load_file(refs_path, load_options);
-    if (const auto problem = kerchunkfs::daemon::find_refused_target(store, sources, rules)) {
+    if (const auto problem = kerchunkfs::daemon::find_refused_target(store, sources, options)) {
       throw kerchunkfs::refstore::LoadError(refs_path + ": " + *problem);
     }
     const std::size_t nodes = store.node_count();
@@ -296,8 +296,6 @@ int main(int argc, char* argv[]) {
   // background below.
   const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(fs_options.fetch.http, fs_options.s3,
                                                                                fs_options.local_roots);
-  const kerchunkfs::daemon::TargetRules rules{fs_options.local_roots, fs_options.fetch.http.allowed_hosts,
-                                              fs_options.fetch.http.allow_link_local};
   kerchunkfs::refstore::LoadOptions load_options;
   load_options.relative_base = directory_of(refs_path);
   load_options.max_keys = fs_options.max_keys;
@@ -309,7 +307,7 @@ int main(int argc, char* argv[]) {
     std::fprintf(stderr, "kerchunkfs: %s\n", error.what());
     return kExitFailure;
   }
-  if (const auto problem = kerchunkfs::daemon::find_refused_target(*store, sources, rules)) {
+  if (const auto problem = kerchunkfs::daemon::find_refused_target(*store, sources, fs_options)) {
     std::fprintf(stderr, "kerchunkfs: %s: %s\n", refs_path.c_str(), problem->c_str());
     return kExitFailure;
   }
@@ -355,7 +353,7 @@ int main(int argc, char* argv[]) {
   // Under systemd (Type=notify): READY once the mount answers, which a stat of its root proves.
   std::jthread reloader([&](std::stop_token stop) {
     watch_for_reloads(stop, options.watch != 0, refs_path, refs_stat, [&] {
-      reload(refs_path, load_options, sources, rules, filesystem, session.get(), log, notifier);
+      reload(refs_path, load_options, sources, fs_options, filesystem, session.get(), log, notifier);
     });
   });
   if (notifier.enabled()) {

@@ -22,18 +22,20 @@ std::string real_path_of(const std::string& path) {
   return std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error).string();
 }
 
-std::optional<std::string> refusal(const std::string& url, const fetch::SourceRegistry& sources, const TargetRules& rules) {
+std::optional<std::string> refusal(const std::string& url, const fetch::SourceRegistry& sources,
+                                   const FilesystemOptions& options) {
+  const fetch::HttpOptions& http = options.fetch.http;
   const std::string_view scheme = fetch::url_scheme(url);
   if (sources.find(url) == nullptr) {
     return "scheme \"" + std::string(scheme) + "\" is not supported (supported: " + sources.schemes() + ")";
   }
   if (scheme == "file") {
     const std::string path = url.starts_with("file://") ? url.substr(7) : url;
-    if (rules.local_roots.empty()) {
+    if (options.local_roots.empty()) {
       return std::string("local files are read only with -o allow_local=DIR naming the directories they may lie in");
     }
     const std::string real = real_path_of(path);
-    if (!fetch::path_under(real, rules.local_roots)) {
+    if (!fetch::path_under(real, options.local_roots)) {
       return (real == path ? std::string() : "it resolves to " + real + ", ") +
              "outside the directories -o allow_local allows";
     }
@@ -41,8 +43,8 @@ std::optional<std::string> refusal(const std::string& url, const fetch::SourceRe
   }
   if (scheme == "http" || scheme == "https") {
     const std::string host = fetch::url_host(url);
-    if (!fetch::host_allowed(host, rules.hosts)) return "host " + host + " is not among -o allow_hosts";
-    if (!rules.allow_link_local && fetch::is_link_local_literal(host)) {
+    if (!fetch::host_allowed(host, http.allowed_hosts)) return "host " + host + " is not among -o allow_hosts";
+    if (!http.allow_link_local && fetch::is_link_local_literal(host)) {
       return "a link-local address, such as a cloud's instance metadata service, is no data target (-o allow_link_local)";
     }
   }
@@ -52,11 +54,11 @@ std::optional<std::string> refusal(const std::string& url, const fetch::SourceRe
 }  // namespace
 
 std::optional<std::string> find_refused_target(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
-                                               const TargetRules& rules) {
+                                               const FilesystemOptions& options) {
   std::vector<std::optional<std::string>> refused(store.url_count());
   bool any = false;
   for (std::uint32_t i = 0; i < store.url_count(); ++i) {
-    refused[i] = refusal(store.url(i), sources, rules);
+    refused[i] = refusal(store.url(i), sources, options);
     any = any || refused[i].has_value();
   }
   if (!any) return std::nullopt;

@@ -5,22 +5,16 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "fetch/http_source.h"
+#include "daemon/filesystem.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 
 namespace kerchunkfs::daemon {
 
-struct TargetRules {
-  std::vector<std::string> local_roots;  // real paths; none: no local targets
-  std::vector<std::string> hosts;        // allowed remote hosts; none: any
-  bool allow_link_local = false;
-};
-
-// `key "K": URL: why` for the first key whose target is refused; nothing when all are allowed.
+// `key "K": URL: why` for the first key whose target `options` refuse (its local_roots, and its
+// HTTP options' allowed hosts and link-local setting); nothing when all are allowed.
 std::optional<std::string> find_refused_target(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
-                                               const TargetRules& rules);
+                                               const FilesystemOptions& options);
 
 }  // namespace kerchunkfs::daemon

@@ -257,6 +257,7 @@ class HttpSource::Engine {
       curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::on_body);
       t->options = &options_;
+      t->first_validators = &first_validators_;
       curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Engine::open_socket);
       curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t);
       curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
@@ -284,7 +285,6 @@ class HttpSource::Engine {
     t->refusal.clear();
     t->validator.clear();
     t->validator_checked = false;
-    t->first_validators = &first_validators_;
     t->error[0] = '\0';
     ++t->attempt;
     counters.requests.fetch_add(1, std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -252,10 +253,10 @@ std::string url_for(const CommandLine& line, const std::string& input) {
 }
 
 // Scans one file into `target`; prints its report lines. False when it failed or refused data.
-bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry& sources, const std::string& input,
+bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry* sources, const std::string& input,
               const std::string& target, bool report) {
   kerchunkfs::scanner::ScanOptions options = line.scan;
-  options.sources = &sources;
+  options.sources = sources;
   options.url = url_for(line, input);
   kerchunkfs::scanner::ScanResult result;
   try {
@@ -288,6 +289,21 @@ bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry& 
                  counts[3], target.c_str());
   }
   return ok;
+}
+
+// Writes --failed-list, if asked for (empty when nothing failed), and, when `say`, a line counting
+// the failed inputs followed by `consequence`. False when the list cannot be written.
+bool report_failures(const CommandLine& line, const std::vector<std::size_t>& failed, bool say, const char* consequence) {
+  if (!failed.empty() && say) {
+    std::fprintf(stderr, "kerchunkfs-scan: %zu of %zu inputs failed%s%s\n", failed.size(), line.inputs.size(),
+                 line.failed_list.empty() ? "" : (", listed in " + line.failed_list).c_str(), consequence);
+  }
+  if (line.failed_list.empty()) return true;
+  std::ofstream list(line.failed_list, std::ios::trunc);
+  for (const std::size_t i : failed) list << line.inputs[i] << '\n';
+  list.close();
+  if (!list) std::fprintf(stderr, "kerchunkfs-scan: %s: cannot write the failed list\n", line.failed_list.c_str());
+  return static_cast<bool>(list);
 }
 
 // A directory of our own for the per-file sets a combined scan joins; removed on exit.
@@ -338,18 +354,6 @@ int main(int argc, char* argv[]) {
   H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us, once, in one line
   kerchunkfs::scanner::BatchOptions batch{line.jobs, !line.quiet, "files", line.file_timeout_s};
-  // Made before the worker processes fork: each starts its own I/O thread with its first request.
-  kerchunkfs::fetch::HttpOptions http = line.http;
-  http.max_unranged_body = 0;  // a server without byte ranges would be asked for whole files per block
-  const auto sources = kerchunkfs::fetch::SourceRegistry::with_default_sources(http, line.s3);
-  const auto note_failures = [&](const std::vector<std::size_t>& failed) {
-    if (line.failed_list.empty()) return true;
-    std::ofstream list(line.failed_list, std::ios::trunc);
-    for (const std::size_t i : failed) list << line.inputs[i] << '\n';
-    list.close();
-    if (!list) std::fprintf(stderr, "kerchunkfs-scan: %s: cannot write the failed list\n", line.failed_list.c_str());
-    return static_cast<bool>(list);
-  };
 
   if (line.combine_only) {
     std::vector<kerchunkfs::scanner::CombineInput> inputs;
@@ -365,6 +369,16 @@ int main(int argc, char* argv[]) {
     return combine(line, std::move(inputs), reader);
   }
 
+  // Only for remote inputs; made before the worker processes fork, each of which starts its own
+  // I/O thread with its first request.
+  std::optional<kerchunkfs::fetch::SourceRegistry> remote_sources;
+  if (std::ranges::any_of(line.inputs, is_remote)) {
+    kerchunkfs::fetch::HttpOptions http = line.http;
+    http.max_unranged_body = 0;  // a server without byte ranges would be asked for whole files per block
+    remote_sources.emplace(kerchunkfs::fetch::SourceRegistry::with_default_sources(http, line.s3));
+  }
+  const kerchunkfs::fetch::SourceRegistry* sources = remote_sources ? &*remote_sources : nullptr;
+
   if (line.dimensions.empty()) {
     std::error_code error;
     if (!line.out_dir.empty() && !std::filesystem::create_directories(line.out_dir, error) && error) {
@@ -379,11 +393,8 @@ int main(int argc, char* argv[]) {
     const auto failed = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
       return scan_one(line, sources, line.inputs[i], target(i), true);
     });
-    if (!failed.empty() && !line.quiet && line.inputs.size() > 1) {
-      std::fprintf(stderr, "kerchunkfs-scan: %zu of %zu inputs failed%s\n", failed.size(), line.inputs.size(),
-                   line.failed_list.empty() ? "" : (", listed in " + line.failed_list).c_str());
-    }
-    return note_failures(failed) && failed.empty() ? 0 : kExitFailure;
+    const bool listed = report_failures(line, failed, !line.quiet && line.inputs.size() > 1, "");
+    return listed && failed.empty() ? 0 : kExitFailure;
   }
 
   // Scan and combine: each file's set goes to a scratch file (from worker processes when -j),
@@ -392,12 +403,8 @@ int main(int argc, char* argv[]) {
   const auto failed = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
     return scan_one(line, sources, line.inputs[i], scratch.file(i), false);
   });
-  note_failures(failed);
-  if (!failed.empty()) {
-    std::fprintf(stderr, "kerchunkfs-scan: %zu of %zu inputs failed%s: nothing combined\n", failed.size(),
-                 line.inputs.size(), line.failed_list.empty() ? "" : (", listed in " + line.failed_list).c_str());
-    return kExitFailure;
-  }
+  report_failures(line, failed, true, ": nothing combined");
+  if (!failed.empty()) return kExitFailure;
   std::vector<kerchunkfs::scanner::CombineInput> inputs;
   kerchunkfs::scanner::ReferenceReader reader;
   for (std::size_t i = 0; i < line.inputs.size(); ++i) {

@@ -43,7 +43,11 @@ RemoteFile::RemoteFile(std::string url, fetch::ByteSource& source, const RemoteR
     if (size.error != 0) throw ScanError(size.message);
     size_ = size.size;
   }
-  if (options_.block_size > 0) store(0, std::make_shared<const std::string>(std::move(result.bytes)));
+  if (options_.block_size > 0 && !result.bytes.empty()) {
+    const std::uint64_t last = (result.bytes.size() - 1) / options_.block_size;
+    for (std::uint64_t block = 0; block <= last; ++block) cache_.claim(key(block));  // a new cache: all free
+    complete_blocks(0, last, std::move(result));
+  }
 }
 
 fetch::CacheKey RemoteFile::key(std::uint64_t block) const {
@@ -60,13 +64,18 @@ bool RemoteFile::fetch(std::uint64_t offset, std::uint64_t length, fetch::ReadRe
   return true;
 }
 
-// The blocks of a response, as views into it: splitting copies nothing.
-void RemoteFile::store(std::uint64_t offset, const std::shared_ptr<const std::string>& bytes) {
-  const std::uint64_t block_size = options_.block_size;
-  for (std::uint64_t at = 0; at < bytes->size(); at += block_size) {
-    const std::string_view view = std::string_view(*bytes).substr(at, block_size);
-    const fetch::CacheKey block_key = key((offset + at) / block_size);
-    if (cache_.claim(block_key)) cache_.complete(block_key, fetch::Bytes{bytes, view});
+// Ends the claimed fetches of blocks [first, last] with the answer that covers them from the start
+// of `first`: as views into it (splitting copies nothing), or with its error.
+void RemoteFile::complete_blocks(std::uint64_t first, std::uint64_t last, fetch::ReadResult result) {
+  if (result.error != 0 && failure_.empty()) failure_ = result.message;
+  const auto bytes = std::make_shared<const std::string>(std::move(result.bytes));
+  for (std::uint64_t block = first; block <= last; ++block) {
+    if (result.error != 0) {
+      cache_.complete(key(block), {}, result.error, result.message);
+      continue;
+    }
+    const std::uint64_t at = std::min<std::uint64_t>((block - first) * options_.block_size, bytes->size());
+    cache_.complete(key(block), fetch::Bytes{bytes, std::string_view(*bytes).substr(at, options_.block_size)});
   }
 }
 
@@ -94,19 +103,7 @@ void RemoteFile::prefetch(std::span<const ByteRange> ranges) {
     run.answer = start_read(source_, url_, start, std::min((run.last + 1) * options_.block_size, size_) - start);
     ++requests_;
   }
-  for (Run& run : runs) {
-    fetch::ReadResult result = run.answer.get();
-    if (result.error != 0 && failure_.empty()) failure_ = result.message;
-    const auto bytes = std::make_shared<const std::string>(std::move(result.bytes));
-    for (std::uint64_t block = run.first; block <= run.last; ++block) {
-      const std::uint64_t at = std::min<std::uint64_t>((block - run.first) * options_.block_size, bytes->size());
-      if (result.error != 0) {
-        cache_.complete(key(block), {}, result.error, result.message);
-      } else {
-        cache_.complete(key(block), fetch::Bytes{bytes, std::string_view(*bytes).substr(at, options_.block_size)});
-      }
-    }
-  }
+  for (Run& run : runs) complete_blocks(run.first, run.last, run.answer.get());
 }
 
 bool RemoteFile::read(std::uint64_t offset, std::size_t length, char* out) {

@@ -46,7 +46,7 @@ class RemoteFile final : public FileBytes {
  private:
   // Bytes [offset, offset + length) of the object in one request; false (and failure_) on error.
   bool fetch(std::uint64_t offset, std::uint64_t length, fetch::ReadResult& result);
-  void store(std::uint64_t offset, const std::shared_ptr<const std::string>& bytes);
+  void complete_blocks(std::uint64_t first, std::uint64_t last, fetch::ReadResult result);
   fetch::CacheKey key(std::uint64_t block) const;
 
   std::string url_;

@@ -541,15 +541,17 @@ ScanResult scan_file(const std::string& location, const ScanOptions& options) {
   const RemoteDriver driver;
   const Handle access = driver.access_list(remote);
   if (!access.valid()) throw ScanError(location + ": the HDF5 library refused the remote file driver");
+  // A failed remote read is the cause of whatever the library reported after it, and when nothing
+  // was reported it may still have left a dataset out or an attribute short: either way it is the
+  // error, and nothing of the scan is kept.
+  ScanResult result;
   try {
-    ScanResult result = Scanner(location, remote, access.get(), options).run();
-    // A read that failed may have left a dataset out or an attribute short: nothing of the scan is kept.
-    if (!remote.failure().empty()) throw ScanError(remote.failure());
-    return result;
+    result = Scanner(location, remote, access.get(), options).run();
   } catch (const ScanError&) {
-    if (!remote.failure().empty()) throw ScanError(remote.failure());
-    throw;
+    if (remote.failure().empty()) throw;
   }
+  if (!remote.failure().empty()) throw ScanError(remote.failure());
+  return result;
 }
 
 }  // namespace kerchunkfs::scanner
