@@ -1,30 +1,39 @@
-// The read-only FUSE filesystem over a RefStore, on libfuse's low-level API.
+// The mount's file system logic, apart from libfuse's request and reply calls (those are in
+// daemon/fuse_adapter.h), so that it can be driven by tests with a fake byte source.
 //
 // A reference set can be replaced while mounted (SIGHUP, -o watch): each one loaded is a
 // generation, and an inode number says whose node it is — the generation in its high 32 bits,
-// the node id plus one in its low 32 bits (generation 0's inode numbers are just node id + 1;
-// the root is always inode 1, the current generation's). Lookups resolve in the current
-// generation; inodes the kernel still holds, open files among them, keep reading their own until
-// the kernel forgets them. Within a generation nothing changes, so entries, attributes and
-// negative lookups are cached by the kernel for a long time and page-cache contents are kept.
+// the node id plus one in its low 32 bits (the root is always inode 1, the current generation's).
+// Every inode the kernel holds is in one table, resolved when it was looked up: its generation,
+// its node, and for a file its content (daemon/content.h); FORGET drops it, and a generation
+// lives as long as an inode of it does (or it is the current one). Lookups resolve in the
+// current generation. Within a generation nothing changes, so entries, attributes and negative
+// lookups are cached by the kernel for a long time and page-cache contents are kept. Every
+// generation reads through the mount's one Fetcher, sharing its block cache.
 #pragma once
 
-#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <ctime>
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "common/result.h"
+#include "daemon/content.h"
 #include "daemon/log.h"
-#include "daemon/prefetcher.h"
 #include "daemon/stats.h"
 #include "fetch/fetcher.h"
+#include "fetch/object_store.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 
@@ -45,77 +54,103 @@ struct FilesystemOptions {
   std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load
 };
 
+using Ino = std::uint64_t;
+inline constexpr Ino kRootIno = 1;
+
+// What a lookup answers: an inode the kernel now holds (ino 0: a negative entry, "no such name",
+// which the kernel may remember for `entry_timeout`).
+struct EntryReply {
+  Ino ino = 0;
+  struct stat attr {};
+  double attr_timeout = 0;
+  double entry_timeout = 0;
+};
+struct AttrReply {
+  struct stat attr {};
+  double timeout = 0;
+};
+struct OpenReply {
+  bool keep_cache = false;     // the kernel may keep the page cache from earlier opens
+  bool direct_io = false;      // every read comes to the daemon (live content)
+  bool cache_readdir = false;  // the kernel may cache the listing
+};
+// One listing entry; `entry.ino` is 0 where the entry is not a lookup ("." and "..", plain
+// readdir, or a file whose size is not known yet).
+struct DirEntry {
+  std::string_view name;
+  EntryReply entry;
+  std::uint64_t next_offset = 0;
+};
+
 class Filesystem {
  public:
   Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
              FilesystemOptions options);
   ~Filesystem();
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
 
-  // The operations table; the session's userdata must point at a Filesystem.
-  static const fuse_lowlevel_ops& operations();
+  // The requests, answered through their callbacks (at once, or later on another thread).
+  void lookup(Ino parent, std::string_view name, std::function<void(common::Result<EntryReply>)> done);
+  void forget(Ino ino, std::uint64_t count);
+  void getattr(Ino ino, std::function<void(common::Result<AttrReply>)> done);
+  [[nodiscard]] common::Result<OpenReply> open(Ino ino, int flags);
+  [[nodiscard]] common::Result<OpenReply> opendir(Ino ino);
+  // Errors name the file's key; the caller only counts and answers.
+  void read(Ino ino, std::uint64_t offset, std::size_t size, ContentRead done);
+  // Entries from `offset` on, each offered to `emit` until it returns false (no room left):
+  // only entries it took count as lookups.
+  [[nodiscard]] common::Status readdir(Ino ino, std::uint64_t offset, bool plus,
+                                       const std::function<bool(const DirEntry&)>& emit);
+  struct statvfs statfs() const;
 
-  // Serves `store` from now on (shown with `mtime`); the kernel's cached entries of the root are
-  // invalidated through `session` so that paths resolve again, in the new generation.
-  void replace(refstore::RefStore store, const struct timespec& mtime, fuse_session* session);
+  // Serves `store` from now on (shown with `mtime`). Returns the names in the root whose cached
+  // entries the kernel must drop (those of the old and the new set), so paths resolve again.
+  std::vector<std::string> replace(refstore::RefStore store, const struct timespec& mtime);
+  void count_failed_reload() { counters_.failed_reloads += 1; }
 
-  // One line on what the block cache did, for the log at unmount.
-  std::string cache_summary() const;
+  // Read counters: the FUSE adapter counts every read it answers here.
+  ReadCounters& counters() { return counters_; }
+  // Counters of the whole mount, as /.kerchunkfs/stats shows them.
+  std::string stats_text() const;
+  // One line on what the block cache and HTTP did, for the log at unmount.
+  std::string summary() const;
   // Generations still held (the current one and those the kernel has not forgotten), for tests.
-  std::size_t generation_count() const;
-  // Counts a reload that was refused, for the stats.
-  void count_failed_reload() { reads_.failed_reloads += 1; }
+  std::size_t generation_count() const { return live_generations_.load(); }
 
  private:
-  struct Ops;
   struct Generation;
   using GenerationPtr = std::shared_ptr<Generation>;
-  struct Node {  // what an inode number stands for
+  struct Inode {
     GenerationPtr generation;
     refstore::NodeId node = 0;
-    bool consolidated = false;  // the synthesized /.zmetadata
+    std::shared_ptr<const Content> content;  // null for a directory
+    std::uint64_t lookups = 0;
   };
+  using InodePtr = std::shared_ptr<Inode>;
 
-  void init(fuse_conn_info* conn);
-  void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
-  void forget(fuse_ino_t ino, std::uint64_t count);
-  void getattr(fuse_req_t req, fuse_ino_t ino);
-  void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
-  void opendir(fuse_req_t req, fuse_ino_t ino);
-  void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset);
-  void readdir(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, bool plus);
-  void statfs(fuse_req_t req);
-
-  GenerationPtr make_generation(refstore::RefStore store, const struct timespec& mtime);
-  std::optional<Node> resolve(fuse_ino_t ino) const;
   GenerationPtr current() const;
-  // Counts an inode number handed to the kernel, which forgets it later.
-  void remember(Generation& generation) const;
-
-  // Calls then(errno, size) once the node's size is known; whole-file targets are asked once.
-  template <class Then>
-  void with_size(const GenerationPtr& generation, refstore::NodeId node, Then then);
-  struct stat attributes(const Node& node, std::uint64_t size) const;
-  fuse_entry_param entry_param(const Node& node, std::uint64_t size) const;
+  // The inode the kernel holds as `ino`: the root, the statistics directory, or one in the table.
+  InodePtr resolve(Ino ino) const;
+  // Counts one more lookup of `ino`, adding it to the table with `make` on its first.
+  void remember(Ino ino, const std::function<Inode()>& make);
+  struct stat attributes(const Inode& inode, Ino ino, std::uint64_t size) const;
+  EntryReply entry(const Inode& inode, Ino ino, std::uint64_t size) const;
   const std::string* consolidated(Generation& generation) const;
-  // /.kerchunkfs (hidden from the root's listing) and /.kerchunkfs/stats: answered first by
-  // every operation, true when `ino` was one of them.
-  bool stats_lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
-  bool stats_request(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, char operation, bool plus = false);
-  std::string stats_text() const;
-
-  // Starts fetching the chunks that follow `node` in its array. The chunk being read is not in
-  // that batch: it is fetched on its own, so its read never waits for read-ahead bytes.
-  void prefetch_after(Generation& generation, refstore::NodeId node, const fetch::Extent& extent);
+  bool is_stats_directory(Ino ino) const;
+  void lookup_stats(std::string_view name, const std::function<void(common::Result<EntryReply>)>& done);
+  common::Status readdir_stats(std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit);
 
   const fetch::SourceRegistry& sources_;
   const Logger& log_;
   FilesystemOptions options_;
-  mutable std::mutex generations_mutex_;
-  std::map<std::uint32_t, GenerationPtr> generations_;  // by number: the current one and those still held
-  std::uint32_t current_ = 0;
-  bool skip_open_ = false;     // the kernel opens files without asking (and keeps their cache)
-  bool skip_opendir_ = false;  // ... and directories (and caches their listings)
-  ReadCounters reads_;
+  ReadCounters counters_;
+  std::atomic<std::size_t> live_generations_{0};  // before the generations: they count down in it
+  fetch::Fetcher fetcher_;
+  mutable std::mutex mutex_;  // guards current_ and inodes_
+  GenerationPtr current_;
+  std::uint32_t next_generation_ = 0;
+  std::unordered_map<Ino, InodePtr> inodes_;
   std::atomic<std::uint64_t> stats_lookups_{0};
 };
 

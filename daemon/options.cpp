@@ -3,16 +3,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <climits>
-#include <cstdlib>
-
 #include <algorithm>
 #include <charconv>
+#include <climits>
+#include <cstdlib>
 #include <fstream>
-#include <functional>
 
 namespace kerchunkfs::daemon {
 namespace {
+
+using common::Error;
+using common::Ok;
+using common::Status;
 
 std::optional<std::uint64_t> parse_count(std::string_view text) {
   std::uint64_t value = 0;
@@ -21,7 +23,119 @@ std::optional<std::uint64_t> parse_count(std::string_view text) {
   return value;
 }
 
+// A size option's value into `field`, at least `minimum` bytes.
+Status set_size(std::string_view text, std::uint64_t& field, std::uint64_t minimum) {
+  const auto value = parse_size(text);
+  if (!value) return Error{"not a size (examples: 65536, 64K, 512M, 2G)"};
+  if (*value < minimum) return Error{"the smallest allowed is " + std::to_string(minimum) + " bytes"};
+  field = *value;
+  return Ok{};
+}
+
+// A whole-number option's value, from `minimum` to `maximum`.
+common::Result<std::uint64_t> count(std::string_view text, std::uint64_t minimum, std::uint64_t maximum) {
+  const auto value = parse_count(text);
+  if (!value || *value < minimum || *value > maximum) {
+    return Error{"expected a whole number from " + std::to_string(minimum) + " to " + std::to_string(maximum)};
+  }
+  return *value;
+}
+
+template <class Field>
+Status set_count(std::string_view text, Field& field, std::uint64_t minimum, std::uint64_t maximum,
+                 std::uint64_t scale = 1) {
+  const auto value = count(text, minimum, maximum);
+  if (!value) return value.error();
+  field = static_cast<Field>(*value * scale);
+  return Ok{};
+}
+
+Status set_local_roots(std::string_view text, Settings& s) {
+  for (const std::string& directory : split_list(text)) {
+    char real[PATH_MAX];
+    struct stat st {};
+    if (::realpath(directory.c_str(), real) == nullptr || ::stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return Error{directory + " is not a directory"};
+    }
+    s.filesystem.local_roots.emplace_back(real);
+  }
+  return Ok{};
+}
+
+Status set_hosts(std::string_view text, Settings& s) {
+  s.filesystem.fetch.http.allowed_hosts = split_list(text);
+  if (s.filesystem.fetch.http.allowed_hosts.empty()) return Error{"no host named"};
+  return Ok{};
+}
+
+Status set_log_level(std::string_view text, Settings& s) {
+  if (text != "info" && text != "error") return Error{"the levels are info and error"};
+  s.log_level = text;
+  return Ok{};
+}
+
+// clang-format off
+constexpr OptionSpec kOptions[] = {
+  {"target", "URL", "target of references whose URL is null",
+   [](std::string_view v, Settings& s) -> Status { s.target = std::string(v); return Ok{}; }},
+  {"cache_size", "SIZE", "block cache for remote data (default: 1/8 of memory, 64M..4G)",
+   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.fetch.cache_size, 1 << 20); }},
+  {"block_size", "SIZE", "unit for whole files and ranges larger than it (default 4M)",
+   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.fetch.block_size, 4096); }},
+  {"prefetch", "SIZE", "read ahead up to this much per chunk read (default 64M; 0: off)",
+   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.prefetch_bytes, 0); }},
+  {"max_gap", "SIZE", "join prefetched ranges this close (default 64K) ...",
+   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.fetch.max_gap, 0); }},
+  {"max_block", "SIZE", "... into requests up to this size (default 16M)",
+   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.fetch.max_block, 4096); }},
+  {"max_connections", "N", "open HTTP connections at most, over every host and scheme (default 64)",
+   [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.max_connections, 1, 1024); }},
+  {"retries", "N", "retries of a failed request (default 5)",
+   [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.retries, 0, 100); }},
+  {"retry_delay", "MS", "first retry delay, doubled each time (default 200)",
+   [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.retry_delay_ms, 1, 600'000); }},
+  {"timeout", "SECONDS", "one request attempt at most (default 120)",
+   [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.timeout_ms, 1, 86'400, 1000); }},
+  {"connect_timeout", "SECONDS", "connecting at most (default 10)",
+   [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.connect_timeout_ms, 1, 3'600, 1000); }},
+  {"insecure", "", "do not verify TLS certificates",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.fetch.http.insecure = true; return Ok{}; }},
+  {"s3_region", "REGION", "region of s3:// URLs (default: AWS_REGION, profile, us-east-1)",
+   [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.region = v; return Ok{}; }},
+  {"s3_endpoint", "URL", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)",
+   [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.endpoint = v; return Ok{}; }},
+  {"s3_path_style", "", "path-style S3 URLs (always with a custom endpoint)",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.s3.path_style = true; return Ok{}; }},
+  {"anon", "", "unsigned S3 requests (public buckets)",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.s3.anonymous = true; return Ok{}; }},
+  {"watch", "", "load the reference file again when it changes (as on SIGHUP)",
+   [](std::string_view, Settings& s) -> Status { s.watch = true; return Ok{}; }},
+  {"log_level", "LEVEL", "info (default) or error: the least severe messages logged", set_log_level},
+  {"no_stats", "", "no /.kerchunkfs/stats (counters, Prometheus text format)",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.stats = false; return Ok{}; }},
+  {"no_zmetadata", "", "offer no synthesized /.zmetadata (consolidated metadata)",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.consolidated = false; return Ok{}; }},
+  {"config", "FILE", "further options from FILE, one name=value a line",
+   [](std::string_view, Settings&) -> Status { return Ok{}; }},  // read before the others apply
+  {"allow_local", "DIR[:DIR...]", "read local files (paths, file://) only under these directories, "
+   "after resolving links (default: none at all)", set_local_roots},
+  {"allow_hosts", "HOST[:HOST...]", "remote hosts allowed, redirects included; *.example.org "
+   "allows its subdomains (default: any)", set_hosts},
+  {"allow_link_local", "", "allow link-local addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) as data targets",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.fetch.http.allow_link_local = true; return Ok{}; }},
+  {"max_keys", "N", "refuse sets of more keys, gen entries included (default 100000000)",
+   [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.max_keys, 1, 4'000'000'000); }},
+};
+// clang-format on
+
 }  // namespace
+
+std::span<const OptionSpec> option_table() { return kOptions; }
+
+const OptionSpec* find_option(std::string_view name) {
+  const auto found = std::find_if(std::begin(kOptions), std::end(kOptions), [&](const auto& o) { return o.name == name; });
+  return found == std::end(kOptions) ? nullptr : found;
+}
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
   std::size_t digits = 0;
@@ -31,14 +145,12 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   std::string_view unit = text.substr(digits);
   if (unit.ends_with("iB")) unit.remove_suffix(2);
   int shift = 0;
-  if (unit.empty()) {
-    shift = 0;
-  } else if (unit.size() == 1) {
+  if (unit.size() == 1) {
     const std::string_view units = "KMGT";
     const std::size_t position = units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0]))));
     if (position == std::string_view::npos) return std::nullopt;
     shift = 10 * static_cast<int>(position + 1);
-  } else {
+  } else if (!unit.empty()) {
     return std::nullopt;
   }
   if (shift > 0 && *number > (UINT64_MAX >> shift)) return std::nullopt;
@@ -51,83 +163,6 @@ std::uint64_t default_cache_size() {
   return std::clamp<std::uint64_t>(pages * page / 8, 64ull << 20, 4ull << 30);
 }
 
-std::optional<std::string> apply_options(const RawOptions& raw, FilesystemOptions& out) {
-  struct SizeOption {
-    const char* name;
-    const char* text;
-    std::uint64_t* field;
-    std::uint64_t minimum;
-  };
-  out.fetch.cache_size = default_cache_size();
-  const SizeOption sizes[] = {
-      {"cache_size", raw.cache_size, &out.fetch.cache_size, 1 << 20},
-      {"block_size", raw.block_size, &out.fetch.block_size, 4096},
-      {"max_gap", raw.max_gap, &out.fetch.max_gap, 0},
-      {"max_block", raw.max_block, &out.fetch.max_block, 4096},
-      {"prefetch", raw.prefetch, &out.prefetch_bytes, 0},
-  };
-  for (const SizeOption& option : sizes) {
-    if (option.text == nullptr) continue;
-    const auto value = parse_size(option.text);
-    if (!value) return std::string("-o ") + option.name + "=" + option.text + ": not a size (examples: 65536, 64K, 512M, 2G)";
-    if (*value < option.minimum) {
-      return std::string("-o ") + option.name + "=" + option.text + ": the smallest allowed is " +
-             std::to_string(option.minimum) + " bytes";
-    }
-    *option.field = *value;
-  }
-  struct CountOption {
-    const char* name;
-    const char* text;
-    std::uint64_t minimum, maximum;
-    std::uint64_t scale;
-    std::function<void(std::uint64_t)> set;
-  };
-  auto& http = out.fetch.http;
-  const CountOption counts[] = {
-      {"max_connections", raw.max_connections, 1, 1024, 1, [&](std::uint64_t v) { http.max_connections = static_cast<unsigned>(v); }},
-      {"retries", raw.retries, 0, 100, 1, [&](std::uint64_t v) { http.retries = static_cast<unsigned>(v); }},
-      {"retry_delay", raw.retry_delay, 1, 600'000, 1, [&](std::uint64_t v) { http.retry_delay_ms = static_cast<long>(v); }},
-      {"timeout", raw.timeout, 1, 86'400, 1000, [&](std::uint64_t v) { http.timeout_ms = static_cast<long>(v); }},
-      {"connect_timeout", raw.connect_timeout, 1, 3'600, 1000, [&](std::uint64_t v) { http.connect_timeout_ms = static_cast<long>(v); }},
-      {"max_keys", raw.max_keys, 1, 4'000'000'000, 1, [&](std::uint64_t v) { out.max_keys = v; }},
-  };
-  for (const CountOption& option : counts) {
-    if (option.text == nullptr) continue;
-    const auto value = parse_count(option.text);
-    if (!value || *value < option.minimum || *value > option.maximum) {
-      return std::string("-o ") + option.name + "=" + option.text + ": expected a whole number from " +
-             std::to_string(option.minimum) + " to " + std::to_string(option.maximum);
-    }
-    option.set(*value * option.scale);
-  }
-  // A stall shorter than the whole timeout, so a trickle is abandoned before the deadline.
-  http.stall_timeout_s = std::max<long>(1, std::min<long>(20, http.timeout_ms / 1000));
-  http.insecure = raw.insecure != 0;
-  if (raw.s3_region != nullptr) out.s3.region = raw.s3_region;
-  if (raw.s3_endpoint != nullptr) out.s3.endpoint = raw.s3_endpoint;
-  out.s3.path_style = raw.s3_path_style != 0;
-  out.s3.anonymous = raw.anon != 0;
-  out.consolidated = raw.no_zmetadata == 0;
-  out.stats = raw.no_stats == 0;
-  http.allow_link_local = raw.allow_link_local != 0;
-  if (raw.allow_hosts != nullptr) {
-    http.allowed_hosts = split_list(raw.allow_hosts);
-    if (http.allowed_hosts.empty()) return std::string("-o allow_hosts=") + raw.allow_hosts + ": no host named";
-  }
-  if (raw.allow_local != nullptr) {
-    for (const std::string& directory : split_list(raw.allow_local)) {
-      char real[PATH_MAX];
-      struct stat st {};
-      if (::realpath(directory.c_str(), real) == nullptr || ::stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        return "-o allow_local=" + directory + ": not a directory";
-      }
-      out.local_roots.emplace_back(real);
-    }
-  }
-  return std::nullopt;
-}
-
 std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> items;
   for (std::size_t start = 0; start <= text.size();) {
@@ -138,26 +173,27 @@ std::vector<std::string> split_list(std::string_view text) {
   return items;
 }
 
-std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::string>& storage) {
-  if (raw.config == nullptr) return std::nullopt;
-  std::ifstream file(raw.config);
-  if (!file) return std::string(raw.config) + ": cannot read the file";
-  const std::pair<const char*, char**> strings[] = {
-      {"target", &raw.target},         {"cache_size", &raw.cache_size},
-      {"block_size", &raw.block_size}, {"max_gap", &raw.max_gap},
-      {"max_block", &raw.max_block},   {"prefetch", &raw.prefetch},
-      {"max_connections", &raw.max_connections}, {"retries", &raw.retries},
-      {"retry_delay", &raw.retry_delay}, {"timeout", &raw.timeout},
-      {"connect_timeout", &raw.connect_timeout}, {"s3_region", &raw.s3_region},
-      {"s3_endpoint", &raw.s3_endpoint}, {"log_level", &raw.log_level},
-      {"allow_local", &raw.allow_local}, {"allow_hosts", &raw.allow_hosts}, {"max_keys", &raw.max_keys},
-  };
-  const std::pair<const char*, int*> flags[] = {
-      {"insecure", &raw.insecure}, {"s3_path_style", &raw.s3_path_style}, {"anon", &raw.anon},
-      {"no_zmetadata", &raw.no_zmetadata}, {"watch", &raw.watch}, {"no_stats", &raw.no_stats},
-      {"allow_link_local", &raw.allow_link_local}};
-  // Collected first, so that the strings' storage no longer moves when fields point into it.
-  std::vector<std::pair<char**, std::string>> assignments;
+common::Result<Settings> apply_options(const GivenOptions& given) {
+  Settings settings;
+  settings.filesystem.fetch.cache_size = default_cache_size();
+  for (const OptionSpec& option : kOptions) {  // in table order, whatever order they were given in
+    const auto found = given.find(option.name);
+    if (found == given.end()) continue;
+    if (const Status status = option.apply(found->second, settings); !status) {
+      return Error{"-o " + std::string(option.name) + (option.value.empty() ? "" : "=" + found->second) + ": " +
+                   status.error().message};
+    }
+  }
+  auto& http = settings.filesystem.fetch.http;
+  // A stall shorter than the whole timeout, so a trickle is abandoned before the deadline.
+  http.stall_timeout_s = std::max<long>(1, std::min<long>(20, http.timeout_ms / 1000));
+  return settings;
+}
+
+Status read_config_file(const std::string& path, GivenOptions& given) {
+  std::ifstream file(path);
+  if (!file) return Error{path + ": cannot read the file"};
+  GivenOptions from_file;
   std::string line;
   for (int number = 1; std::getline(file, line); ++number) {
     const std::size_t first = line.find_first_not_of(" \t");
@@ -165,25 +201,30 @@ std::optional<std::string> read_config_file(RawOptions& raw, std::vector<std::st
     line = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
     const std::size_t equals = line.find('=');
     const std::string name = line.substr(0, std::min(equals, line.find_first_of(" \t")));
-    const auto where = [&] { return std::string(raw.config) + ":" + std::to_string(number) + ": "; };
-    if (equals == std::string::npos) {
-      const auto flag = std::find_if(std::begin(flags), std::end(flags), [&](const auto& f) { return name == f.first; });
-      if (flag == std::end(flags)) return where() + "unknown option \"" + name + "\" (or a missing '=')";
-      *flag->second = 1;
-      continue;
+    const auto where = [&] { return path + ":" + std::to_string(number) + ": "; };
+    const OptionSpec* option = find_option(name);
+    if (option == nullptr || option->name == "config") {
+      return Error{where() + "unknown option \"" + name + "\"" + (equals == std::string::npos ? " (or a missing '=')" : "")};
     }
-    const auto option = std::find_if(std::begin(strings), std::end(strings), [&](const auto& s) { return name == s.first; });
-    if (option == std::end(strings)) return where() + "unknown option \"" + name + "\"";
-    std::string value = line.substr(equals + 1);
+    if (option->value.empty() != (equals == std::string::npos)) {
+      return Error{where() + "option \"" + name + "\" " + (option->value.empty() ? "takes no value" : "needs a value")};
+    }
+    std::string value = equals == std::string::npos ? "" : line.substr(equals + 1);
     value.erase(0, value.find_first_not_of(" \t"));
-    if (*option->second == nullptr) assignments.emplace_back(option->second, std::move(value));
+    from_file[name] = std::move(value);
   }
-  storage.reserve(storage.size() + assignments.size());
-  for (auto& [field, value] : assignments) {
-    storage.push_back(std::move(value));
-    *field = storage.back().data();
+  given.merge(from_file);  // the command line's options stay as they are
+  return Ok{};
+}
+
+std::string options_help() {
+  std::string text;
+  for (const OptionSpec& option : kOptions) {
+    std::string usage = "    -o " + std::string(option.name) + (option.value.empty() ? "" : "=" + std::string(option.value));
+    usage += usage.size() < 30 ? std::string(30 - usage.size(), ' ') : "\n" + std::string(30, ' ');
+    text += usage + std::string(option.help) + "\n";
   }
-  return std::nullopt;
+  return text;
 }
 
 }  // namespace kerchunkfs::daemon

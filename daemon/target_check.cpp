@@ -53,23 +53,24 @@ std::optional<std::string> refusal(const std::string& url, const fetch::SourceRe
 
 }  // namespace
 
-std::optional<std::string> find_refused_target(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
-                                               const FilesystemOptions& options) {
+common::Status check_targets(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
+                             const FilesystemOptions& options) {
   std::vector<std::optional<std::string>> refused(store.url_count());
   bool any = false;
   for (std::uint32_t i = 0; i < store.url_count(); ++i) {
     refused[i] = refusal(store.url(i), sources, options);
     any = any || refused[i].has_value();
   }
-  if (!any) return std::nullopt;
+  if (!any) return common::Ok{};
   for (NodeId node = 0; node < store.node_count(); ++node) {
     if (store.is_replaced(node)) continue;
     const refstore::Entry entry = store.entry(node);
     if ((entry.kind == EntryKind::Range || entry.kind == EntryKind::WholeFile) && refused[entry.url]) {
-      return "key \"" + store.key(node) + "\": URL " + fetch::redact_url(store.url(entry.url)) + ": " + *refused[entry.url];
+      return common::Error{"key \"" + store.key(node) + "\": URL " + fetch::redact_url(store.url(entry.url)) + ": " +
+                           *refused[entry.url]};
     }
   }
-  return std::nullopt;  // only keys given again later used it: nothing will ever read it
+  return common::Ok{};  // only keys given again later used it: nothing will ever read it
 }
 
 }  // namespace kerchunkfs::daemon

@@ -6,15 +6,16 @@
 #include <optional>
 #include <string>
 
+#include "common/result.h"
 #include "daemon/filesystem.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 
 namespace kerchunkfs::daemon {
 
-// `key "K": URL: why` for the first key whose target `options` refuse (its local_roots, and its
-// HTTP options' allowed hosts and link-local setting); nothing when all are allowed.
-std::optional<std::string> find_refused_target(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
-                                               const FilesystemOptions& options);
+// Fails with `key "K": URL: why` for the first key whose target `options` refuse (its
+// local_roots, and its HTTP options' allowed hosts and link-local setting).
+[[nodiscard]] common::Status check_targets(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
+                                           const FilesystemOptions& options);
 
 }  // namespace kerchunkfs::daemon

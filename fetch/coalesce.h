@@ -6,12 +6,11 @@
 #include <span>
 #include <vector>
 
+#include "common/byte_range.h"
+
 namespace kerchunkfs::fetch {
 
-struct ByteRange {
-  std::uint64_t offset = 0;
-  std::uint64_t length = 0;
-};
+using common::ByteRange;
 
 struct MergedRange {
   std::uint64_t offset = 0;

@@ -66,29 +66,35 @@ class Gather : public std::enable_shared_from_this<Gather> {
 
 }  // namespace
 
-Fetcher::Fetcher(std::vector<std::string> urls, const SourceRegistry& sources, const FetcherOptions& options)
-    : urls_(std::move(urls)),
-      url_sizes_(std::make_unique<std::atomic<std::int64_t>[]>(urls_.size())),
-      options_(options),
-      cache_(options.cache_size) {
-  for (std::size_t i = 0; i < urls_.size(); ++i) {
-    url_sources_.push_back(sources.find(urls_[i]));
-    url_cached_.push_back(url_scheme(urls_[i]) != "file");
-    url_sizes_[i].store(-1, std::memory_order_relaxed);
+Fetcher::Fetcher(const SourceRegistry& sources, const FetcherOptions& options)
+    : sources_(sources), options_(options), cache_(options.cache_size) {}
+
+std::vector<const Target*> Fetcher::targets(std::span<const std::string> urls) {
+  std::vector<const Target*> table;
+  table.reserve(urls.size());
+  const std::lock_guard lock(targets_mutex_);
+  for (const std::string& url : urls) {
+    auto found = by_url_.find(url);
+    if (found == by_url_.end()) {
+      Target& made = targets_.emplace_back(url, sources_.find(url), url_scheme(url) != "file",
+                                           static_cast<std::uint32_t>(targets_.size()));
+      found = by_url_.emplace(made.url, &made).first;
+    }
+    table.push_back(found->second);
   }
+  return table;
 }
 
-CacheKey Fetcher::key_of(const Extent& extent) const { return CacheKey{extent.url, extent.offset, extent.length}; }
-
 std::vector<CacheKey> Fetcher::blocks_for(const Extent& extent, std::uint64_t position, std::uint64_t end) const {
-  if (extent.length <= options_.block_size) return {key_of(extent)};
+  const std::uint32_t id = extent.target->id;
+  if (!is_large(extent)) return {CacheKey{id, extent.offset, extent.length}};
   // Aligned to the target, not to the extent, so overlapping references share blocks.
   const std::uint64_t extent_end = extent.offset + extent.length;
   std::vector<CacheKey> keys;
   const std::uint64_t block = options_.block_size;
   for (std::uint64_t start = (extent.offset + position) / block * block; start < extent.offset + end; start += block) {
     const std::uint64_t from = std::max(start, extent.offset);
-    keys.push_back(CacheKey{extent.url, from, std::min(start + block, extent_end) - from});
+    keys.push_back(CacheKey{id, from, std::min(start + block, extent_end) - from});
   }
   return keys;
 }
@@ -96,25 +102,15 @@ std::vector<CacheKey> Fetcher::blocks_for(const Extent& extent, std::uint64_t po
 void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t length, ReadDone done) {
   if (position >= extent.length) return done({}, 0, {});
   length = static_cast<std::size_t>(std::min<std::uint64_t>(length, extent.length - position));
-  ByteSource* source = url_sources_[extent.url];
-  if (!url_cached_[extent.url]) {
-    source->read(urls_[extent.url], extent.offset + position, length, [done = std::move(done)](ReadResult result) {
+  const Target& target = *extent.target;
+  if (!target.cached) {
+    target.source->read(target.url, extent.offset + position, length, [done = std::move(done)](ReadResult result) {
       done(result.bytes, result.error, result.message);
     });
     return;
   }
-
-  auto keys = blocks_for(extent, position, position + length);
-  if (extent.length > options_.block_size) {
-    // Sequential readahead: the block after the last one this read needs.
-    const CacheKey& last = keys.back();
-    const std::uint64_t next = last.offset + last.length;
-    if (next < extent.offset + extent.length) {
-      const auto ahead = blocks_for(extent, next - extent.offset, next - extent.offset + 1);
-      if (cache_.claim(ahead.front())) fetch_into_cache(extent.url, ahead.front().offset, ahead.front().length, ahead);
-    }
-  }
-  auto gather = std::make_shared<Gather>(std::move(keys), extent.offset + position, length, std::move(done));
+  auto gather = std::make_shared<Gather>(blocks_for(extent, position, position + length), extent.offset + position,
+                                         length, std::move(done));
   for (std::size_t i = 0; i < gather->keys().size(); ++i) {
     const CacheKey& key = gather->keys()[i];
     Bytes hit;
@@ -131,12 +127,21 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
     } else if (outcome == BlockCache::Lookup::Failed) {
       gather->arrive(i, Bytes{}, error, message + " (failed less than a second ago)");
     } else if (outcome == BlockCache::Lookup::MustFetch) {
-      fetch_into_cache(key.url, key.offset, key.length, {key});
+      fetch_into_cache(target, key.offset, key.length, {key});
     }
   }
 }
 
-void Fetcher::fetch_into_cache(std::uint32_t url, std::uint64_t offset, std::uint64_t length, std::vector<CacheKey> keys) {
+void Fetcher::prefetch_range(const Extent& extent, std::uint64_t position, std::uint64_t length) {
+  if (!extent.target->cached || position >= extent.length || length == 0) return;
+  const std::uint64_t end = std::min(extent.length, position + length);
+  for (const CacheKey& key : blocks_for(extent, position, end)) {
+    if (cache_.claim(key)) fetch_into_cache(*extent.target, key.offset, key.length, {key});
+  }
+}
+
+void Fetcher::fetch_into_cache(const Target& target, std::uint64_t offset, std::uint64_t length,
+                               std::vector<CacheKey> keys) {
   // Each range is completed as soon as its bytes are in, so a reader of the first chunk of a
   // large coalesced request does not wait for the rest. Progress and completion come from one
   // thread, one after the other, so this state needs no lock.
@@ -148,8 +153,8 @@ void Fetcher::fetch_into_cache(std::uint32_t url, std::uint64_t offset, std::uin
   };
   auto delivery = std::make_shared<Delivery>();
   delivery->keys = std::move(keys);
-  url_sources_[url]->read_streaming(
-      urls_[url], offset, length,
+  target.source->read_streaming(
+      target.url, offset, length,
       [this, offset, delivery](const std::shared_ptr<const std::string>& buffer, std::size_t available) {
         delivery->buffer = buffer;
         delivery->available = available;
@@ -176,31 +181,31 @@ void Fetcher::fetch_into_cache(std::uint32_t url, std::uint64_t offset, std::uin
 }
 
 void Fetcher::prefetch(std::span<const Extent> extents) {
-  std::map<std::uint32_t, std::vector<CacheKey>> by_url;
+  std::map<const Target*, std::vector<CacheKey>> by_target;
   for (const Extent& extent : extents) {
-    if (!url_cached_[extent.url]) continue;
-    // Large extents are read block by block as they are used, with their own readahead.
-    if (extent.length > options_.block_size) continue;
-    const CacheKey key = key_of(extent);
-    if (cache_.claim(key)) by_url[extent.url].push_back(key);
+    // Large extents are read block by block as they are used (see prefetch_range).
+    if (!extent.target->cached || is_large(extent)) continue;
+    const CacheKey key{extent.target->id, extent.offset, extent.length};
+    if (cache_.claim(key)) by_target[extent.target].push_back(key);
   }
-  for (auto& [url, keys] : by_url) {
+  for (auto& [target, keys] : by_target) {
     std::vector<ByteRange> ranges;
     ranges.reserve(keys.size());
     for (const CacheKey& key : keys) ranges.push_back(ByteRange{key.offset, key.length});
     for (const MergedRange& merged : coalesce(ranges, options_.max_gap, options_.max_block)) {
       std::vector<CacheKey> members;
       for (const std::size_t index : merged.members) members.push_back(keys[index]);
-      fetch_into_cache(url, merged.offset, merged.length, std::move(members));
+      fetch_into_cache(*target, merged.offset, merged.length, std::move(members));
     }
   }
 }
 
-void Fetcher::size(std::uint32_t url, std::function<void(SizeResult)> done) {
-  const std::int64_t known = url_sizes_[url].load(std::memory_order_relaxed);
+void Fetcher::size(const Target& target, std::function<void(SizeResult)> done) {
+  const std::int64_t known = target.size.load(std::memory_order_relaxed);
   if (known >= 0) return done(SizeResult{static_cast<std::uint64_t>(known), 0, {}});
-  url_sources_[url]->size(urls_[url], [this, url, done = std::move(done)](SizeResult result) {
-    if (result.error == 0) url_sizes_[url].store(static_cast<std::int64_t>(result.size), std::memory_order_relaxed);
+  // Targets live as long as the Fetcher, which outlives the sources' callbacks (stop_all).
+  target.source->size(target.url, [&target, done = std::move(done)](SizeResult result) {
+    if (result.error == 0) target.size.store(static_cast<std::int64_t>(result.size), std::memory_order_relaxed);
     done(std::move(result));
   });
 }

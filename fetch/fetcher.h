@@ -1,21 +1,29 @@
 // What the file system asks of fetch/: the bytes of reference ranges, through the block cache for
-// remote targets, with coalesced prefetching. One Fetcher serves one reference set's URL table.
+// remote targets, with coalesced prefetching. One Fetcher serves a whole mount: every reference
+// set loaded into it (the first and each reload) shares its block cache, so the memory bound is
+// one cache size however many sets are held, and a URL in two sets is one Target with one set of
+// cached blocks. When to prefetch is not decided here but by the caller (daemon/readahead.h).
 //
 // The cache unit suits kerchunk data: a reference range up to `block_size` (a chunk) is fetched
 // whole on its first read and served from memory after that; larger ranges and whole-file
-// references are read in aligned blocks of `block_size` with the next block read ahead.
+// references are read in aligned blocks of `block_size`.
 // Local files bypass the cache: the kernel's page cache already holds them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "fetch/block_cache.h"
-#include "fetch/http_source.h"
+#include "fetch/http_engine.h"
 #include "fetch/source_registry.h"
 
 namespace kerchunkfs::fetch {
@@ -30,9 +38,22 @@ struct FetcherOptions {
   HttpOptions http;
 };
 
+// One target URL known to a Fetcher: where its bytes come from, whether they go through the
+// block cache (remote targets; the kernel's page cache already holds local files), and its size
+// once asked (whole-file references).
+struct Target {
+  Target(std::string url_text, ByteSource* byte_source, bool use_cache, std::uint32_t number)
+      : url(std::move(url_text)), source(byte_source), cached(use_cache), id(number) {}
+  const std::string url;
+  ByteSource* const source;  // never null: targets without a source are refused at load
+  const bool cached;
+  const std::uint32_t id;  // the block cache's name for it
+  mutable std::atomic<std::int64_t> size{-1};  // -1 until known; a cache, written through const
+};
+
 // A reference's target range; `length` is the object's size for a whole-file reference.
 struct Extent {
-  std::uint32_t url = 0;
+  const Target* target = nullptr;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
 };
@@ -42,31 +63,42 @@ using ReadDone = std::function<void(std::span<const char> bytes, int error, cons
 
 class Fetcher {
  public:
-  Fetcher(std::vector<std::string> urls, const SourceRegistry& sources, const FetcherOptions& options);
+  Fetcher(const SourceRegistry& sources, const FetcherOptions& options);
+  Fetcher(const Fetcher&) = delete;
+  Fetcher& operator=(const Fetcher&) = delete;
+
+  // The targets of one reference set's URL table, in its order. A URL seen before (in this set
+  // or an earlier one) is the same Target. Targets live as long as the Fetcher. Every URL must
+  // have a source (checked when the set was loaded).
+  std::vector<const Target*> targets(std::span<const std::string> urls);
 
   // Bytes [position, position + length) of the extent, clipped to its end.
   void read(const Extent& extent, std::uint64_t position, std::size_t length, ReadDone done);
-  // Starts fetching these extents into the cache, if remote and not cached or under way;
-  // extents of one URL that lie close together are fetched with one request.
+  // Starts fetching these extents into the cache, if remote, not larger than a block, and
+  // neither cached nor under way; extents of one URL that lie close together are fetched with
+  // one request.
   void prefetch(std::span<const Extent> extents);
+  // Starts fetching the cache blocks that extent bytes [position, position + length) lie in,
+  // those neither cached nor under way (for a large extent read block by block).
+  void prefetch_range(const Extent& extent, std::uint64_t position, std::uint64_t length);
   // A target's size, asked once per URL.
-  void size(std::uint32_t url, std::function<void(SizeResult)> done);
+  void size(const Target& target, std::function<void(SizeResult)> done);
 
-  bool cached(std::uint32_t url) const { return url_cached_[url]; }
+  bool is_large(const Extent& extent) const { return extent.length > options_.block_size; }
   CacheStats cache_stats() const { return cache_.stats(); }
+  std::uint64_t cache_capacity() const { return cache_.capacity(); }
 
  private:
-  CacheKey key_of(const Extent& extent) const;
   // The cache ranges a read of extent bytes [position, end) touches.
   std::vector<CacheKey> blocks_for(const Extent& extent, std::uint64_t position, std::uint64_t end) const;
-  void fetch_into_cache(std::uint32_t url, std::uint64_t offset, std::uint64_t length, std::vector<CacheKey> keys);
+  void fetch_into_cache(const Target& target, std::uint64_t offset, std::uint64_t length, std::vector<CacheKey> keys);
 
-  std::vector<std::string> urls_;
-  std::vector<ByteSource*> url_sources_;
-  std::vector<bool> url_cached_;
-  std::unique_ptr<std::atomic<std::int64_t>[]> url_sizes_;  // -1 until known
+  const SourceRegistry& sources_;
   FetcherOptions options_;
   BlockCache cache_;
+  std::mutex targets_mutex_;
+  std::deque<Target> targets_;  // a deque: Targets never move once made
+  std::unordered_map<std::string_view, Target*> by_url_;  // views of the Targets' own URLs
 };
 
 }  // namespace kerchunkfs::fetch

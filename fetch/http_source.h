@@ -1,68 +1,18 @@
-// http:// and https:// through libcurl's multi interface on one I/O thread: connections are
-// pooled and reused per host (and multiplexed over HTTP/2 when the server offers it), ranged
-// answers are verified, and transient failures are retried with exponential backoff and jitter.
+// http:// and https:// URLs, read through the process's shared HttpEngine.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "fetch/byte_source.h"
+#include "fetch/http_engine.h"
 
 namespace kerchunkfs::fetch {
 
-struct HttpOptions {
-  unsigned max_connections = 64;                   // open at once, over all hosts
-  long connect_timeout_ms = 10'000;
-  long timeout_ms = 120'000;                       // one attempt, start to end
-  long stall_timeout_s = 20;                       // an attempt below 1 KiB/s for this long is abandoned
-  unsigned retries = 5;                            // attempts after the first
-  long retry_delay_ms = 200;                       // first backoff; doubles each time, with jitter
-  long max_retry_delay_ms = 10'000;
-  bool insecure = false;                           // skip TLS certificate checks: only by explicit choice
-  std::uint64_t max_unranged_body = 256ull << 20;  // largest whole body accepted when Range is ignored
-  // Hosts requests may go to, redirects included ("example.org", "*.example.org"); empty: any.
-  std::vector<std::string> allowed_hosts;
-  // Link-local addresses (instance metadata services) are refused as targets unless this is set.
-  bool allow_link_local = false;
-};
-
-struct HttpCounters {
-  std::atomic<std::uint64_t> requests{0};   // attempts sent
-  std::atomic<std::uint64_t> retries{0};
-  std::atomic<std::uint64_t> failures{0};   // reads that ended in an error
-  std::atomic<std::uint64_t> bytes{0};      // body bytes received
-  std::atomic<std::uint64_t> in_flight{0};  // attempts under way now
-  // Attempts that went wrong, by kind (a retried attempt counts too).
-  std::atomic<std::uint64_t> network_errors{0};  // no answer: connect, reset, timeout
-  std::atomic<std::uint64_t> status_errors{0};   // an HTTP error status
-  std::atomic<std::uint64_t> answer_errors{0};   // a 2xx answer with the wrong range or length
-  // Attempt durations: bucket i counts those up to 2^i ms (the last, everything longer).
-  static constexpr std::size_t kLatencyBuckets = 18;
-  std::atomic<std::uint64_t> latency[kLatencyBuckets] = {};
-  std::atomic<std::uint64_t> latency_total_us{0};
-  void record_latency(std::uint64_t microseconds) {
-    std::size_t bucket = 0;
-    while (bucket + 1 < kLatencyBuckets && microseconds > (1000ull << bucket)) ++bucket;
-    latency[bucket].fetch_add(1, std::memory_order_relaxed);
-    latency_total_us.fetch_add(microseconds, std::memory_order_relaxed);
-  }
-};
-
-// Headers ("Name: value") to add to one attempt of a request to `url` with Range `range`, such as
-// a signature; sets `error` instead when it cannot (no credentials). Called on the I/O thread for
-// every attempt, so that each carries a fresh signature.
-using RequestSigner =
-    std::function<std::vector<std::string>(const std::string& url, std::string_view range, std::string& error)>;
-
 class HttpSource final : public ByteSource {
  public:
-  explicit HttpSource(HttpOptions options, RequestSigner signer = {});
-  ~HttpSource() override;  // stops the I/O thread; requests still under way fail with ECANCELED
+  // `signer`, when given, signs every attempt of every request this source makes.
+  explicit HttpSource(std::shared_ptr<HttpEngine> engine, RequestSigner signer = {});
 
   void read(const std::string& url, std::uint64_t offset, std::size_t length,
             std::function<void(ReadResult)> done) override;
@@ -72,15 +22,11 @@ class HttpSource final : public ByteSource {
   // answer is judged whole, at the end, as read() does.
   void read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
                       std::function<void(ReadResult)> done) override;
-  void stop() override;
-
-  const HttpCounters& counters() const;
+  void stop() override { engine_->stop(); }
 
  private:
-  class Engine;
-  void submit_read(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
-                   std::function<void(ReadResult)> done);
-  std::unique_ptr<Engine> engine_;
+  std::shared_ptr<HttpEngine> engine_;
+  std::shared_ptr<const RequestSigner> signer_;
 };
 
 }  // namespace kerchunkfs::fetch

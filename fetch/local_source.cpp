@@ -1,5 +1,7 @@
 #include "fetch/local_source.h"
 
+#include "common/full_io.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,22 +87,15 @@ void LocalSource::read(const std::string& url, std::uint64_t offset, std::size_t
     return;
   }
   result.bytes.resize(length);
-  std::size_t got = 0;
-  while (got < length) {
-    const ssize_t n = ::pread(descriptor->fd(), result.bytes.data() + got, length - got,
-                              static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      result.error = errno;
-      result.message = "cannot read " + path + " at offset " + std::to_string(offset + got) + ": " + std::strerror(errno);
-      result.bytes.clear();
-      done(std::move(result));
-      return;
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
+  const ssize_t got = common::pread_full(descriptor->fd(), result.bytes.data(), length, offset);
+  if (got < 0) {
+    result.error = errno;
+    result.message = "cannot read " + path + " at offset " + std::to_string(offset) + ": " + std::strerror(errno);
+    result.bytes.clear();
+    done(std::move(result));
+    return;
   }
-  result.bytes.resize(got);
+  result.bytes.resize(static_cast<std::size_t>(got));
   done(std::move(result));
 }
 

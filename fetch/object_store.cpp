@@ -76,10 +76,10 @@ std::optional<std::string> gcs_https_url(std::string_view url, std::string_view 
   return base + "/" + std::string(parts->first) + "/" + uri_encode_path(parts->second);
 }
 
-ObjectStoreSource::ObjectStoreSource(Mapper map, const HttpOptions& http, RequestSigner signer)
-    : map_(std::move(map)), http_(http, std::move(signer)) {}
+ObjectStoreSource::ObjectStoreSource(Mapper map, std::shared_ptr<HttpEngine> engine, RequestSigner signer)
+    : map_(std::move(map)), http_(std::move(engine), std::move(signer)) {}
 
-std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(S3Options options, const HttpOptions& http) {
+std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(S3Options options, std::shared_ptr<HttpEngine> engine) {
   RequestSigner signer;
   if (!options.anonymous) {
     auto credentials = std::make_shared<AwsCredentialProvider>();
@@ -98,12 +98,13 @@ std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(S3Options options, cons
     };
   }
   return std::make_shared<ObjectStoreSource>(
-      [options](std::string_view url) { return s3_https_url(url, options); }, http, std::move(signer));
+      [options](std::string_view url) { return s3_https_url(url, options); }, std::move(engine), std::move(signer));
 }
 
-std::shared_ptr<ObjectStoreSource> ObjectStoreSource::gcs(const HttpOptions& http) {
+std::shared_ptr<ObjectStoreSource> ObjectStoreSource::gcs(std::shared_ptr<HttpEngine> engine) {
   return std::make_shared<ObjectStoreSource>(
-      [emulator = env("STORAGE_EMULATOR_HOST")](std::string_view url) { return gcs_https_url(url, emulator); }, http);
+      [emulator = env("STORAGE_EMULATOR_HOST")](std::string_view url) { return gcs_https_url(url, emulator); },
+      std::move(engine));
 }
 
 void ObjectStoreSource::read(const std::string& url, std::uint64_t offset, std::size_t length,

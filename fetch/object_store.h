@@ -1,5 +1,5 @@
 // Object stores read over HTTPS: s3:// (SigV4-signed unless anonymous) and gs:// / gcs://
-// (anonymous). Each maps its URLs to HTTPS ones and reads them with an HttpSource of its own.
+// (anonymous). Each maps its URLs to HTTPS ones and reads them through the shared HttpEngine.
 #pragma once
 
 #include <functional>
@@ -9,6 +9,7 @@
 
 #include "fetch/aws_credentials.h"
 #include "fetch/http_source.h"
+#include "fetch/http_engine.h"
 
 namespace kerchunkfs::fetch {
 
@@ -33,10 +34,10 @@ std::string resolve_s3_endpoint(const S3Options& options);
 class ObjectStoreSource final : public ByteSource {
  public:
   using Mapper = std::function<std::optional<std::string>(std::string_view url)>;
-  ObjectStoreSource(Mapper map, const HttpOptions& http, RequestSigner signer = {});
+  ObjectStoreSource(Mapper map, std::shared_ptr<HttpEngine> engine, RequestSigner signer = {});
 
-  static std::shared_ptr<ObjectStoreSource> s3(S3Options options, const HttpOptions& http);
-  static std::shared_ptr<ObjectStoreSource> gcs(const HttpOptions& http);
+  static std::shared_ptr<ObjectStoreSource> s3(S3Options options, std::shared_ptr<HttpEngine> engine);
+  static std::shared_ptr<ObjectStoreSource> gcs(std::shared_ptr<HttpEngine> engine);
 
   void read(const std::string& url, std::uint64_t offset, std::size_t length,
             std::function<void(ReadResult)> done) override;

@@ -40,11 +40,12 @@ SourceRegistry SourceRegistry::with_default_sources(const HttpOptions& http, con
                                                     std::optional<std::vector<std::string>> local_roots) {
   SourceRegistry registry;
   registry.add("file", std::make_shared<LocalSource>(std::move(local_roots)));
-  auto web = std::make_shared<HttpSource>(http);
+  registry.engine_ = std::make_shared<HttpEngine>(http);
+  auto web = std::make_shared<HttpSource>(registry.engine_);
   registry.add("http", web);
   registry.add("https", web);
-  registry.add("s3", ObjectStoreSource::s3(s3, http));
-  auto gcs = ObjectStoreSource::gcs(http);
+  registry.add("s3", ObjectStoreSource::s3(s3, registry.engine_));
+  auto gcs = ObjectStoreSource::gcs(registry.engine_);
   registry.add("gs", gcs);
   registry.add("gcs", gcs);
   return registry;

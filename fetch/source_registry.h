@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fetch/byte_source.h"
-#include "fetch/http_source.h"
+#include "fetch/http_engine.h"
 #include "fetch/object_store.h"
 
 namespace kerchunkfs::fetch {
@@ -25,14 +25,18 @@ class SourceRegistry {
   std::string schemes() const;  // "file, http" for messages
   // Stops every source (see ByteSource::stop): no callback runs after this returns.
   void stop_all() const;
+  // The counters of the HTTP engine every web and object-store source shares; null without one.
+  const HttpCounters* http_counters() const { return engine_ ? &engine_->counters() : nullptr; }
 
-  // The registry with every source this build supports; web and object-store sources use `http`,
+  // The registry with every source this build supports; web and object-store sources share one
+  // HttpEngine with the options `http` (so its connection bound covers them all),
   // local files are confined to `local_roots` when given (see LocalSource).
   static SourceRegistry with_default_sources(const HttpOptions& http = {}, const S3Options& s3 = {},
                                              std::optional<std::vector<std::string>> local_roots = std::nullopt);
 
  private:
   std::map<std::string, std::shared_ptr<ByteSource>, std::less<>> sources_;
+  std::shared_ptr<HttpEngine> engine_;
 };
 
 }  // namespace kerchunkfs::fetch

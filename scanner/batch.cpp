@@ -12,6 +12,7 @@
 #include <deque>
 #include <optional>
 
+#include "common/full_io.h"
 namespace kerchunkfs::scanner {
 namespace {
 
@@ -45,29 +46,6 @@ class ProgressLine {
   Clock::time_point start_ = Clock::now(), last_{};
 };
 
-bool write_all(int fd, const void* data, std::size_t size) {
-  const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, bytes, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-bool read_all(int fd, void* data, std::size_t size) {
-  char* bytes = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::read(fd, bytes, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 // A worker process: it takes file indices from `tasks` and answers each with one byte on
 // `results` (1: the job succeeded), until `tasks` is closed.
@@ -97,10 +75,10 @@ Worker spawn(const std::function<bool(std::size_t)>& job, const std::vector<Work
       ::close(other.results);
     }
     std::size_t index = 0;
-    while (read_all(to_worker[0], &index, sizeof index)) {
+    while (common::read_full(to_worker[0], &index, sizeof index)) {
       const char ok = job(index) ? 1 : 0;
       std::fflush(nullptr);
-      if (!write_all(from_worker[1], &ok, 1)) break;
+      if (!common::write_full(from_worker[1], &ok, 1)) break;
     }
     ::_exit(0);
   }
@@ -138,7 +116,7 @@ std::vector<std::size_t> run_batch(const std::vector<std::string>& inputs, const
   const auto assign = [&](Worker& worker) {
     if (pending.empty()) return retire(worker);
     const std::size_t index = pending.front();
-    if (!write_all(worker.tasks, &index, sizeof index)) return;  // it died: noticed below
+    if (!common::write_full(worker.tasks, &index, sizeof index)) return;  // it died: noticed below
     pending.pop_front();
     worker.current = index;
     worker.started = Clock::now();
@@ -184,7 +162,7 @@ std::vector<std::size_t> run_batch(const std::vector<std::string>& inputs, const
       const std::size_t index = *worker.current;
       if (polled[k].revents != 0) {
         char result = 0;
-        if (read_all(worker.results, &result, 1)) {
+        if (common::read_full(worker.results, &result, 1)) {
           failed[index] = result != 1;
           worker.current.reset();
           progress.advance();

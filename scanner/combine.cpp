@@ -108,17 +108,11 @@ std::vector<std::pair<std::vector<std::uint64_t>, const ReferenceValue*>> chunks
   return out;
 }
 
-std::string chunk_key(const std::vector<std::uint64_t>& indices) {
-  std::string key;
-  for (std::size_t i = 0; i < indices.size(); ++i) key += (i ? "." : "") + std::to_string(indices[i]);
-  return key.empty() ? "0" : key;
-}
-
 // The numbers in a 1-D array, decoded.
 std::vector<long double> read_values(const Input& input, const std::string& path, ReferenceReader& reader) {
   const Array& array = input.arrays.at(path);
   const std::uint64_t chunk = std::max<std::uint64_t>(array.meta.chunks.at(0), 1);
-  const std::uint64_t count = (array.meta.shape[0] + chunk - 1) / chunk;
+  const std::uint64_t count = common::ChunkGrid::of({array.meta.shape.data(), 1}, {&chunk, 1})->chunk_count();
   std::vector<std::string> chunks(count);
   std::string why;
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -436,7 +430,7 @@ class Combiner {
           if (axis[d]) indices[*axis[d]] += offsets_[d][input->block[d]] / reference.meta.chunks[*axis[d]];
         }
         for (auto d = new_axes.rbegin(); d != new_axes.rend(); ++d) indices.insert(indices.begin(), input->block[*d]);
-        out[path + "/" + chunk_key(indices)] = *value;
+        out[path + "/" + common::chunk_key(indices)] = *value;
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "scanner/file_bytes.h"
 
+#include "common/full_io.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,14 +20,7 @@ LocalFileBytes::~LocalFileBytes() {
 }
 
 bool LocalFileBytes::read(std::uint64_t offset, std::size_t length, char* out) {
-  std::size_t got = 0;
-  while (got < length) {
-    const ssize_t n = ::pread(fd_, out + got, length - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    got += static_cast<std::size_t>(n);
-  }
-  return true;
+  return common::pread_full(fd_, out, length, offset) == static_cast<ssize_t>(length);
 }
 
 }  // namespace kerchunkfs::scanner

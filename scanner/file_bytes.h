@@ -6,12 +6,11 @@
 #include <span>
 #include <string>
 
+#include "common/byte_range.h"
+
 namespace kerchunkfs::scanner {
 
-struct ByteRange {
-  std::uint64_t offset = 0;
-  std::uint64_t length = 0;
-};
+using common::ByteRange;
 
 class FileBytes {
  public:

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "common/zarr_array.h"
 #include "fetch/source_registry.h"
 #include "scanner/attributes.h"
 #include "scanner/chunk_index.h"
@@ -22,6 +23,12 @@
 
 namespace kerchunkfs::scanner {
 namespace {
+
+// HDF5's extents as a chunk grid (chunk extents are never 0 in HDF5).
+common::ChunkGrid chunk_grid(const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks) {
+  const std::vector<std::uint64_t> extents(shape.begin(), shape.end()), steps(chunks.begin(), chunks.end());
+  return common::ChunkGrid::of(extents, steps).value_or(common::ChunkGrid{});
+}
 
 using refstore::json_quote;
 
@@ -346,17 +353,12 @@ class Scanner {
       total *= shape[d];
       chunk_bytes *= chunks[d];
     }
-    std::vector<hsize_t> grid(rank), position(rank, 0);
-    std::uint64_t count = 1;
-    for (std::size_t d = 0; d < rank; ++d) count *= grid[d] = (shape[d] + chunks[d] - 1) / chunks[d];
-    for (std::uint64_t n = 0; n < count; ++n) {
-      std::string key;
+    const common::ChunkGrid grid = chunk_grid(shape, chunks);
+    for (std::uint64_t n = 0; n < grid.chunk_count(); ++n) {
+      const std::vector<std::uint64_t> position = grid.coordinates(n);
       std::uint64_t start = 0;
-      for (std::size_t d = 0; d < rank; ++d) {
-        key += (d ? "." : "") + std::to_string(position[d]);
-        start += position[d] * chunks[d] * stride[d];
-      }
-      key = rank > 0 ? key + suffix : suffix.empty() ? "0" : suffix.substr(1);
+      for (std::size_t d = 0; d < rank; ++d) start += position[d] * chunks[d] * stride[d];
+      const std::string key = rank > 0 ? common::chunk_key(position) + suffix : suffix.empty() ? "0" : suffix.substr(1);
       // An edge chunk is shorter than a whole one, but zarr wants whole chunks: the bytes that
       // follow in the file fill it out (they lie outside the array, so no reader uses them), or
       // zeros where the file ends.
@@ -367,10 +369,6 @@ class Scanner {
         put(prefix + key, std::move(bytes));
       } else {
         add_chunk(prefix + key, offset + start, chunk_bytes);
-      }
-      for (std::size_t d = rank; d-- > 0;) {
-        if (++position[d] < grid[d]) break;
-        position[d] = 0;
       }
     }
   }
@@ -486,18 +484,12 @@ class Scanner {
   bool add_chunks_by_coordinate(hid_t dataset, const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks,
                                 const Add& add, std::string& why) {
     const std::size_t rank = shape.size();
-    std::vector<hsize_t> grid(rank), position(rank, 0), offset(rank);
-    std::uint64_t total = 1;
-    for (std::size_t d = 0; d < rank; ++d) {
-      grid[d] = (shape[d] + chunks[d] - 1) / chunks[d];
-      total *= grid[d];
-    }
-    for (std::uint64_t n = 0; n < total; ++n) {
-      std::string key;
-      for (std::size_t d = 0; d < rank; ++d) {
-        offset[d] = position[d] * chunks[d];
-        key += (d ? "." : "") + std::to_string(position[d]);
-      }
+    std::vector<hsize_t> offset(rank);
+    const common::ChunkGrid grid = chunk_grid(shape, chunks);
+    for (std::uint64_t n = 0; n < grid.chunk_count(); ++n) {
+      const std::vector<std::uint64_t> position = grid.coordinates(n);
+      for (std::size_t d = 0; d < rank; ++d) offset[d] = position[d] * chunks[d];
+      const std::string key = common::chunk_key(position);
       unsigned mask = 0;
       haddr_t address = HADDR_UNDEF;
       hsize_t size = 0;
@@ -507,10 +499,6 @@ class Scanner {
           return false;
         }
         if (!add(key, base_ + address, size)) return false;
-      }
-      for (std::size_t d = rank; d-- > 0;) {
-        if (++position[d] < grid[d]) break;
-        position[d] = 0;
       }
     }
     return true;

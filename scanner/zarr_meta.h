@@ -1,5 +1,5 @@
-// zarr v2 metadata read back from reference sets (ours or anyone's), for combining them: the
-// fields compared or changed are parsed, everything else is kept as its JSON text.
+// zarr attributes read back from reference sets (ours or anyone's), for combining them (the
+// arrays' own metadata is common/zarr_array.h).
 #pragma once
 
 #include <cstdint>
@@ -9,19 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/zarr_array.h"
+
 namespace kerchunkfs::scanner {
 
-struct ArrayMeta {
-  std::vector<std::uint64_t> shape, chunks;
-  // Compact JSON text of each remaining field ("null" where absent).
-  std::string dtype, compressor, filters, fill_value, order = "\"C\"";
-
-  // Nothing with `why` when the text is not a zarr v2 array (or uses "/" chunk key separators).
-  static std::optional<ArrayMeta> parse(std::string_view json, std::string& why);
-  std::string to_json() const;  // keys sorted
-  // Everything but the shape: what must agree for arrays to be joined.
-  bool same_encoding(const ArrayMeta& other) const;
-};
+using common::ArrayMeta;
 
 // Attribute name → compact JSON text of its value.
 using Attributes = std::map<std::string, std::string>;

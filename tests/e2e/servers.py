@@ -357,3 +357,59 @@ class _CredentialHandler(http.server.BaseHTTPRequestHandler):
         if self.path == base + server.role:
             return self._send(200, body)
         self._send(404)
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ranges of files under the server's root for any path /<anything>/<name>, slowly,
+    counting the TCP connections open at once (a connection is open from setup to finish)."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive: connections are reused as a client pools them
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        super().setup()
+        with self.server.lock:
+            self.server.open_connections += 1
+            self.server.most_open = max(self.server.most_open, self.server.open_connections)
+
+    def finish(self):
+        super().finish()
+        with self.server.lock:
+            self.server.open_connections -= 1
+
+    def do_GET(self):
+        data = (self.server.root / self.path.rsplit("/", 1)[-1]).read_bytes()
+        first, last = self.headers["Range"].removeprefix("bytes=").split("-")
+        first, last = int(first), min(int(last), len(data) - 1)
+        time.sleep(self.server.delay_s)
+        body = data[first:last + 1]
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        with self.server.lock:
+            self.server.requests += 1
+
+
+class ConnectionCountingServer(http.server.ThreadingHTTPServer):
+    """An HTTP server on loopback that plays web server, S3 endpoint and GCS emulator at once (it
+    serves the last path segment from `root`) and records the most connections open at once."""
+
+    daemon_threads = True
+
+    def __init__(self, root, delay_s=0.1):
+        self.root = Path(root)
+        self.delay_s = delay_s
+        self.lock = threading.Lock()
+        self.open_connections = self.most_open = self.requests = 0
+        super().__init__(("127.0.0.1", 0), _CountingHandler)
+        self.port = self.server_address[1]
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()

@@ -1,10 +1,13 @@
 """Every man page renders without a groff warning and passes mandoc's linter (any level)."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from conftest import kerchunkfs_binary
 
 PAGES = sorted((Path(__file__).resolve().parents[2] / "man").glob("*.[1-8]"))
 
@@ -21,3 +24,25 @@ def test_man_page_passes_mandoc_lint(page):
         pytest.skip("mandoc is not installed (Debian package mandoc)")
     out = subprocess.run(["mandoc", "-Tlint", str(page)], capture_output=True, text=True)
     assert out.stdout + out.stderr == "", out.stdout + out.stderr
+
+
+def options_in_man_page():
+    """The -o options kerchunkfs(1) describes in its own sections (before libfuse's)."""
+    text = (Path(__file__).resolve().parents[2] / "man" / "kerchunkfs.1").read_text()
+    own = text.split(".SS FUSE options")[0]
+    return set(re.findall(r'^\.BI? "?\\-o ([a-z0-9_]+)', own, re.M))
+
+
+def options_in_help():
+    """The -o options `kerchunkfs --help` lists as its own: the option table, as users see it."""
+    out = subprocess.run([kerchunkfs_binary(), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    own = out.stdout.split("kerchunkfs options:")[1].split("\n\n")[0]
+    return set(re.findall(r"^\s+-o ([a-z0-9_]+)", own, re.M))
+
+
+def test_the_man_page_describes_every_option_and_no_other():
+    in_help, in_man = options_in_help(), options_in_man_page()
+    assert len(in_help) > 20
+    assert in_help - in_man == set(), "options the man page lacks"
+    assert in_man - in_help == set(), "options the man page names that do not exist"

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/options.h"
-#include "daemon/prefetcher.h"
+#include "daemon/readahead.h"
 #include "refstore/refstore.h"
 
 using namespace kerchunkfs;
@@ -20,20 +20,13 @@ TEST_CASE("sizes take 1024-based suffixes") {
 }
 
 TEST_CASE("bad option values are refused with the option named") {
-  daemon::RawOptions raw;
-  char bad_size[] = "lots";
-  raw.cache_size = bad_size;
-  daemon::FilesystemOptions options;
-  CHECK_THAT(*daemon::apply_options(raw, options), Catch::Contains("-o cache_size=lots: not a size"));
-  raw.cache_size = nullptr;
-  char bad_count[] = "0";
-  raw.max_connections = bad_count;
-  CHECK_THAT(*daemon::apply_options(raw, options), Catch::Contains("-o max_connections=0: expected a whole number from 1"));
-  raw.max_connections = nullptr;
-  char delay[] = "15";
-  raw.retry_delay = delay;
-  CHECK_FALSE(daemon::apply_options(raw, options));
-  CHECK(options.fetch.http.retry_delay_ms == 15);
+  CHECK_THAT(daemon::apply_options({{"cache_size", "lots"}}).error().message,
+             Catch::Contains("-o cache_size=lots: not a size"));
+  CHECK_THAT(daemon::apply_options({{"max_connections", "0"}}).error().message,
+             Catch::Contains("-o max_connections=0: expected a whole number from 1"));
+  const auto settings = daemon::apply_options({{"retry_delay", "15"}});
+  REQUIRE(settings);
+  CHECK(settings->filesystem.fetch.http.retry_delay_ms == 15);
 }
 
 namespace {
@@ -78,7 +71,7 @@ std::vector<std::string> range_names(int first, int last, int skip = -1) {
 
 TEST_CASE("prefetch follows C order across dimensions and skips chunks never written") {
   const auto store = grid_store();
-  daemon::Prefetcher prefetcher(store, 1 << 20);
+  daemon::ReadAhead prefetcher(store, 1 << 20);
   // The 3 x 4 grid in C order after 0.2, without the unwritten 1.1.
   CHECK(names(store, prefetcher.plan(*store.find("v/0.2"))) ==
         std::vector<std::string>{"0.3", "1.0", "1.2", "1.3", "2.0", "2.1", "2.2", "2.3"});
@@ -86,7 +79,7 @@ TEST_CASE("prefetch follows C order across dimensions and skips chunks never wri
 
 TEST_CASE("the read-ahead window grows fourfold while reads follow each other and stops after a jump") {
   const auto store = line_store();
-  daemon::Prefetcher prefetcher(store, 1 << 20);
+  daemon::ReadAhead prefetcher(store, 1 << 20);
   const auto at = [&](int i) { return *store.find("w/" + std::to_string(i)); };
   CHECK(names(store, prefetcher.plan(at(10))) == range_names(11, 74, 20));  // the first 64
   CHECK(prefetcher.plan(at(10)).empty());  // another piece of the same chunk
@@ -98,8 +91,8 @@ TEST_CASE("the read-ahead window grows fourfold while reads follow each other an
 
 TEST_CASE("the prefetch budget bounds the bytes asked for; 0 turns prefetching off") {
   const auto store = grid_store();
-  daemon::Prefetcher small(store, 150);
+  daemon::ReadAhead small(store, 150);
   CHECK(small.plan(*store.find("v/0.0")).size() == 2);  // 100 + 100 passes the 150-byte budget
-  daemon::Prefetcher off(store, 0);
+  daemon::ReadAhead off(store, 0);
   CHECK(off.plan(*store.find("v/0.0")).empty());
 }

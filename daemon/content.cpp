@@ -1,0 +1,126 @@
+#include "daemon/content.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "daemon/readahead.h"
+
+namespace kerchunkfs::daemon {
+namespace {
+
+using common::Error;
+using common::Result;
+
+std::span<const char> slice(std::string_view bytes, std::uint64_t offset, std::size_t length) {
+  if (offset >= bytes.size()) return {};
+  return {bytes.data() + offset, std::min<std::uint64_t>(length, bytes.size() - offset)};
+}
+
+class InlineContent final : public Content {
+ public:
+  explicit InlineContent(std::string_view bytes) : bytes_(bytes) {}
+  void size(ContentSize done) const override { done(std::uint64_t{bytes_.size()}); }
+  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
+    done(slice(bytes_, offset, length));
+  }
+
+ private:
+  std::string_view bytes_;
+};
+
+class TextContent final : public Content {
+ public:
+  TextContent(std::function<std::string()> make, bool live, std::uint64_t live_size)
+      : make_(std::move(make)), live_(live), live_size_(live_size) {}
+  void size(ContentSize done) const override { done(live_ ? live_size_ : std::uint64_t{made().size()}); }
+  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
+    if (!live_) return done(slice(made(), offset, length));
+    const std::string text = make_();
+    done(slice(text, offset, length));
+  }
+  bool is_live() const override { return live_; }
+
+ private:
+  const std::string& made() const {
+    std::call_once(once_, [this] { text_ = make_(); });
+    return text_;
+  }
+  std::function<std::string()> make_;
+  bool live_;
+  std::uint64_t live_size_;
+  mutable std::once_flag once_;
+  mutable std::string text_;
+};
+
+class RangeContent final : public Content {
+ public:
+  RangeContent(const ReadPath& path, std::uint32_t node, const fetch::Extent& extent)
+      : path_(path), node_(node), extent_(extent) {}
+  void size(ContentSize done) const override { done(extent_.length); }
+  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
+    if (offset >= extent_.length) return done(std::span<const char>{});
+    const std::size_t wanted = std::min<std::uint64_t>(length, extent_.length - offset);
+    path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent_, offset, wanted);
+    path_.fetcher.read(extent_, offset, wanted,
+                       [wanted, done = std::move(done)](std::span<const char> bytes, int error, const std::string& message) {
+                         if (error != 0) return done(Error{message, error});
+                         if (bytes.size() != wanted) {
+                           return done(Error{"target ends before the referenced range: got " + std::to_string(bytes.size()) +
+                                             " of " + std::to_string(wanted) + " bytes"});
+                         }
+                         done(bytes);
+                       });
+  }
+
+ private:
+  ReadPath path_;
+  std::uint32_t node_;
+  fetch::Extent extent_;
+};
+
+class WholeFileContent final : public Content {
+ public:
+  WholeFileContent(const ReadPath& path, std::uint32_t node, const fetch::Target& target)
+      : path_(path), node_(node), target_(target) {}
+  void size(ContentSize done) const override {
+    path_.fetcher.size(target_, [done = std::move(done)](fetch::SizeResult result) {
+      if (result.error != 0) return done(Error{result.message, result.error});
+      done(result.size);
+    });
+  }
+  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
+    size([this, offset, length, done = std::move(done)](Result<std::uint64_t> total) {
+      if (!total) return done(total.error());
+      const fetch::Extent extent{&target_, 0, *total};
+      if (offset < *total) path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent, offset, length);
+      path_.fetcher.read(extent, offset, length,
+                         [done](std::span<const char> bytes, int error, const std::string& message) {
+                           if (error != 0) return done(Error{message, error});
+                           done(bytes);
+                         });
+    });
+  }
+
+ private:
+  ReadPath path_;
+  std::uint32_t node_;
+  const fetch::Target& target_;
+};
+
+}  // namespace
+
+std::unique_ptr<Content> inline_content(std::string_view bytes) { return std::make_unique<InlineContent>(bytes); }
+
+std::unique_ptr<Content> text_content(std::function<std::string()> make, bool live, std::uint64_t live_size) {
+  return std::make_unique<TextContent>(std::move(make), live, live_size);
+}
+
+std::unique_ptr<Content> range_content(const ReadPath& path, std::uint32_t node, const fetch::Extent& extent) {
+  return std::make_unique<RangeContent>(path, node, extent);
+}
+
+std::unique_ptr<Content> whole_file_content(const ReadPath& path, std::uint32_t node, const fetch::Target& target) {
+  return std::make_unique<WholeFileContent>(path, node, target);
+}
+
+}  // namespace kerchunkfs::daemon

@@ -1,0 +1,56 @@
+// What a file in the mount holds. Every file resolves, once, when the kernel looks it up, to one
+// content kind behind this interface; the file system then only asks it for its size and for
+// byte ranges. The kinds:
+//   inline      bytes held in the reference set itself
+//   range       [url, offset, length]: a range of a target, through the fetcher and read-ahead
+//   whole file  [url]: a whole target, whose size may take a request
+//   text        made by the daemon: consolidated metadata, and the statistics (live: made anew
+//               for every read, never cached by the kernel)
+// New kinds (decoded chunks, parquet-backed references) implement the same two calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "fetch/fetcher.h"
+
+namespace kerchunkfs::daemon {
+
+class ReadAhead;
+
+// Bytes valid during the callback only.
+using ContentRead = std::function<void(common::Result<std::span<const char>> bytes)>;
+using ContentSize = std::function<void(common::Result<std::uint64_t> size)>;
+
+class Content {
+ public:
+  virtual ~Content() = default;
+  // The size, at once when it is known; a whole remote file may need a request first.
+  virtual void size(ContentSize done) const = 0;
+  // Bytes [offset, offset + length), fewer only where the content ends. Errors name what failed
+  // (the URL and range), not the file: the caller adds its key.
+  virtual void read(std::uint64_t offset, std::size_t length, ContentRead done) const = 0;
+  // Content that changes while mounted: read anew every time, never kept by the kernel.
+  virtual bool is_live() const { return false; }
+};
+
+// Bytes that outlive the content (the reference set holding them outlives its files).
+std::unique_ptr<Content> inline_content(std::string_view bytes);
+// Text made on first use; `live` text is made anew for every read and shown at `live_size`.
+std::unique_ptr<Content> text_content(std::function<std::string()> make, bool live = false, std::uint64_t live_size = 0);
+
+// What remote contents read through; it outlives them (their reference set's generation holds it).
+struct ReadPath {
+  fetch::Fetcher& fetcher;
+  ReadAhead& readahead;
+  std::span<const fetch::Target* const> targets;  // the reference set's URL table
+};
+std::unique_ptr<Content> range_content(const ReadPath& path, std::uint32_t node, const fetch::Extent& extent);
+std::unique_ptr<Content> whole_file_content(const ReadPath& path, std::uint32_t node, const fetch::Target& target);
+
+}  // namespace kerchunkfs::daemon
