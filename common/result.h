@@ -43,6 +43,8 @@ struct Ok {};
 using Status = Result<Ok>;
 
 // "prefix: message" with the same code.
-inline Error wrap(const Error& error, const std::string& prefix) { return Error{prefix + ": " + error.message, error.code}; }
+inline Error wrap(const Error& error, const std::string& prefix) {
+  return Error{prefix + ": " + error.message, error.code};
+}
 
 }  // namespace kerchunkfs::common

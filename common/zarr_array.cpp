@@ -38,13 +38,20 @@ std::optional<ArrayMeta> ArrayMeta::parse(std::string_view json, std::string& wh
   std::optional<std::vector<std::uint64_t>> shape, chunks;
   for (const auto field : object) {
     const std::string_view key = field.key;
-    if (key == "shape") shape = integers(field.value);
-    else if (key == "chunks") chunks = integers(field.value);
-    else if (key == "dtype") meta.dtype = simdjson::to_string(field.value);
-    else if (key == "compressor") meta.compressor = simdjson::to_string(field.value);
-    else if (key == "filters") meta.filters = simdjson::to_string(field.value);
-    else if (key == "fill_value") meta.fill_value = simdjson::to_string(field.value);
-    else if (key == "order") meta.order = simdjson::to_string(field.value);
+    if (key == "shape")
+      shape = integers(field.value);
+    else if (key == "chunks")
+      chunks = integers(field.value);
+    else if (key == "dtype")
+      meta.dtype = simdjson::to_string(field.value);
+    else if (key == "compressor")
+      meta.compressor = simdjson::to_string(field.value);
+    else if (key == "filters")
+      meta.filters = simdjson::to_string(field.value);
+    else if (key == "fill_value")
+      meta.fill_value = simdjson::to_string(field.value);
+    else if (key == "order")
+      meta.order = simdjson::to_string(field.value);
     else if (key == "dimension_separator" && simdjson::to_string(field.value) != "\".\"") {
       why = "chunk keys separated by \"/\" are not supported";
       return std::nullopt;

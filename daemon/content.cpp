@@ -61,15 +61,16 @@ class RangeContent final : public Content {
     if (offset >= extent_.length) return done(std::span<const char>{});
     const std::size_t wanted = std::min<std::uint64_t>(length, extent_.length - offset);
     path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent_, offset, wanted);
-    path_.fetcher.read(extent_, offset, wanted,
-                       [wanted, done = std::move(done)](std::span<const char> bytes, int error, const std::string& message) {
-                         if (error != 0) return done(Error{message, error});
-                         if (bytes.size() != wanted) {
-                           return done(Error{"target ends before the referenced range: got " + std::to_string(bytes.size()) +
-                                             " of " + std::to_string(wanted) + " bytes"});
-                         }
-                         done(bytes);
-                       });
+    path_.fetcher.read(
+        extent_, offset, wanted,
+        [wanted, done = std::move(done)](std::span<const char> bytes, int error, const std::string& message) {
+          if (error != 0) return done(Error{message, error});
+          if (bytes.size() != wanted) {
+            return done(Error{"target ends before the referenced range: got " + std::to_string(bytes.size()) + " of " +
+                              std::to_string(wanted) + " bytes"});
+          }
+          done(bytes);
+        });
   }
 
  private:
@@ -83,7 +84,7 @@ class WholeFileContent final : public Content {
   WholeFileContent(const ReadPath& path, std::uint32_t node, const fetch::Target& target)
       : path_(path), node_(node), target_(target) {}
   void size(ContentSize done) const override {
-    path_.fetcher.size(target_, [done = std::move(done)](fetch::SizeResult result) {
+    path_.fetcher.size(target_, [done = std::move(done)](const fetch::SizeResult& result) {
       if (result.error != 0) return done(Error{result.message, result.error});
       done(result.size);
     });

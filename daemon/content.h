@@ -42,7 +42,8 @@ class Content {
 // Bytes that outlive the content (the reference set holding them outlives its files).
 std::unique_ptr<Content> inline_content(std::string_view bytes);
 // Text made on first use; `live` text is made anew for every read and shown at `live_size`.
-std::unique_ptr<Content> text_content(std::function<std::string()> make, bool live = false, std::uint64_t live_size = 0);
+std::unique_ptr<Content> text_content(std::function<std::string()> make, bool live = false,
+                                      std::uint64_t live_size = 0);
 
 // What remote contents read through; it outlives them (their reference set's generation holds it).
 struct ReadPath {

@@ -300,7 +300,7 @@ void Filesystem::read(Ino ino, std::uint64_t offset, std::size_t size, ContentRe
   if (!inode) return done(Error{"no such inode", ENOENT});
   if (!inode->content) return done(Error{"a directory", EISDIR});
   // The inode rides along until the answer: its content and generation stay alive meanwhile.
-  inode->content->read(offset, size, [this, inode, done = std::move(done)](Result<std::span<const char>> bytes) {
+  inode->content->read(offset, size, [this, inode, done = std::move(done)](const Result<std::span<const char>>& bytes) {
     if (!bytes) {
       // Files of the root node are the ones the daemon made (the only one that reads from
       // elsewhere is none today, but a message must name something).
@@ -313,7 +313,8 @@ void Filesystem::read(Ino ino, std::uint64_t offset, std::size_t size, ContentRe
   });
 }
 
-common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus, const std::function<bool(const DirEntry&)>& emit) {
+common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
+                                   const std::function<bool(const DirEntry&)>& emit) {
   if (is_stats_directory(ino)) return readdir_stats(offset, emit);
   const InodePtr directory = resolve(ino);
   if (!directory) return Error{"no such inode", ENOENT};

@@ -47,8 +47,8 @@ struct FilesystemOptions {
   fetch::FetcherOptions fetch;
   fetch::S3Options s3;
   std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
-  bool consolidated = true;  // offer a synthesized /.zmetadata when the set has none
-  bool stats = true;         // offer /.kerchunkfs/stats
+  bool consolidated = true;                    // offer a synthesized /.zmetadata when the set has none
+  bool stats = true;                           // offer /.kerchunkfs/stats
   // Real paths of the directories local targets may lie in; none: local targets are refused.
   std::vector<std::string> local_roots;
   std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load

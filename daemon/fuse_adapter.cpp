@@ -107,16 +107,16 @@ struct FuseAdapter::Ops {
   static void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info* /*fi*/) {
     guarded(req, [&] {
       ReadCounters& counters = adapter_of(req).filesystem_.counters();
-      adapter_of(req).filesystem_.read(
-          ino, static_cast<std::uint64_t>(offset), size, [req, &counters](common::Result<std::span<const char>> bytes) {
-            if (!bytes) {
-              counters.errors += 1;
-              return void(fuse_reply_err(req, bytes.error().code));
-            }
-            counters.reads += 1;
-            counters.bytes += bytes->size();
-            fuse_reply_buf(req, bytes->data(), bytes->size());
-          });
+      adapter_of(req).filesystem_.read(ino, static_cast<std::uint64_t>(offset), size,
+                                       [req, &counters](common::Result<std::span<const char>> bytes) {
+                                         if (!bytes) {
+                                           counters.errors += 1;
+                                           return void(fuse_reply_err(req, bytes.error().code));
+                                         }
+                                         counters.reads += 1;
+                                         counters.bytes += bytes->size();
+                                         fuse_reply_buf(req, bytes->data(), bytes->size());
+                                       });
     });
   }
 
@@ -124,8 +124,8 @@ struct FuseAdapter::Ops {
     std::string buffer(size, '\0');
     std::size_t used = 0;
     std::string name;
-    const auto status = adapter_of(req).filesystem_.readdir(
-        ino, static_cast<std::uint64_t>(offset), plus, [&](const DirEntry& item) {
+    const auto status =
+        adapter_of(req).filesystem_.readdir(ino, static_cast<std::uint64_t>(offset), plus, [&](const DirEntry& item) {
           name.assign(item.name);
           const auto next = static_cast<off_t>(item.next_offset);
           std::size_t added = 0;
@@ -163,7 +163,8 @@ void FuseAdapter::replace(refstore::RefStore store, const struct timespec& mtime
   const std::vector<std::string> names = filesystem_.replace(std::move(store), mtime);
   if (session == nullptr) return;
   fuse_lowlevel_notify_inval_inode(session, FUSE_ROOT_ID, 0, 0);  // the root's attributes and listing
-  for (const std::string& name : names) fuse_lowlevel_notify_inval_entry(session, FUSE_ROOT_ID, name.data(), name.size());
+  for (const std::string& name : names)
+    fuse_lowlevel_notify_inval_entry(session, FUSE_ROOT_ID, name.data(), name.size());
 }
 
 const fuse_lowlevel_ops& FuseAdapter::operations() {

@@ -16,9 +16,12 @@ void Logger::use_syslog() {
 }
 
 bool Logger::set_level(std::string_view name) {
-  if (name == "info") level_ = LOG_INFO;
-  else if (name == "error") level_ = LOG_ERR;
-  else return false;
+  if (name == "info")
+    level_ = LOG_INFO;
+  else if (name == "error")
+    level_ = LOG_ERR;
+  else
+    return false;
   return true;
 }
 

@@ -51,7 +51,8 @@ int take_argument(void* data, const char* arg, int key, fuse_args* /*args*/) {
   if (key >= 0) {  // an entry of the option table
     const auto& option = kerchunkfs::daemon::option_table()[static_cast<std::size_t>(key)];
     const std::string_view text = arg;
-    arguments.given[std::string(option.name)] = option.value.empty() ? "" : std::string(text.substr(option.name.size() + 1));
+    arguments.given[std::string(option.name)] =
+        option.value.empty() ? "" : std::string(text.substr(option.name.size() + 1));
     return 0;
   }
   if (key == FUSE_OPT_KEY_NONOPT && arguments.refs.empty()) {
@@ -175,7 +176,7 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
   notifier.send("RELOADING=1");
   struct stat refs_stat {};
   Result<RefStore> store = ::stat(refs_path.c_str(), &refs_stat) == 0 ? load(refs_path, settings, sources)
-                                                                       : Error{refs_path + ": " + std::strerror(errno)};
+                                                                      : Error{refs_path + ": " + std::strerror(errno)};
   if (store) {
     const std::size_t nodes = store->node_count();
     adapter.replace(std::move(store).value(), refs_stat.st_mtim, session);
@@ -189,7 +190,7 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
 
 // Waits for SIGHUP (blocked in every thread, so only this one takes it) and, with -o watch,
 // looks at the reference file every second; either way the set is loaded again.
-void watch_for_reloads(std::stop_token stop, bool watch, const std::string& refs_path, struct stat last_seen,
+void watch_for_reloads(const std::stop_token& stop, bool watch, const std::string& refs_path, struct stat last_seen,
                        const std::function<void()>& do_reload) {
   sigset_t hangup;
   sigemptyset(&hangup);
@@ -257,10 +258,9 @@ int serve(fuse_args* args, const fuse_cmdline_opts& cmdline, const std::string& 
 
   if (fuse_daemonize(cmdline.foreground) != 0) return kExitFailure;
   if (!cmdline.foreground) log.use_syslog();
-  std::jthread reloader([&](std::stop_token stop) {
-    watch_for_reloads(stop, settings.watch, refs_path, refs_stat, [&] {
-      reload(refs_path, settings, sources, filesystem, adapter, session.get(), log, notifier);
-    });
+  std::jthread reloader([&](const std::stop_token& stop) {
+    watch_for_reloads(stop, settings.watch, refs_path, refs_stat,
+                      [&] { reload(refs_path, settings, sources, filesystem, adapter, session.get(), log, notifier); });
   });
   // Under systemd (Type=notify): READY once the mount answers, which a stat of its root proves.
   if (notifier.enabled()) {

@@ -133,7 +133,8 @@ constexpr OptionSpec kOptions[] = {
 std::span<const OptionSpec> option_table() { return kOptions; }
 
 const OptionSpec* find_option(std::string_view name) {
-  const auto found = std::find_if(std::begin(kOptions), std::end(kOptions), [&](const auto& o) { return o.name == name; });
+  const auto found =
+      std::find_if(std::begin(kOptions), std::end(kOptions), [&](const auto& o) { return o.name == name; });
   return found == std::end(kOptions) ? nullptr : found;
 }
 
@@ -204,7 +205,8 @@ Status read_config_file(const std::string& path, GivenOptions& given) {
     const auto where = [&] { return path + ":" + std::to_string(number) + ": "; };
     const OptionSpec* option = find_option(name);
     if (option == nullptr || option->name == "config") {
-      return Error{where() + "unknown option \"" + name + "\"" + (equals == std::string::npos ? " (or a missing '=')" : "")};
+      return Error{where() + "unknown option \"" + name + "\"" +
+                   (equals == std::string::npos ? " (or a missing '=')" : "")};
     }
     if (option->value.empty() != (equals == std::string::npos)) {
       return Error{where() + "option \"" + name + "\" " + (option->value.empty() ? "takes no value" : "needs a value")};
@@ -220,7 +222,8 @@ Status read_config_file(const std::string& path, GivenOptions& given) {
 std::string options_help() {
   std::string text;
   for (const OptionSpec& option : kOptions) {
-    std::string usage = "    -o " + std::string(option.name) + (option.value.empty() ? "" : "=" + std::string(option.value));
+    std::string usage =
+        "    -o " + std::string(option.name) + (option.value.empty() ? "" : "=" + std::string(option.value));
     usage += usage.size() < 30 ? std::string(30 - usage.size(), ' ') : "\n" + std::string(30, ' ');
     text += usage + std::string(option.help) + "\n";
   }

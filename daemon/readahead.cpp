@@ -9,7 +9,8 @@ namespace kerchunkfs::daemon {
 using refstore::EntryKind;
 using refstore::NodeId;
 
-ReadAhead::ReadAhead(const refstore::RefStore& store, std::uint64_t budget_bytes) : store_(store), budget_(budget_bytes) {}
+ReadAhead::ReadAhead(const refstore::RefStore& store, std::uint64_t budget_bytes)
+    : store_(store), budget_(budget_bytes) {}
 
 void ReadAhead::on_read(fetch::Fetcher& fetcher, std::span<const fetch::Target* const> targets, NodeId node,
                         const fetch::Extent& extent, std::uint64_t position, std::uint64_t length) {

@@ -12,7 +12,8 @@ namespace kerchunkfs::daemon {
 
 ServiceNotifier::ServiceNotifier() {
   const char* socket = std::getenv("NOTIFY_SOCKET");
-  if (socket != nullptr && (socket[0] == '/' || socket[0] == '@') && std::strlen(socket) < sizeof(sockaddr_un::sun_path)) {
+  if (socket != nullptr && (socket[0] == '/' || socket[0] == '@') &&
+      std::strlen(socket) < sizeof(sockaddr_un::sun_path)) {
     socket_ = socket;
   }
 }
@@ -26,8 +27,8 @@ bool ServiceNotifier::send(std::string_view state) const {
   std::memcpy(address.sun_path, socket_.data(), socket_.size());
   if (socket_[0] == '@') address.sun_path[0] = '\0';  // abstract namespace
   const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_.size());
-  const ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
-                                reinterpret_cast<const sockaddr*>(&address), length);
+  const ssize_t sent =
+      ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address), length);
   ::close(fd);
   return sent == static_cast<ssize_t>(state.size());
 }

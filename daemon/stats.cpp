@@ -1,5 +1,6 @@
 #include "daemon/stats.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace kerchunkfs::daemon {
@@ -14,7 +15,7 @@ void metric(std::string& out, const char* name, const char* type, const char* he
 
 // The upper bound (seconds) of the bucket holding the q-quantile of the attempt durations.
 double quantile(const fetch::HttpCounters& http, double q, std::uint64_t count) {
-  const auto wanted = static_cast<std::uint64_t>(q * static_cast<double>(count) + 0.5);
+  const auto wanted = static_cast<std::uint64_t>(std::llround(q * static_cast<double>(count)));
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < fetch::HttpCounters::kLatencyBuckets; ++i) {
     seen += http.latency[i].load(std::memory_order_relaxed);
@@ -30,36 +31,46 @@ std::string render_stats(const StatsInput& input) {
   const ReadCounters& reads = *input.reads;
   metric(out, "reads_total", "counter", "Read requests answered.", static_cast<double>(reads.reads.load()));
   metric(out, "read_bytes_total", "counter", "Bytes handed to readers.", static_cast<double>(reads.bytes.load()));
-  metric(out, "read_errors_total", "counter", "Reads answered with an error (EIO).", static_cast<double>(reads.errors.load()));
+  metric(out, "read_errors_total", "counter", "Reads answered with an error (EIO).",
+         static_cast<double>(reads.errors.load()));
   metric(out, "references", "gauge", "Entries in the reference set served.", static_cast<double>(input.references));
-  metric(out, "reloads_total", "counter", "Reference sets loaded again and swapped in.", static_cast<double>(reads.reloads.load()));
+  metric(out, "reloads_total", "counter", "Reference sets loaded again and swapped in.",
+         static_cast<double>(reads.reloads.load()));
   metric(out, "reload_failures_total", "counter", "Reloads refused (the old set kept serving).",
          static_cast<double>(reads.failed_reloads.load()));
   metric(out, "generations", "gauge", "Reference sets held: the current one and older ones still in use.",
          static_cast<double>(input.generations));
-  metric(out, "cache_hits_total", "counter", "Block cache lookups answered from memory.", static_cast<double>(input.cache.hits));
-  metric(out, "cache_misses_total", "counter", "Block cache lookups that started a fetch.", static_cast<double>(input.cache.misses));
+  metric(out, "cache_hits_total", "counter", "Block cache lookups answered from memory.",
+         static_cast<double>(input.cache.hits));
+  metric(out, "cache_misses_total", "counter", "Block cache lookups that started a fetch.",
+         static_cast<double>(input.cache.misses));
   metric(out, "cache_joined_total", "counter", "Block cache lookups that waited for a fetch under way.",
          static_cast<double>(input.cache.joined));
-  metric(out, "cache_evictions_total", "counter", "Blocks evicted from the cache.", static_cast<double>(input.cache.evictions));
+  metric(out, "cache_evictions_total", "counter", "Blocks evicted from the cache.",
+         static_cast<double>(input.cache.evictions));
   metric(out, "cache_bytes", "gauge", "Bytes held in the block cache.", static_cast<double>(input.cache.bytes));
   metric(out, "cache_capacity_bytes", "gauge", "Block cache size limit.", static_cast<double>(input.cache_capacity));
   if (input.http == nullptr) return out;
   const fetch::HttpCounters& http = *input.http;
-  metric(out, "http_requests_total", "counter", "HTTP request attempts sent.", static_cast<double>(http.requests.load()));
+  metric(out, "http_requests_total", "counter", "HTTP request attempts sent.",
+         static_cast<double>(http.requests.load()));
   metric(out, "http_retries_total", "counter", "Attempts that were retries.", static_cast<double>(http.retries.load()));
-  metric(out, "http_failures_total", "counter", "Reads that failed after all attempts.", static_cast<double>(http.failures.load()));
-  metric(out, "http_received_bytes_total", "counter", "Response body bytes received.", static_cast<double>(http.bytes.load()));
+  metric(out, "http_failures_total", "counter", "Reads that failed after all attempts.",
+         static_cast<double>(http.failures.load()));
+  metric(out, "http_received_bytes_total", "counter", "Response body bytes received.",
+         static_cast<double>(http.bytes.load()));
   metric(out, "http_in_flight", "gauge", "Attempts under way.", static_cast<double>(http.in_flight.load()));
-  out += "# HELP kerchunkfs_http_errors_total Attempts that went wrong, by kind.\n"
-         "# TYPE kerchunkfs_http_errors_total counter\n";
+  out +=
+      "# HELP kerchunkfs_http_errors_total Attempts that went wrong, by kind.\n"
+      "# TYPE kerchunkfs_http_errors_total counter\n";
   out += "kerchunkfs_http_errors_total{kind=\"network\"} " + std::to_string(http.network_errors.load()) + "\n";
   out += "kerchunkfs_http_errors_total{kind=\"status\"} " + std::to_string(http.status_errors.load()) + "\n";
   out += "kerchunkfs_http_errors_total{kind=\"answer\"} " + std::to_string(http.answer_errors.load()) + "\n";
   std::uint64_t count = 0;
   for (const auto& bucket : http.latency) count += bucket.load(std::memory_order_relaxed);
-  out += "# HELP kerchunkfs_http_request_seconds Attempt durations (quantiles: upper bounds of power-of-two buckets).\n"
-         "# TYPE kerchunkfs_http_request_seconds summary\n";
+  out +=
+      "# HELP kerchunkfs_http_request_seconds Attempt durations (quantiles: upper bounds of power-of-two buckets).\n"
+      "# TYPE kerchunkfs_http_request_seconds summary\n";
   for (const double q : {0.5, 0.9, 0.99}) {
     char line[128];
     std::snprintf(line, sizeof line, "kerchunkfs_http_request_seconds{quantile=\"%g\"} %g\n", q,
@@ -67,7 +78,8 @@ std::string render_stats(const StatsInput& input) {
     out += line;
   }
   char tail[128];
-  std::snprintf(tail, sizeof tail, "kerchunkfs_http_request_seconds_sum %.6f\nkerchunkfs_http_request_seconds_count %llu\n",
+  std::snprintf(tail, sizeof tail,
+                "kerchunkfs_http_request_seconds_sum %.6f\nkerchunkfs_http_request_seconds_count %llu\n",
                 static_cast<double>(http.latency_total_us.load()) / 1e6, static_cast<unsigned long long>(count));
   return out + tail;
 }

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fetch/block_cache.h"
-#include "fetch/http_source.h"
+#include "fetch/http_engine.h"
 
 namespace kerchunkfs::daemon {
 

@@ -45,7 +45,8 @@ std::optional<std::string> refusal(const std::string& url, const fetch::SourceRe
     const std::string host = fetch::url_host(url);
     if (!fetch::host_allowed(host, http.allowed_hosts)) return "host " + host + " is not among -o allow_hosts";
     if (!http.allow_link_local && fetch::is_link_local_literal(host)) {
-      return "a link-local address, such as a cloud's instance metadata service, is no data target (-o allow_link_local)";
+      return "a link-local address, such as a cloud's instance metadata service, is no data target (-o "
+             "allow_link_local)";
     }
   }
   return std::nullopt;  // object stores: their request hosts are checked as connections are made

@@ -20,7 +20,7 @@ std::string env(const char* name) {
 }
 
 std::string home_file(const char* variable, const char* relative) {
-  const std::string set = env(variable);
+  std::string set = env(variable);
   if (!set.empty()) return set;
   const std::string home = env("HOME");
   return home.empty() ? "" : home + "/" + relative;
@@ -75,12 +75,13 @@ Response fetch(const char* method, const std::string& url, const std::vector<std
   curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, kMetadataTimeoutMs);
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* body) {
-    auto* text = static_cast<std::string*>(body);
-    if (text->size() > 64 * 1024) return std::size_t{0};
-    text->append(data, size * count);
-    return size * count;
-  });
+  curl_easy_setopt(
+      easy.get(), CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* body) {
+        auto* text = static_cast<std::string*>(body);
+        if (text->size() > 64 * 1024) return std::size_t{0};
+        text->append(data, size * count);
+        return size * count;
+      });
   const CURLcode code = curl_easy_perform(easy.get());
   if (code != CURLE_OK) response.error = curl_easy_strerror(code);
   curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &response.status);
@@ -112,8 +113,8 @@ std::optional<AwsCredentials> parse_temporary(const std::string& json, std::time
 
 std::optional<std::string> aws_profile_region() {
   const std::string profile = profile_name();
-  const auto config = ini_section(home_file("AWS_CONFIG_FILE", ".aws/config"),
-                                  profile == "default" ? "default" : "profile " + profile);
+  const auto config =
+      ini_section(home_file("AWS_CONFIG_FILE", ".aws/config"), profile == "default" ? "default" : "profile " + profile);
   if (const auto found = config.find("region"); found != config.end() && !found->second.empty()) return found->second;
   return std::nullopt;
 }
@@ -164,7 +165,8 @@ std::optional<AwsCredentials> AwsCredentialProvider::lookup(std::string& error) 
     std::string endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (endpoint.empty()) endpoint = "http://169.254.169.254";
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-    const Response token = fetch("PUT", endpoint + "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"});
+    const Response token =
+        fetch("PUT", endpoint + "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds: 21600"});
     if (token.status == 200) {
       const std::string header = "X-aws-ec2-metadata-token: " + token.body;
       const std::string base = endpoint + "/latest/meta-data/iam/security-credentials/";

@@ -24,7 +24,8 @@ const BlockCache::Failure* BlockCache::recent_failure(Shard& shard, const CacheK
   return nullptr;
 }
 
-BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter waiter, int* error, std::string* message) {
+BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter waiter, int* error,
+                                      std::string* message) {
   Shard& shard = shard_of(key);
   std::lock_guard lock(shard.mutex);
   if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
@@ -61,7 +62,7 @@ bool BlockCache::claim(const CacheKey& key) {
   return fresh;
 }
 
-void BlockCache::insert(Shard& shard, const CacheKey& key, Bytes bytes) {
+void BlockCache::insert(Shard& shard, const CacheKey& key, Bytes bytes) const {
   // A range larger than a shard is served to its waiters but not kept.
   if (bytes.size() > shard_capacity_) return;
   shard.recency.push_front(key);
@@ -77,7 +78,7 @@ void BlockCache::insert(Shard& shard, const CacheKey& key, Bytes bytes) {
   }
 }
 
-void BlockCache::complete(const CacheKey& key, Bytes bytes, int error, const std::string& message) {
+void BlockCache::complete(const CacheKey& key, const Bytes& bytes, int error, const std::string& message) {
   std::vector<Waiter> waiters;
   {
     Shard& shard = shard_of(key);

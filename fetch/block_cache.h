@@ -45,10 +45,10 @@ struct CacheKey {
 
 struct CacheStats {
   std::uint64_t hits = 0;
-  std::uint64_t misses = 0;       // lookups that started a fetch
-  std::uint64_t joined = 0;       // lookups that waited for a fetch already under way
+  std::uint64_t misses = 0;  // lookups that started a fetch
+  std::uint64_t joined = 0;  // lookups that waited for a fetch already under way
   std::uint64_t evictions = 0;
-  std::uint64_t bytes = 0;        // held now
+  std::uint64_t bytes = 0;  // held now
 };
 
 class BlockCache {
@@ -69,7 +69,7 @@ class BlockCache {
   // For prefetching: claims the fetch of a range that is neither cached nor being fetched.
   bool claim(const CacheKey& key);
   // Ends a fetch: stores the bytes (unless `error`) and calls every waiter, outside the lock.
-  void complete(const CacheKey& key, Bytes bytes, int error = 0, const std::string& message = {});
+  void complete(const CacheKey& key, const Bytes& bytes, int error = 0, const std::string& message = {});
 
   CacheStats stats() const;
   std::uint64_t capacity() const { return capacity_; }
@@ -100,7 +100,7 @@ class BlockCache {
   Shard& shard_of(const CacheKey& key) { return shards_[KeyHash{}(key) % shards_.size()]; }
   // The recent failure of `key`, dropping it once it is older than the hold.
   const Failure* recent_failure(Shard& shard, const CacheKey& key);
-  void insert(Shard& shard, const CacheKey& key, Bytes bytes);
+  void insert(Shard& shard, const CacheKey& key, Bytes bytes) const;
 
   std::uint64_t capacity_;
   std::uint64_t shard_capacity_;

@@ -8,7 +8,8 @@ namespace kerchunkfs::fetch {
 std::vector<MergedRange> coalesce(std::span<const ByteRange> ranges, std::uint64_t max_gap, std::uint64_t max_block) {
   std::vector<std::size_t> order(ranges.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ranges[a].offset < ranges[b].offset; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return ranges[a].offset < ranges[b].offset; });
   std::vector<MergedRange> merged;
   for (const std::size_t index : order) {
     const ByteRange& range = ranges[index];

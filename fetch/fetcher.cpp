@@ -38,7 +38,8 @@ class Gather : public std::enable_shared_from_this<Gather> {
     if (keys_.size() == 1) {
       const std::string_view piece = pieces_[0].view;
       const std::uint64_t from = std::min<std::uint64_t>(start_ - keys_[0].offset, piece.size());
-      return done_(std::span<const char>(piece.data() + from, std::min<std::uint64_t>(length_, piece.size() - from)), 0, {});
+      return done_(std::span<const char>(piece.data() + from, std::min<std::uint64_t>(length_, piece.size() - from)), 0,
+                   {});
     }
     std::string joined;
     joined.reserve(length_);
@@ -165,7 +166,7 @@ void Fetcher::fetch_into_cache(const Target& target, std::uint64_t offset, std::
           cache_.complete(key, Bytes{buffer, std::string_view(*buffer).substr(from, key.length)});
         }
       },
-      [this, offset, delivery](ReadResult result) {
+      [this, offset, delivery](const ReadResult& result) {
         for (; delivery->next < delivery->keys.size(); ++delivery->next) {
           const CacheKey& key = delivery->keys[delivery->next];
           if (result.error != 0 || !delivery->buffer) {
@@ -175,7 +176,8 @@ void Fetcher::fetch_into_cache(const Target& target, std::uint64_t offset, std::
           // The target ended before this range did: what there is, which the reader finds short.
           const std::uint64_t from = std::min<std::uint64_t>(key.offset - offset, delivery->available);
           cache_.complete(key, Bytes{delivery->buffer, std::string_view(*delivery->buffer)
-                                                           .substr(from, std::min<std::uint64_t>(key.length, delivery->available - from))});
+                                                           .substr(from, std::min<std::uint64_t>(
+                                                                             key.length, delivery->available - from))});
         }
       });
 }

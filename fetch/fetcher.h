@@ -31,7 +31,7 @@ namespace kerchunkfs::fetch {
 struct FetcherOptions {
   std::uint64_t cache_size = 1ull << 30;
   std::uint64_t block_size = 4ull << 20;
-  std::uint64_t max_gap = 64ull << 10;    // prefetch: join ranges this close ...
+  std::uint64_t max_gap = 64ull << 10;  // prefetch: join ranges this close ...
   // ... into requests up to this size: object stores serve several such ranges in parallel
   // faster than one large one (per-connection throughput is what limits a single request).
   std::uint64_t max_block = 16ull << 20;
@@ -47,7 +47,7 @@ struct Target {
   const std::string url;
   ByteSource* const source;  // never null: targets without a source are refused at load
   const bool cached;
-  const std::uint32_t id;  // the block cache's name for it
+  const std::uint32_t id;                      // the block cache's name for it
   mutable std::atomic<std::int64_t> size{-1};  // -1 until known; a cache, written through const
 };
 
@@ -97,7 +97,7 @@ class Fetcher {
   FetcherOptions options_;
   BlockCache cache_;
   std::mutex targets_mutex_;
-  std::deque<Target> targets_;  // a deque: Targets never move once made
+  std::deque<Target> targets_;                            // a deque: Targets never move once made
   std::unordered_map<std::string_view, Target*> by_url_;  // views of the Targets' own URLs
 };
 

@@ -53,7 +53,8 @@ bool header_is(std::string_view line, std::string_view name) {
 std::string_view header_value(std::string_view line, std::size_t name_size) {
   std::string_view value = line.substr(name_size + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
   return value;
 }
 
@@ -68,7 +69,7 @@ struct Transfer {
   std::uint64_t length = 0;
   std::function<void(ReadResult)> read_done;
   std::function<void(SizeResult)> size_done;
-  Progress progress;  // set for streaming reads
+  Progress progress;                            // set for streaming reads
   std::shared_ptr<const RequestSigner> signer;  // signs every attempt, when set
 
   std::unique_ptr<CURL, EasyDeleter> easy;
@@ -82,8 +83,8 @@ struct Transfer {
   std::uint64_t unranged_limit = 0;  // largest body accepted when the server ignores Range
   bool body_refused = false;         // the write callback stopped the transfer on purpose
   const HttpOptions* options = nullptr;
-  std::string refusal;               // why an attempt was refused: a connection not allowed, a changed object (never retried)
-  std::string validator;             // this answer's "ETag ..." or "Last-Modified ..."
+  std::string refusal;    // why an attempt was refused: a connection not allowed, a changed object (never retried)
+  std::string validator;  // this answer's "ETag ..." or "Last-Modified ..."
   bool validator_checked = false;
   // The validator each URL answered with first (the engine's, used on its I/O thread alone).
   std::unordered_map<std::string, std::string>* first_validators = nullptr;
@@ -179,9 +180,10 @@ class HttpEngine::Impl {
     }
     if (!t->options->allow_link_local && is_link_local(&address->addr)) {
       char text[INET6_ADDRSTRLEN] = "?";
-      const void* raw = address->family == AF_INET6
-                            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr)
-                            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr);
+      const void* raw =
+          address->family == AF_INET6
+              ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr)
+              : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr);
       ::inet_ntop(address->family, raw, text, sizeof text);
       t->refusal = "refused to connect to " + host + " (" + text +
                    "): a link-local address, such as a cloud's instance metadata service, is no data target "
@@ -217,9 +219,9 @@ class HttpEngine::Impl {
     // A size probe needs only the headers; a ranged read must not grow without bound when the
     // server ignores Range or answers with more than was asked.
     const std::uint64_t limit = t->kind == Transfer::Kind::Size ? (status >= 300 ? 64 * 1024 : 0)
-                                : status == 206                ? t->length
-                                : status == 200                ? t->unranged_limit
-                                                               : 64 * 1024;
+                                : status == 206                 ? t->length
+                                : status == 200                 ? t->unranged_limit
+                                                                : 64 * 1024;
     if (t->body->size() + n > limit) {
       t->body_refused = true;
       return 0;
@@ -343,21 +345,24 @@ class HttpEngine::Impl {
       counters.network_errors.fetch_add(1, std::memory_order_relaxed);
     } else if (t->body_refused) {
       counters.answer_errors.fetch_add(1, std::memory_order_relaxed);
-      problem = status != 200                    ? "HTTP " + std::to_string(status) + " with a longer body than the range"
-                : options_.max_unranged_body == 0 ? std::string("the server does not serve byte ranges (it ignored Range "
-                                                                "and answered 200 with the whole object)")
+      problem = status != 200 ? "HTTP " + std::to_string(status) + " with a longer body than the range"
+                : options_.max_unranged_body == 0 ? std::string(
+                                                        "the server does not serve byte ranges (it ignored Range "
+                                                        "and answered 200 with the whole object)")
                                                   : "the server ignored Range and the object is larger than the " +
                                                         std::to_string(options_.max_unranged_body) + "-byte limit";
       retry = status != 200;
     } else {
-      const RangeVerdict verdict = judge_range_answer({status, t->content_range, t->body->size()}, t->offset, t->length);
+      const RangeVerdict verdict =
+          judge_range_answer({status, t->content_range, t->body->size()}, t->offset, t->length);
       if (verdict.ok) {
         deliver(*t, verdict);
         return;
       }
       problem = verdict.ok || status == 206 || status == 200 ? verdict.problem : status_problem(status, *t->body);
       retry = verdict.retry;
-      (status >= 200 && status < 300 ? counters.answer_errors : counters.status_errors).fetch_add(1, std::memory_order_relaxed);
+      (status >= 200 && status < 300 ? counters.answer_errors : counters.status_errors)
+          .fetch_add(1, std::memory_order_relaxed);
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
@@ -373,8 +378,9 @@ class HttpEngine::Impl {
     std::string& body = *t.body;
     if (!t.progress) {
       ReadResult result;
-      result.bytes = verdict.body_offset == 0 && verdict.length == body.size() ? std::move(body)
-                                                                               : body.substr(verdict.body_offset, verdict.length);
+      result.bytes = verdict.body_offset == 0 && verdict.length == body.size()
+                         ? std::move(body)
+                         : body.substr(verdict.body_offset, verdict.length);
       result.object_size = verdict.object_size;
       return t.read_done(std::move(result));
     }
@@ -427,7 +433,8 @@ class HttpEngine::Impl {
 
   void schedule_retry(std::unique_ptr<Transfer> t, long status) {
     counters.retries.fetch_add(1, std::memory_order_relaxed);
-    const long ceiling = std::min(options_.max_retry_delay_ms, options_.retry_delay_ms << std::min(t->attempt - 1, 20u));
+    const long ceiling =
+        std::min(options_.max_retry_delay_ms, options_.retry_delay_ms << std::min(t->attempt - 1, 20u));
     // Jitter spreads the retries of many clients so they do not return together.
     long delay = std::uniform_int_distribution<long>(ceiling / 2, ceiling)(random_);
     if ((status == 429 || status == 503) && !t->retry_after.empty()) {
@@ -508,7 +515,7 @@ class HttpEngine::Impl {
   std::mutex mutex_;
   std::deque<std::unique_ptr<Transfer>> incoming_;
   bool stopping_ = false;
-  std::unordered_set<Transfer*> active_;  // owned while attached to the multi handle
+  std::unordered_set<Transfer*> active_;                           // owned while attached to the multi handle
   std::unordered_map<std::string, std::string> first_validators_;  // URL → its first ETag / Last-Modified
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;
@@ -530,7 +537,8 @@ void HttpEngine::read(HttpRequest request, std::function<void(ReadResult)> done)
   impl_->submit(std::move(t));
 }
 
-void HttpEngine::size(std::string url, std::shared_ptr<const RequestSigner> signer, std::function<void(SizeResult)> done) {
+void HttpEngine::size(std::string url, std::shared_ptr<const RequestSigner> signer,
+                      std::function<void(SizeResult)> done) {
   auto t = std::make_unique<Transfer>();
   t->kind = Transfer::Kind::Size;
   t->url = std::move(url);

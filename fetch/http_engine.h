@@ -19,12 +19,12 @@
 namespace kerchunkfs::fetch {
 
 struct HttpOptions {
-  unsigned max_connections = 64;                   // open at once, over all hosts
+  unsigned max_connections = 64;  // open at once, over all hosts
   long connect_timeout_ms = 10'000;
-  long timeout_ms = 120'000;                       // one attempt, start to end
-  long stall_timeout_s = 20;                       // an attempt below 1 KiB/s for this long is abandoned
-  unsigned retries = 5;                            // attempts after the first
-  long retry_delay_ms = 200;                       // first backoff; doubles each time, with jitter
+  long timeout_ms = 120'000;  // one attempt, start to end
+  long stall_timeout_s = 20;  // an attempt below 1 KiB/s for this long is abandoned
+  unsigned retries = 5;       // attempts after the first
+  long retry_delay_ms = 200;  // first backoff; doubles each time, with jitter
   long max_retry_delay_ms = 10'000;
   bool insecure = false;                           // skip TLS certificate checks: only by explicit choice
   std::uint64_t max_unranged_body = 256ull << 20;  // largest whole body accepted when Range is ignored
@@ -35,7 +35,7 @@ struct HttpOptions {
 };
 
 struct HttpCounters {
-  std::atomic<std::uint64_t> requests{0};   // attempts sent
+  std::atomic<std::uint64_t> requests{0};  // attempts sent
   std::atomic<std::uint64_t> retries{0};
   std::atomic<std::uint64_t> failures{0};   // reads that ended in an error
   std::atomic<std::uint64_t> bytes{0};      // body bytes received

@@ -85,8 +85,10 @@ std::string redact_url(std::string_view url) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const bool secret = name.find("signature") != std::string::npos || name.find("token") != std::string::npos ||
                         name.find("credential") != std::string::npos || name.find("key") != std::string::npos ||
-                        name == "sig" || name.find("secret") != std::string::npos || name.find("password") != std::string::npos;
-    redacted += equals != std::string_view::npos && secret ? std::string(pair.substr(0, equals + 1)) + "***" : std::string(pair);
+                        name == "sig" || name.find("secret") != std::string::npos ||
+                        name.find("password") != std::string::npos;
+    redacted += equals != std::string_view::npos && secret ? std::string(pair.substr(0, equals + 1)) + "***"
+                                                           : std::string(pair);
     if (amp >= rest.size()) break;
     redacted += '&';
     rest.remove_prefix(amp + 1);
@@ -107,7 +109,8 @@ RangeVerdict judge_range_answer(const RangeAnswer& answer, std::uint64_t offset,
   };
   if (answer.status == 206) {
     const auto range = parse_content_range(answer.content_range);
-    if (!range) return bad("206 with a missing or malformed Content-Range \"" + std::string(answer.content_range) + "\"", true);
+    if (!range)
+      return bad("206 with a missing or malformed Content-Range \"" + std::string(answer.content_range) + "\"", true);
     const std::uint64_t wanted_last = offset + length - 1;
     const bool ends_early = range->total && range->last + 1 == *range->total && range->last < wanted_last;
     if (range->first != offset || (range->last != wanted_last && !ends_early)) {
@@ -117,9 +120,9 @@ RangeVerdict judge_range_answer(const RangeAnswer& answer, std::uint64_t offset,
     }
     const std::uint64_t expected = range->last - range->first + 1;
     if (answer.body_size != expected) {
-      return bad("206 body has " + std::to_string(answer.body_size) + " bytes, Content-Range says " +
-                     std::to_string(expected),
-                 true);
+      return bad(
+          "206 body has " + std::to_string(answer.body_size) + " bytes, Content-Range says " + std::to_string(expected),
+          true);
     }
     verdict.ok = true;
     verdict.length = expected;

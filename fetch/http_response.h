@@ -11,8 +11,8 @@ namespace kerchunkfs::fetch {
 
 struct ContentRange {
   std::uint64_t first = 0;
-  std::uint64_t last = 0;                // inclusive
-  std::optional<std::uint64_t> total;    // absent for "bytes a-b/*"
+  std::uint64_t last = 0;              // inclusive
+  std::optional<std::uint64_t> total;  // absent for "bytes a-b/*"
 };
 
 // Parses "bytes a-b/total" or "bytes a-b/*" (the header's value, any case, spaces trimmed).
@@ -28,10 +28,10 @@ struct RangeAnswer {
 
 struct RangeVerdict {
   bool ok = false;
-  bool retry = false;              // worth asking again (transient server or network trouble)
-  std::uint64_t body_offset = 0;   // where the wanted bytes start in the body
-  std::uint64_t length = 0;        // how many of them there are: less than asked only at the end of the object
-  std::string problem;             // when not ok: what was wrong, for the log
+  bool retry = false;             // worth asking again (transient server or network trouble)
+  std::uint64_t body_offset = 0;  // where the wanted bytes start in the body
+  std::uint64_t length = 0;       // how many of them there are: less than asked only at the end of the object
+  std::string problem;            // when not ok: what was wrong, for the log
   std::optional<std::uint64_t> object_size;  // the whole object's size, when the answer tells it
 };
 

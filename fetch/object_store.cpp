@@ -41,7 +41,7 @@ std::pair<std::string_view, std::string_view> host_and_path(std::string_view url
 std::string resolve_s3_region(const S3Options& options) {
   if (!options.region.empty()) return options.region;
   for (const char* variable : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
-    if (const std::string value = env(variable); !value.empty()) return value;
+    if (std::string value = env(variable); !value.empty()) return value;
   }
   return aws_profile_region().value_or("us-east-1");
 }
@@ -71,7 +71,8 @@ std::optional<std::string> s3_https_url(std::string_view url, const S3Options& o
 std::optional<std::string> gcs_https_url(std::string_view url, std::string_view emulator_host) {
   const auto parts = bucket_and_key(url);
   if (!parts) return std::nullopt;
-  std::string base = emulator_host.empty() ? "https://storage.googleapis.com" : without_trailing_slash(std::string(emulator_host));
+  std::string base =
+      emulator_host.empty() ? "https://storage.googleapis.com" : without_trailing_slash(std::string(emulator_host));
   if (base.find("://") == std::string::npos) base = "http://" + base;
   return base + "/" + std::string(parts->first) + "/" + uri_encode_path(parts->second);
 }
@@ -79,7 +80,7 @@ std::optional<std::string> gcs_https_url(std::string_view url, std::string_view 
 ObjectStoreSource::ObjectStoreSource(Mapper map, std::shared_ptr<HttpEngine> engine, RequestSigner signer)
     : map_(std::move(map)), http_(std::move(engine), std::move(signer)) {}
 
-std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(S3Options options, std::shared_ptr<HttpEngine> engine) {
+std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(const S3Options& options, std::shared_ptr<HttpEngine> engine) {
   RequestSigner signer;
   if (!options.anonymous) {
     auto credentials = std::make_shared<AwsCredentialProvider>();
@@ -97,8 +98,8 @@ std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(S3Options options, std:
       return sigv4_headers(request, *found);
     };
   }
-  return std::make_shared<ObjectStoreSource>(
-      [options](std::string_view url) { return s3_https_url(url, options); }, std::move(engine), std::move(signer));
+  return std::make_shared<ObjectStoreSource>([options](std::string_view url) { return s3_https_url(url, options); },
+                                             std::move(engine), std::move(signer));
 }
 
 std::shared_ptr<ObjectStoreSource> ObjectStoreSource::gcs(std::shared_ptr<HttpEngine> engine) {

@@ -8,14 +8,14 @@
 #include <string_view>
 
 #include "fetch/aws_credentials.h"
-#include "fetch/http_source.h"
 #include "fetch/http_engine.h"
+#include "fetch/http_source.h"
 
 namespace kerchunkfs::fetch {
 
 struct S3Options {
-  std::string region;    // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1
-  std::string endpoint;  // empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS's own
+  std::string region;       // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1
+  std::string endpoint;     // empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS's own
   bool path_style = false;  // always on with a custom endpoint
   bool anonymous = false;   // unsigned requests, for public buckets
 };
@@ -36,7 +36,7 @@ class ObjectStoreSource final : public ByteSource {
   using Mapper = std::function<std::optional<std::string>(std::string_view url)>;
   ObjectStoreSource(Mapper map, std::shared_ptr<HttpEngine> engine, RequestSigner signer = {});
 
-  static std::shared_ptr<ObjectStoreSource> s3(S3Options options, std::shared_ptr<HttpEngine> engine);
+  static std::shared_ptr<ObjectStoreSource> s3(const S3Options& options, std::shared_ptr<HttpEngine> engine);
   static std::shared_ptr<ObjectStoreSource> gcs(std::shared_ptr<HttpEngine> engine);
 
   void read(const std::string& url, std::uint64_t offset, std::size_t length,

@@ -18,9 +18,9 @@ struct AwsCredentials {
 
 struct SigV4Request {
   std::string_view method = "GET";
-  std::string_view host;             // as sent in Host: with ":port" when not the scheme's default
-  std::string_view canonical_uri;    // the path, already percent-encoded ("/bucket/a%20b.nc")
-  std::string_view range;            // the Range header's value, or empty
+  std::string_view host;           // as sent in Host: with ":port" when not the scheme's default
+  std::string_view canonical_uri;  // the path, already percent-encoded ("/bucket/a%20b.nc")
+  std::string_view range;          // the Range header's value, or empty
   std::string_view region;
   std::string_view service = "s3";
   std::time_t time = 0;

@@ -11,8 +11,7 @@ constexpr std::uint8_t kInvalid = 0xff;
 constexpr std::array<std::uint8_t, 256> make_decode_table() {
   std::array<std::uint8_t, 256> table{};
   table.fill(kInvalid);
-  constexpr std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (std::size_t i = 0; i < alphabet.size(); ++i) {
     table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::uint8_t>(i);
   }

@@ -69,9 +69,12 @@ Compression compression_for_name(std::string_view name) {
 
 std::string decompress(std::string_view data, Compression compression, const std::string& path) {
   switch (compression) {
-    case Compression::Gzip: return inflate_zlib(data, path);
-    case Compression::Zstd: return unzstd(data, path);
-    case Compression::None: break;
+    case Compression::Gzip:
+      return inflate_zlib(data, path);
+    case Compression::Zstd:
+      return unzstd(data, path);
+    case Compression::None:
+      break;
   }
   return std::string(data);
 }

@@ -63,7 +63,8 @@ MappedInput::MappedInput(const std::string& path) {
     fail(path, "map");
   }
   // MAP_POPULATE maps the cached pages at once instead of faulting them in one by one.
-  if (size_ > 0 && ::mmap(mapping_, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd.get(), 0) == MAP_FAILED) {
+  if (size_ > 0 &&
+      ::mmap(mapping_, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd.get(), 0) == MAP_FAILED) {
     fail(path, "map");
   }
   decompress_if_needed(path);
@@ -85,7 +86,9 @@ MappedInput::~MappedInput() {
 }
 
 simdjson::padded_string_view MappedInput::view() const {
-  if (mapping_ == nullptr) return simdjson::padded_string_view(streamed_.data(), streamed_.size(), streamed_.size() + simdjson::SIMDJSON_PADDING);
+  if (mapping_ == nullptr)
+    return simdjson::padded_string_view(streamed_.data(), streamed_.size(),
+                                        streamed_.size() + simdjson::SIMDJSON_PADDING);
   return simdjson::padded_string_view(static_cast<const char*>(mapping_), size_, mapping_size_);
 }
 

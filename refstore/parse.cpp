@@ -65,10 +65,11 @@ class Parser {
       return;
     }
     od::value version_value;
-    check(std::move(version).get(version_value), "\"version\"");
+    check(version.get(version_value), "\"version\"");
     std::int64_t number = 0;
     if (version_value.get_int64().get(number) != simdjson::SUCCESS || number != 1) {
-      throw LoadError("unsupported reference spec version " + std::string(trim_trailing_space(version_value.raw_json_token())) +
+      throw LoadError("unsupported reference spec version " +
+                      std::string(trim_trailing_space(version_value.raw_json_token())) +
                       " (supported: 0, written without a version, and 1)");
     }
     read_version1(top);
@@ -139,7 +140,7 @@ class Parser {
     auto templates = top.find_field_unordered("templates");
     if (templates.error() != simdjson::NO_SUCH_FIELD) {
       od::object object;
-      check(std::move(templates).get_object().get(object), "\"templates\" must be an object");
+      check(templates.get_object().get(object), "\"templates\" must be an object");
       for (auto field : object) {
         std::string_view name;
         check(field.unescaped_key().get(name), "\"templates\"");
@@ -158,7 +159,7 @@ class Parser {
     auto refs = top.find_field_unordered("refs");
     if (refs.error() != simdjson::NO_SUCH_FIELD) {
       od::object object;
-      check(std::move(refs).get_object().get(object), "\"refs\" must be an object");
+      check(refs.get_object().get(object), "\"refs\" must be an object");
       for (auto field : object) {
         const std::string_view key = key_of(field);
         od::value value;
@@ -170,7 +171,7 @@ class Parser {
     auto gen = top.find_field_unordered("gen");
     if (gen.error() != simdjson::NO_SUCH_FIELD) {
       od::array array;
-      check(std::move(gen).get_array().get(array), "\"gen\" must be an array");
+      check(gen.get_array().get(array), "\"gen\" must be an array");
       std::size_t index = 0;
       for (auto element : array) {
         od::object object;
@@ -513,7 +514,8 @@ class Parser {
     std::vector<ExprValue> values;
     values.reserve(count);
     for (std::uint64_t i = 0; i < count; ++i) {
-      values.emplace_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(start) + i * static_cast<std::uint64_t>(step)));
+      values.emplace_back(
+          static_cast<std::int64_t>(static_cast<std::uint64_t>(start) + i * static_cast<std::uint64_t>(step)));
     }
     return values;
   }

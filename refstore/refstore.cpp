@@ -9,7 +9,7 @@ namespace kerchunkfs::refstore {
 namespace {
 
 constexpr std::size_t kMaxNameBytes = 255;  // NAME_MAX: what the kernel lets one path segment be
-constexpr std::size_t kMaxKeyBytes = 4095;   // PATH_MAX less its NUL: what the kernel lets a path be
+constexpr std::size_t kMaxKeyBytes = 4095;  // PATH_MAX less its NUL: what the kernel lets a path be
 
 void check_segment(std::string_view segment, std::string_view key) {
   const char* problem = nullptr;
@@ -168,7 +168,8 @@ RefStore StoreBuilder::finish(const LoadOptions& options) {
   auto& data = *data_;
   if (null_url_) {
     if (!options.default_target) {
-      throw LoadError("key " + quote(first_null_key_) + ": the reference has a null URL and no default target was given");
+      throw LoadError("key " + quote(first_null_key_) +
+                      ": the reference has a null URL and no default target was given");
     }
     data.urls[*null_url_] = *options.default_target;
   }
@@ -185,8 +186,7 @@ RefStore StoreBuilder::finish(const LoadOptions& options) {
 void StoreBuilder::build_index() {
   auto& data = *data_;
   data.index = PathIndex::build(
-      data.nodes.size(),
-      [&](std::uint32_t node) { return path_hash(data.nodes[node].parent, data.name(node)); },
+      data.nodes.size(), [&](std::uint32_t node) { return path_hash(data.nodes[node].parent, data.name(node)); },
       [&](std::uint32_t a, std::uint32_t b) {
         return data.nodes[a].parent == data.nodes[b].parent && data.name(a) == data.name(b);
       },
@@ -295,9 +295,8 @@ const std::string& RefStore::url(std::uint32_t index) const { return data_->urls
 std::size_t RefStore::url_count() const { return data_->urls.size(); }
 
 std::size_t RefStore::memory_bytes() const {
-  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->names.capacity() +
-                      data_->inline_bytes.capacity() + data_->children.capacity() * sizeof(NodeId) +
-                      data_->index.memory_bytes();
+  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->names.capacity() + data_->inline_bytes.capacity() +
+                      data_->children.capacity() * sizeof(NodeId) + data_->index.memory_bytes();
   for (const auto& url : data_->urls) bytes += sizeof(std::string) + url.capacity();
   return bytes;
 }

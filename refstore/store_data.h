@@ -60,7 +60,7 @@ struct RefStore::Data {
     const std::size_t end = node + 1 < nodes.size() ? nodes[node + 1].name_offset : names.size();
     return std::string_view(names).substr(nodes[node].name_offset, end - nodes[node].name_offset);
   }
-  std::optional<NodeId> lookup(NodeId parent, std::string_view name) const;
+  std::optional<NodeId> lookup(NodeId parent, std::string_view child) const;
   std::string key(NodeId node) const;
 };
 

@@ -56,8 +56,7 @@ Template Template::compile(std::string_view text) {
     }
     const char next = text[open + 1];
     if (next == '%' || next == '#') {
-      throw ExpressionError("column " + std::to_string(open + 1) +
-                           ": Jinja statements and comments are not supported");
+      throw ExpressionError("column " + std::to_string(open + 1) + ": Jinja statements and comments are not supported");
     }
     if (next != '{') {
       literal.append(text.substr(pos, open + 1 - pos));

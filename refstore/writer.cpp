@@ -7,7 +7,6 @@
 namespace kerchunkfs::refstore {
 namespace {
 
-
 // The length of the valid UTF-8 sequence that starts `text`, or 0 when it does not start with
 // one (a stray continuation byte, a truncated or overlong sequence, a surrogate, above U+10FFFF).
 std::size_t utf8_sequence(std::string_view text) {
@@ -55,11 +54,21 @@ std::string json_quote(std::string_view text) {
     }
     text.remove_prefix(1);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];

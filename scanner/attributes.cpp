@@ -18,9 +18,9 @@ namespace {
 using refstore::json_quote;
 
 // HDF5 and netCDF bookkeeping that is not user metadata.
-const std::set<std::string> kHiddenAttributes = {
-    "DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "_Netcdf4Dimid", "_Netcdf4Coordinates",
-    "_NCProperties", "_FillValue", "_nc3_strict"};
+const std::set<std::string> kHiddenAttributes = {"DIMENSION_LIST", "REFERENCE_LIST", "CLASS",
+                                                 "NAME",           "_Netcdf4Dimid",  "_Netcdf4Coordinates",
+                                                 "_NCProperties",  "_FillValue",     "_nc3_strict"};
 
 std::vector<std::string> integer_items(hid_t attribute, hid_t type, hssize_t count) {
   std::vector<std::string> items;
@@ -79,13 +79,13 @@ std::vector<std::string> string_items(hid_t attribute, hid_t type, hid_t space, 
 
 // True when a type holds a variable-length part anywhere (its bytes then hold pointers).
 bool has_variable_length(hid_t type) {
-  return H5Tdetect_class(type, H5T_VLEN) > 0 || (H5Tdetect_class(type, H5T_STRING) > 0 && H5Tis_variable_str(type) > 0) ||
-         [&] {
+  return H5Tdetect_class(type, H5T_VLEN) > 0 ||
+         (H5Tdetect_class(type, H5T_STRING) > 0 && H5Tis_variable_str(type) > 0) || [&] {
            if (H5Tget_class(type) != H5T_COMPOUND && H5Tget_class(type) != H5T_ARRAY) return false;
            const int count = H5Tget_class(type) == H5T_COMPOUND ? H5Tget_nmembers(type) : 1;
            for (int m = 0; m < count; ++m) {
              const Handle member(H5Tget_class(type) == H5T_COMPOUND ? H5Tget_member_type(type, static_cast<unsigned>(m))
-                                                                     : H5Tget_super(type),
+                                                                    : H5Tget_super(type),
                                  H5Tclose);
              if (has_variable_length(member.get())) return true;
            }
@@ -173,9 +173,15 @@ std::optional<std::string> attribute_json(hid_t attribute) {
   if (count == 0) return "[]";
   std::vector<std::string> items;
   switch (H5Tget_class(type.get())) {
-    case H5T_INTEGER: items = integer_items(attribute, type.get(), count); break;
-    case H5T_FLOAT: items = float_items(attribute, type.get(), count); break;
-    case H5T_STRING: items = string_items(attribute, type.get(), space.get(), count); break;
+    case H5T_INTEGER:
+      items = integer_items(attribute, type.get(), count);
+      break;
+    case H5T_FLOAT:
+      items = float_items(attribute, type.get(), count);
+      break;
+    case H5T_STRING:
+      items = string_items(attribute, type.get(), space.get(), count);
+      break;
     case H5T_ENUM: {
       // Booleans as JSON booleans (numpy's bool attributes are such enums); other enums as their numbers.
       const Handle base(H5Tget_super(type.get()), H5Tclose);
@@ -188,13 +194,16 @@ std::optional<std::string> attribute_json(hid_t attribute) {
       std::vector<long long> values(count);
       std::vector<unsigned char> converted(std::max(raw.size(), values.size() * sizeof(long long)));
       std::copy(raw.begin(), raw.end(), converted.begin());
-      if (H5Tconvert(base.get(), H5T_NATIVE_LLONG, count, converted.data(), nullptr, H5P_DEFAULT) < 0) return std::nullopt;
+      if (H5Tconvert(base.get(), H5T_NATIVE_LLONG, count, converted.data(), nullptr, H5P_DEFAULT) < 0)
+        return std::nullopt;
       std::memcpy(values.data(), converted.data(), values.size() * sizeof(long long));
       for (const long long value : values) items.push_back(std::to_string(value));
       break;
     }
     case H5T_COMPOUND:
-    case H5T_ARRAY: items = structured_items(attribute, type.get(), count); break;
+    case H5T_ARRAY:
+      items = structured_items(attribute, type.get(), count);
+      break;
     default:
       return std::nullopt;
   }

@@ -46,7 +46,6 @@ class ProgressLine {
   Clock::time_point start_ = Clock::now(), last_{};
 };
 
-
 // A worker process: it takes file indices from `tasks` and answers each with one byte on
 // `results` (1: the job succeeded), until `tasks` is closed.
 struct Worker {
@@ -104,7 +103,7 @@ void retire(Worker& worker) {
 }  // namespace
 
 std::vector<std::size_t> run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
-               const std::function<bool(std::size_t index)>& job) {
+                                   const std::function<bool(std::size_t index)>& job) {
   ProgressLine progress(inputs.size(), options);
   std::deque<std::size_t> pending;
   for (std::size_t i = 0; i < inputs.size(); ++i) pending.push_back(i);
@@ -173,9 +172,12 @@ std::vector<std::size_t> run_batch(const std::vector<std::string>& inputs, const
         int status = 0;
         ::waitpid(worker.pid, &status, 0);
         worker.pid = -1;
-        std::fprintf(stderr, "kerchunkfs-scan: %s: reading it crashed (%s): the file is damaged or meets a bug in the HDF5 library\n",
-                     inputs[index].c_str(), WIFSIGNALED(status) ? ::strsignal(WTERMSIG(status)) : "the process ended");
-      } else if (options.file_timeout_s > 0 && Clock::now() - worker.started >= std::chrono::seconds(options.file_timeout_s)) {
+        std::fprintf(
+            stderr,
+            "kerchunkfs-scan: %s: reading it crashed (%s): the file is damaged or meets a bug in the HDF5 library\n",
+            inputs[index].c_str(), WIFSIGNALED(status) ? ::strsignal(WTERMSIG(status)) : "the process ended");
+      } else if (options.file_timeout_s > 0 &&
+                 Clock::now() - worker.started >= std::chrono::seconds(options.file_timeout_s)) {
         ::kill(worker.pid, SIGKILL);
         std::fprintf(stderr, "kerchunkfs-scan: %s: given up after %u s: the HDF5 library did not finish reading it\n",
                      inputs[index].c_str(), options.file_timeout_s);

@@ -22,6 +22,6 @@ struct BatchOptions {
 // finish one; returns the indices, in order, of the jobs that did not return true. A job that
 // crashed or ran out of time is reported on standard error, naming the file.
 std::vector<std::size_t> run_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
-               const std::function<bool(std::size_t index)>& job);
+                                   const std::function<bool(std::size_t index)>& job);
 
 }  // namespace kerchunkfs::scanner

@@ -52,15 +52,15 @@ long long fixed_year_days(long long y, int m, int d, int year_length) {
 std::optional<CfTimeUnits> CfTimeUnits::parse(const std::string& units, const std::string& calendar_name,
                                               std::string& why) {
   static const std::map<std::string, long double> kUnits = {
-      {"second", 1}, {"seconds", 1}, {"sec", 1}, {"secs", 1}, {"s", 1},
-      {"minute", 60}, {"minutes", 60}, {"min", 60}, {"mins", 60},
-      {"hour", 3600}, {"hours", 3600}, {"hr", 3600}, {"hrs", 3600}, {"h", 3600},
-      {"day", 86400}, {"days", 86400}, {"d", 86400}};
+      {"second", 1},   {"seconds", 1}, {"sec", 1},     {"secs", 1},     {"s", 1},        {"minute", 60},
+      {"minutes", 60}, {"min", 60},    {"mins", 60},   {"hour", 3600},  {"hours", 3600}, {"hr", 3600},
+      {"hrs", 3600},   {"h", 3600},    {"day", 86400}, {"days", 86400}, {"d", 86400}};
   static const std::map<std::string, std::string> kCalendars = {
-      {"", "standard"}, {"standard", "standard"}, {"gregorian", "standard"},
-      {"proleptic_gregorian", "proleptic_gregorian"}, {"julian", "julian"},
-      {"noleap", "noleap"}, {"365_day", "noleap"}, {"all_leap", "all_leap"}, {"366_day", "all_leap"},
-      {"360_day", "360_day"}};
+      {"", "standard"},          {"standard", "standard"},
+      {"gregorian", "standard"}, {"proleptic_gregorian", "proleptic_gregorian"},
+      {"julian", "julian"},      {"noleap", "noleap"},
+      {"365_day", "noleap"},     {"all_leap", "all_leap"},
+      {"366_day", "all_leap"},   {"360_day", "360_day"}};
   const std::string text = lower(trim(units));
   const auto since = text.find(" since ");
   const auto unit = since == std::string::npos ? kUnits.end() : kUnits.find(trim(text.substr(0, since)));
@@ -78,7 +78,8 @@ std::optional<CfTimeUnits> CfTimeUnits::parse(const std::string& units, const st
   int month = 0, day = 0, hour = 0, minute = 0, used = 0;
   double second = 0;
   std::string date = trim(text.substr(since + 7));
-  for (char& c : date) if (c == 't') c = ' ';
+  for (char& c : date)
+    if (c == 't') c = ' ';
   if (std::sscanf(date.c_str(), "%lld-%d-%d%n", &year, &month, &day, &used) < 3 || month < 1 || month > 12 || day < 1 ||
       day > 31) {
     why = "units \"" + units + "\" have no reference date as year-month-day";

@@ -67,7 +67,7 @@ std::optional<std::string> layout_message(Reader& reader, std::uint64_t address)
   for (std::size_t b = 0; b < blocks.size() && b < 1024; ++b) {
     std::string data;
     if (!reader.read(blocks[b].address, blocks[b].length, data)) return std::nullopt;
-    std::size_t at = version2 && b > 0 ? 4 : 0;                    // "OCHK"
+    std::size_t at = version2 && b > 0 ? 4 : 0;                        // "OCHK"
     const std::size_t end = version2 ? data.size() - 4 : data.size();  // checksum
     while (at + (version2 ? 4 : 8) <= end) {
       std::uint16_t type;
@@ -129,6 +129,7 @@ std::optional<std::vector<ChunkLocation>> read_v1_btree_chunks(FileBytes& file, 
   std::string node;
   while (!level.empty()) {
     std::vector<ByteRange> ranges;
+    ranges.reserve(level.size());
     for (const std::uint64_t address : level) ranges.push_back({userblock + address, node_bytes});
     file.prefetch(ranges);
     std::vector<std::uint64_t> next;

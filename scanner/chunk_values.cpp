@@ -86,12 +86,12 @@ bool ReferenceReader::bytes(const refstore::ReferenceValue& value, std::string& 
 bool decode_chunk(const ArrayMeta& meta, std::string& bytes, std::string& why) {
   simdjson::dom::parser parser;
   simdjson::dom::element compressor, filters;
-  if (parser.parse(simdjson::padded_string(meta.compressor)).get(compressor) ||
-      !undo_codec(compressor, bytes, why)) {
+  if (parser.parse(simdjson::padded_string(meta.compressor)).get(compressor) || !undo_codec(compressor, bytes, why)) {
     return why.empty() ? (why = "unreadable compressor", false) : false;
   }
   simdjson::dom::parser filter_parser;
-  if (filter_parser.parse(simdjson::padded_string(meta.filters)).get(filters)) return (why = "unreadable filters", false);
+  if (filter_parser.parse(simdjson::padded_string(meta.filters)).get(filters))
+    return (why = "unreadable filters", false);
   if (filters.is_array()) {
     std::vector<simdjson::dom::element> list;
     for (const auto codec : filters.get_array()) list.push_back(codec);
@@ -131,8 +131,15 @@ bool array_values(const ArrayMeta& meta, const std::vector<std::string>& chunk_b
     if (swap) std::reverse(raw, raw + size);
     long double value = 0;
     if (kind == 'f') {
-      if (size == 4) { float f; std::memcpy(&f, raw, 4); value = f; }
-      else { double d; std::memcpy(&d, raw, 8); value = d; }
+      if (size == 4) {
+        float f;
+        std::memcpy(&f, raw, 4);
+        value = f;
+      } else {
+        double d;
+        std::memcpy(&d, raw, 8);
+        value = d;
+      }
     } else if (kind == 'u') {
       std::uint64_t u = 0;
       std::memcpy(&u, raw, size);

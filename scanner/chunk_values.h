@@ -36,7 +36,7 @@ bool decode_chunk(const ArrayMeta& meta, std::string& bytes, std::string& why);
 
 // Every element of a 1-D array whose chunks are in `chunks` (key → stored bytes; absent chunks
 // read as the fill value), as numbers; false with `why` for other dtypes.
-bool array_values(const ArrayMeta& meta, const std::vector<std::string>& chunk_bytes,
-                  std::vector<long double>& values, std::string& why);
+bool array_values(const ArrayMeta& meta, const std::vector<std::string>& chunk_bytes, std::vector<long double>& values,
+                  std::string& why);
 
 }  // namespace kerchunkfs::scanner

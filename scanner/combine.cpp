@@ -22,8 +22,8 @@ using refstore::ReferenceMap;
 using refstore::ReferenceValue;
 
 // Attributes that change what the stored numbers mean: they must agree wherever a variable is joined.
-const std::vector<std::string> kMeaningAttributes = {"scale_factor", "add_offset", "_FillValue", "missing_value",
-                                                     "units", "calendar"};
+const std::vector<std::string> kMeaningAttributes = {"scale_factor",  "add_offset", "_FillValue",
+                                                     "missing_value", "units",      "calendar"};
 
 struct Array {
   ArrayMeta meta;
@@ -39,7 +39,7 @@ struct Input {
   std::string name;
   ReferenceMap references;
   std::map<std::string, Array> arrays;
-  std::set<std::string> groups;  // "" for the root, "g/" for a group g
+  std::set<std::string> groups;       // "" for the root, "g/" for a group g
   std::vector<std::uint64_t> extent;  // per concatenation dimension: 1 where it is new
   std::vector<OrderKey> key;
   std::vector<std::vector<long double>> coordinates;
@@ -93,7 +93,8 @@ std::vector<std::pair<std::vector<std::uint64_t>, const ReferenceValue*>> chunks
                                                                                     const std::string& path) {
   std::vector<std::pair<std::vector<std::uint64_t>, const ReferenceValue*>> out;
   const std::string prefix = path + "/";
-  for (auto it = input.references.lower_bound(prefix); it != input.references.end() && it->first.starts_with(prefix); ++it) {
+  for (auto it = input.references.lower_bound(prefix); it != input.references.end() && it->first.starts_with(prefix);
+       ++it) {
     const std::string_view leaf = std::string_view(it->first).substr(prefix.size());
     if (leaf.empty() || leaf[0] == '.' || leaf.find('/') != std::string_view::npos) continue;
     std::vector<std::uint64_t> indices;
@@ -117,7 +118,8 @@ std::vector<long double> read_values(const Input& input, const std::string& path
   std::string why;
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto found = input.references.find(path + "/" + std::to_string(i));
-    if (found == input.references.end()) fail(input.name + ": " + path + ": chunk " + std::to_string(i) + " was never written");
+    if (found == input.references.end())
+      fail(input.name + ": " + path + ": chunk " + std::to_string(i) + " was never written");
     if (!reader.bytes(found->second, chunks[i], why) || !decode_chunk(array.meta, chunks[i], why)) {
       fail(input.name + ": " + path + ": " + why);
     }
@@ -153,8 +155,8 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
     const Attributes& attributes = coordinate->second.attributes;
     const auto units = string_attribute(attributes, "units");
     std::string why;
-    const auto time = units ? CfTimeUnits::parse(*units, string_attribute(attributes, "calendar").value_or(""), why)
-                            : std::nullopt;
+    const auto time =
+        units ? CfTimeUnits::parse(*units, string_attribute(attributes, "calendar").value_or(""), why) : std::nullopt;
     if (time) {
       for (long double& value : values) value = time->to_absolute(value);
       input.time_units[d] = *units;
@@ -164,8 +166,8 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
   switch (dimension.source.kind) {
     case CoordinateSource::Kind::Variable:
       if (!has_coordinate || input.coordinates[d].empty()) {
-        fail(input.name + ": no coordinate values for " + dimension.name +
-             " (give --coordinate " + dimension.name + "=attr:NAME, regex:PATTERN or index)");
+        fail(input.name + ": no coordinate values for " + dimension.name + " (give --coordinate " + dimension.name +
+             "=attr:NAME, regex:PATTERN or index)");
       }
       input.key[d] = input.coordinates[d].front();
       break;
@@ -181,7 +183,9 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
       const auto attributes = text ? parse_attributes(*text, why) : std::nullopt;
       const auto found = attributes ? attributes->find(name) : Attributes::const_iterator{};
       if (!attributes || found == attributes->end()) {
-        fail(input.name + ": no " + (owner.empty() ? "global attribute " + name : "attribute " + name + " of " + owner.substr(0, owner.size() - 1)) +
+        fail(input.name + ": no " +
+             (owner.empty() ? "global attribute " + name
+                            : "attribute " + name + " of " + owner.substr(0, owner.size() - 1)) +
              " for " + dimension.name);
       }
       if (const auto text_value = json_string(found->second)) {
@@ -200,7 +204,8 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
       std::smatch match;
       const std::string file = base_name(input.name);
       if (!std::regex_search(file, match, std::regex(dimension.source.detail))) {
-        fail(input.name + ": the file name does not match " + dimension.source.detail + " (for " + dimension.name + ")");
+        fail(input.name + ": the file name does not match " + dimension.source.detail + " (for " + dimension.name +
+             ")");
       }
       const std::string text = match.size() > 1 ? match[1].str() : match[0].str();
       char* end = nullptr;
@@ -452,11 +457,13 @@ class Combiner {
     };
     if (a.dims != b.dims) differ("its dimensions");
     // A concatenation coordinate is rewritten from its values: only what they mean must agree.
-    const bool concat_coordinate = std::ranges::any_of(dimensions_, [&](const ConcatDimension& c) { return c.name == path; });
+    const bool concat_coordinate =
+        std::ranges::any_of(dimensions_, [&](const ConcatDimension& c) { return c.name == path; });
     if (!concat_coordinate && !a.meta.same_encoding(b.meta)) {
-      differ(a.meta.chunks != b.meta.chunks ? "its chunk shape" : a.meta.dtype != b.meta.dtype ? "its dtype"
-             : a.meta.fill_value != b.meta.fill_value                                        ? "its fill value"
-                                                                                             : "its codecs");
+      differ(a.meta.chunks != b.meta.chunks           ? "its chunk shape"
+             : a.meta.dtype != b.meta.dtype           ? "its dtype"
+             : a.meta.fill_value != b.meta.fill_value ? "its fill value"
+                                                      : "its codecs");
     }
     for (std::size_t i = 0; i < a.meta.shape.size(); ++i) {
       const bool along_concat = std::ranges::any_of(axis, [&](const auto& x) { return x && *x == i; });
@@ -465,7 +472,8 @@ class Combiner {
     for (const std::string& name : kMeaningAttributes) {
       if (concat_coordinate && name == "units") continue;  // CF times are re-encoded to one unit
       const auto x = a.attributes.find(name), y = b.attributes.find(name);
-      const bool same = (x == a.attributes.end()) == (y == b.attributes.end()) && (x == a.attributes.end() || x->second == y->second);
+      const bool same =
+          (x == a.attributes.end()) == (y == b.attributes.end()) && (x == a.attributes.end() || x->second == y->second);
       if (!same) differ("attribute " + name);
     }
   }
@@ -493,7 +501,8 @@ class Combiner {
              " (it has none of the concatenation dimensions, so it must be the same in every file)");
       }
     }
-    for (auto it = first.references.lower_bound(path + "/"); it != first.references.end() && it->first.starts_with(path + "/"); ++it) {
+    for (auto it = first.references.lower_bound(path + "/");
+         it != first.references.end() && it->first.starts_with(path + "/"); ++it) {
       out[it->first] = it->second;
     }
   }
@@ -505,8 +514,9 @@ class Combiner {
     const Array& reference = first.arrays.at(path);
     std::string why;
     const std::string units = first.time_units[d];
-    const auto time = units.empty() ? std::nullopt
-                                    : CfTimeUnits::parse(units, string_attribute(reference.attributes, "calendar").value_or(""), why);
+    const auto time =
+        units.empty() ? std::nullopt
+                      : CfTimeUnits::parse(units, string_attribute(reference.attributes, "calendar").value_or(""), why);
     // One input per place along the dimension: the others there share its values (checked).
     std::vector<const Input*> at_block(blocks_[d].size(), nullptr);
     for (const Input& input : inputs_) {
@@ -518,7 +528,8 @@ class Combiner {
       if (input.time_units[d].empty() != units.empty()) {
         fail(path + ": " + first.name + " and " + input.name + " disagree on whether it is a CF time");
       }
-      if (input.coordinates[d].size() != input.extent[d]) fail(input.name + ": has no " + path + " coordinate variable");
+      if (input.coordinates[d].size() != input.extent[d])
+        fail(input.name + ": has no " + path + " coordinate variable");
       for (const long double value : input.coordinates[d]) values.push_back(time ? time->from_absolute(value) : value);
     }
     ArrayMeta meta = reference.meta;
@@ -526,8 +537,10 @@ class Combiner {
     const bool integral = dtype[1] != 'f';
     for (long double& value : values) {
       const long double rounded = std::round(value);
-      if (std::fabs(value - rounded) <= 1e-6L * std::max(1.0L, std::fabs(value))) value = rounded;
-      else if (integral) dtype = "<f8";  // a unit change made whole numbers fractional
+      if (std::fabs(value - rounded) <= 1e-6L * std::max(1.0L, std::fabs(value)))
+        value = rounded;
+      else if (integral)
+        dtype = "<f8";  // a unit change made whole numbers fractional
     }
     meta.dtype = json_quote(dtype);
     meta.shape = {values.size()};
@@ -549,9 +562,8 @@ class Combiner {
     const auto& keys = blocks_[d];
     std::string dtype, bytes;
     if (std::holds_alternative<long double>(keys.front())) {
-      const bool integral = std::ranges::all_of(keys, [](const OrderKey& k) {
-        return std::get<long double>(k) == std::round(std::get<long double>(k));
-      });
+      const bool integral = std::ranges::all_of(
+          keys, [](const OrderKey& k) { return std::get<long double>(k) == std::round(std::get<long double>(k)); });
       dtype = integral ? "<i8" : "<f8";
       for (const OrderKey& key : keys) append_value(bytes, dtype, std::get<long double>(key));
     } else {
@@ -577,8 +589,8 @@ class Combiner {
   std::vector<ConcatDimension> dimensions_;
   ReferenceReader& reader_;
   std::vector<Input> inputs_;
-  std::vector<bool> existing_;               // per dimension: whether the files have it
-  std::vector<std::vector<OrderKey>> blocks_;  // per dimension: the distinct keys, in order
+  std::vector<bool> existing_;                       // per dimension: whether the files have it
+  std::vector<std::vector<OrderKey>> blocks_;        // per dimension: the distinct keys, in order
   std::vector<std::vector<std::uint64_t>> offsets_;  // per dimension and block: where it starts
   std::vector<std::uint64_t> totals_;
 };

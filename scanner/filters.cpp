@@ -33,13 +33,18 @@ std::string blosc_codec(std::size_t n, const unsigned* values) {
 std::string no_codec(H5Z_filter_t filter, const char* name) {
   std::string reason = "filter " + std::to_string(filter) + " (" + name + ") ";
   switch (filter) {
-    case H5Z_FILTER_SZIP: return reason + "has no numcodecs codec";
+    case H5Z_FILTER_SZIP:
+      return reason + "has no numcodecs codec";
     case H5Z_FILTER_NBIT:
-    case H5Z_FILTER_SCALEOFFSET: return reason + "packs bits in a way no numcodecs codec undoes";
-    case kLz4: return reason + "frames LZ4 blocks differently from numcodecs' lz4";
+    case H5Z_FILTER_SCALEOFFSET:
+      return reason + "packs bits in a way no numcodecs codec undoes";
+    case kLz4:
+      return reason + "frames LZ4 blocks differently from numcodecs' lz4";
     case kLzf:
-    case kBitshuffle: return reason + "has no codec in numcodecs 0.11";
-    default: return reason + "has no zarr codec";
+    case kBitshuffle:
+      return reason + "has no codec in numcodecs 0.11";
+    default:
+      return reason + "has no zarr codec";
   }
 }
 
@@ -55,14 +60,25 @@ std::optional<ZarrFilters> zarr_filters(hid_t plist, std::size_t element_size, s
     std::size_t n = 8;
     unsigned values[8] = {};
     char name[128] = {};
-    const H5Z_filter_t filter = H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values, sizeof name, name, &config);
+    const H5Z_filter_t filter =
+        H5Pget_filter2(plist, static_cast<unsigned>(i), &flags, &n, values, sizeof name, name, &config);
     std::string codec;
     switch (filter) {
-      case H5Z_FILTER_DEFLATE: codec = with_level("zlib", n > 0 ? values[0] : 6); break;
-      case H5Z_FILTER_SHUFFLE: codec = "{\"elementsize\": " + std::to_string(element_size) + ", \"id\": \"shuffle\"}"; break;
-      case kBzip2: codec = with_level("bz2", n > 0 ? values[0] : 9); break;
-      case kZstd: codec = with_level("zstd", n > 0 ? values[0] : 3); break;
-      case kBlosc: codec = blosc_codec(n, values); break;
+      case H5Z_FILTER_DEFLATE:
+        codec = with_level("zlib", n > 0 ? values[0] : 6);
+        break;
+      case H5Z_FILTER_SHUFFLE:
+        codec = "{\"elementsize\": " + std::to_string(element_size) + ", \"id\": \"shuffle\"}";
+        break;
+      case kBzip2:
+        codec = with_level("bz2", n > 0 ? values[0] : 9);
+        break;
+      case kZstd:
+        codec = with_level("zstd", n > 0 ? values[0] : 3);
+        break;
+      case kBlosc:
+        codec = blosc_codec(n, values);
+        break;
       case H5Z_FILTER_FLETCHER32:
         if (i + 1 != count) {
           why = "fletcher32 is followed by other filters, so its checksum sits inside their output";

@@ -128,7 +128,8 @@ void add_input(const std::string& argument, std::vector<std::string>& inputs) {
     }
     return;
   }
-  if (argument.find_first_of("*?[") != std::string::npos && !is_remote(argument) && !std::filesystem::exists(argument)) {
+  if (argument.find_first_of("*?[") != std::string::npos && !is_remote(argument) &&
+      !std::filesystem::exists(argument)) {
     glob_t matches{};
     if (::glob(argument.c_str(), 0, nullptr, &matches) == 0) {
       for (std::size_t i = 0; i < matches.gl_pathc; ++i) inputs.emplace_back(matches.gl_pathv[i]);
@@ -233,14 +234,17 @@ CommandLine parse(int argc, char* argv[]) {
   }
   if (line.combine_only && line.dimensions.empty()) usage_error("combine needs --concat-dim");
   if (!combining && !line.output.empty() && line.inputs.size() > 1 && line.shards == 1) {
-    usage_error(std::to_string(line.inputs.size()) + " files and one -o: give --out-dir for one reference set per file, "
+    usage_error(std::to_string(line.inputs.size()) +
+                " files and one -o: give --out-dir for one reference set per file, "
                 "or --concat-dim to combine them");
   }
   // A shard: the I-th of N contiguous slices of the input list.
   const std::size_t total = line.inputs.size();
-  line.inputs = std::vector<std::string>(line.inputs.begin() + static_cast<std::ptrdiff_t>(line.shard * total / line.shards),
-                                         line.inputs.begin() + static_cast<std::ptrdiff_t>((line.shard + 1) * total / line.shards));
-  if (line.inputs.empty()) usage_error("shard " + std::to_string(line.shard) + "/" + std::to_string(line.shards) + " holds no input");
+  line.inputs = std::vector<std::string>(
+      line.inputs.begin() + static_cast<std::ptrdiff_t>(line.shard * total / line.shards),
+      line.inputs.begin() + static_cast<std::ptrdiff_t>((line.shard + 1) * total / line.shards));
+  if (line.inputs.empty())
+    usage_error("shard " + std::to_string(line.shard) + "/" + std::to_string(line.shards) + " holds no input");
   return line;
 }
 
@@ -284,16 +288,18 @@ bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry* 
     }
   }
   if (report && !line.quiet) {
-    std::fprintf(stderr, "%s: %zu datasets referenced (%llu chunk references), %zu inlined, %zu refused, %zu skipped -> %s\n",
-                 input.c_str(), counts[0], static_cast<unsigned long long>(result.chunk_references), counts[1], counts[2],
-                 counts[3], target.c_str());
+    std::fprintf(stderr,
+                 "%s: %zu datasets referenced (%llu chunk references), %zu inlined, %zu refused, %zu skipped -> %s\n",
+                 input.c_str(), counts[0], static_cast<unsigned long long>(result.chunk_references), counts[1],
+                 counts[2], counts[3], target.c_str());
   }
   return ok;
 }
 
 // Writes --failed-list, if asked for (empty when nothing failed), and, when `say`, a line counting
 // the failed inputs followed by `consequence`. False when the list cannot be written.
-bool report_failures(const CommandLine& line, const std::vector<std::size_t>& failed, bool say, const char* consequence) {
+bool report_failures(const CommandLine& line, const std::vector<std::size_t>& failed, bool say,
+                     const char* consequence) {
   if (!failed.empty() && say) {
     std::fprintf(stderr, "kerchunkfs-scan: %zu of %zu inputs failed%s%s\n", failed.size(), line.inputs.size(),
                  line.failed_list.empty() ? "" : (", listed in " + line.failed_list).c_str(), consequence);
@@ -390,9 +396,8 @@ int main(int argc, char* argv[]) {
       const std::string name = file_name(line.inputs[i]);
       return line.output.empty() ? (std::filesystem::path(line.out_dir) / (name + ".json")).string() : line.output;
     };
-    const auto failed = kerchunkfs::scanner::run_batch(line.inputs, batch, [&](std::size_t i) {
-      return scan_one(line, sources, line.inputs[i], target(i), true);
-    });
+    const auto failed = kerchunkfs::scanner::run_batch(
+        line.inputs, batch, [&](std::size_t i) { return scan_one(line, sources, line.inputs[i], target(i), true); });
     const bool listed = report_failures(line, failed, !line.quiet && line.inputs.size() > 1, "");
     return listed && failed.empty() ? 0 : kExitFailure;
   }

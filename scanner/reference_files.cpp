@@ -25,7 +25,8 @@ refstore::ReferenceMap read_reference_file(const std::string& path) {
         references.emplace(store.key(node), refstore::RangeReference{store.url(entry.url), entry.offset, entry.length});
         break;
       case refstore::EntryKind::WholeFile:
-        throw refstore::LoadError(path + ": " + store.key(node) + ": a whole-file reference [url] has no length to combine with");
+        throw refstore::LoadError(path + ": " + store.key(node) +
+                                  ": a whole-file reference [url] has no length to combine with");
       case refstore::EntryKind::Directory:
         break;
     }
@@ -33,7 +34,8 @@ refstore::ReferenceMap read_reference_file(const std::string& path) {
   return references;
 }
 
-bool write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version, std::string& why) {
+bool write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version,
+                          std::string& why) {
   std::ostringstream text;
   refstore::write_references(text, references, version);
   const std::string bytes = refstore::compress(text.str(), refstore::compression_for_name(path));

@@ -12,6 +12,7 @@ namespace kerchunkfs::scanner {
 refstore::ReferenceMap read_reference_file(const std::string& path);
 
 // False with `why` when the file cannot be written.
-bool write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version, std::string& why);
+bool write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version,
+                          std::string& why);
 
 }  // namespace kerchunkfs::scanner

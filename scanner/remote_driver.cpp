@@ -63,7 +63,8 @@ haddr_t get_eof(const H5FD_t* file, H5FD_mem_t) { return open_file(file)->file->
 herr_t read(H5FD_t* file, H5FD_mem_t, hid_t, haddr_t address, size_t size, void* buffer) {
   RemoteFile& remote = *open_file(file)->file;
   const std::uint64_t end = remote.size();
-  const std::size_t present = address >= end ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(size, end - address));
+  const std::size_t present =
+      address >= end ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(size, end - address));
   if (present > 0 && !remote.read(address, present, static_cast<char*>(buffer))) return -1;
   std::memset(static_cast<char*>(buffer) + present, 0, size - present);
   return 0;

@@ -25,7 +25,8 @@ RemoteFile::RemoteFile(std::string url, fetch::ByteSource& source, const RemoteR
     : url_(std::move(url)), source_(source), options_(options), cache_(options.cache_size, 1) {
   if (options_.block_size > 0) {
     options_.first_read = std::max<std::uint64_t>(
-        (options_.first_read + options_.block_size - 1) / options_.block_size * options_.block_size, options_.block_size);
+        (options_.first_read + options_.block_size - 1) / options_.block_size * options_.block_size,
+        options_.block_size);
   }
   const std::uint64_t first = options_.block_size > 0 ? options_.first_read : 512;  // the superblock's first place
   fetch::ReadResult result;
@@ -126,7 +127,8 @@ bool RemoteFile::read(std::uint64_t offset, std::size_t length, char* out) {
     fetch::Bytes bytes;
     int error = 0;
     std::string message;
-    switch (cache_.lookup(key(block), bytes, [](const fetch::Bytes&, int, const std::string&) {}, &error, &message)) {
+    switch (cache_.lookup(
+        key(block), bytes, [](const fetch::Bytes&, int, const std::string&) {}, &error, &message)) {
       case fetch::BlockCache::Lookup::Hit:
         break;
       case fetch::BlockCache::Lookup::MustFetch: {

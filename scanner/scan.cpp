@@ -83,7 +83,13 @@ std::string zero_key(std::size_t rank) {
 // Types netCDF-C opens as variables (and so numbers dimensions for).
 bool seen_by_netcdf(hid_t type) {
   switch (H5Tget_class(type)) {
-    case H5T_INTEGER: case H5T_FLOAT: case H5T_STRING: case H5T_ENUM: case H5T_OPAQUE: case H5T_COMPOUND: case H5T_VLEN:
+    case H5T_INTEGER:
+    case H5T_FLOAT:
+    case H5T_STRING:
+    case H5T_ENUM:
+    case H5T_OPAQUE:
+    case H5T_COMPOUND:
+    case H5T_VLEN:
       return true;
     default:
       return false;
@@ -150,16 +156,18 @@ class Scanner {
     H5Pget_link_creation_order(create.get(), &order_flags);
     const bool creation_order = (order_flags & H5P_CRT_ORDER_TRACKED) && (order_flags & H5P_CRT_ORDER_INDEXED);
     hsize_t index = 0;
-    H5Literate(group, creation_order ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME, H5_ITER_INC, &index,
-               [](hid_t parent, const char* name, const H5L_info_t* link, void* data) -> herr_t {
-                 auto* c = static_cast<Context*>(data);
-                 c->scanner->add_link(parent, name, link->type, c->prefix, c->names);
-                 return 0;
-               },
-               &context);
+    H5Literate(
+        group, creation_order ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME, H5_ITER_INC, &index,
+        [](hid_t parent, const char* name, const H5L_info_t* link, void* data) -> herr_t {
+          auto* c = static_cast<Context*>(data);
+          c->scanner->add_link(parent, name, link->type, c->prefix, c->names);
+          return 0;
+        },
+        &context);
   }
 
-  void add_link(hid_t parent, const char* name, H5L_type_t type, const std::string& prefix, DimensionNamer::Group names) {
+  void add_link(hid_t parent, const char* name, H5L_type_t type, const std::string& prefix,
+                DimensionNamer::Group names) {
     const std::string path = prefix + name;
     if (type == H5L_TYPE_EXTERNAL) return skip(path, "external link: the target file is not scanned");
     const Handle object(H5Oopen(parent, name, H5P_DEFAULT), H5Oclose);
@@ -215,12 +223,13 @@ class Scanner {
       extents.push_back({length, false});
     }
     const bool netcdf = seen_by_netcdf(type) && element_shape.empty();
-    dimensions_.add_variable(group, std::move(names), std::move(extents), netcdf,
-                             [this, path, attributes = std::move(attributes)](const std::vector<std::string>& final) mutable {
-                               if (!result_.references.contains(path + "/.zarray")) return;
-                               attributes["_ARRAY_DIMENSIONS"] = json_list(final);
-                               put(path + "/.zattrs", json_object(attributes));
-                             });
+    dimensions_.add_variable(
+        group, std::move(names), std::move(extents), netcdf,
+        [this, path, attributes = std::move(attributes)](const std::vector<std::string>& final) mutable {
+          if (!result_.references.contains(path + "/.zarray")) return;
+          attributes["_ARRAY_DIMENSIONS"] = json_list(final);
+          put(path + "/.zattrs", json_object(attributes));
+        });
   }
 
   void add_dataset(hid_t dataset, const std::string& path, DimensionNamer::Group group) {
@@ -242,8 +251,8 @@ class Scanner {
     if (zarr && H5Tget_class(type.get()) == H5T_ENUM && !is_bool_enum(type.get())) {
       for (auto& [name, value] : enum_attributes(type.get())) attributes.try_emplace(name, std::move(value));
     }
-    name_dimensions(dataset, type.get(), path, group, shape, max_shape, zarr ? zarr->element_shape : std::vector<hsize_t>{},
-                    std::move(attributes));
+    name_dimensions(dataset, type.get(), path, group, shape, max_shape,
+                    zarr ? zarr->element_shape : std::vector<hsize_t>{}, std::move(attributes));
     if (!zarr) return refuse(path, why);
 
     const H5D_layout_t layout = H5Pget_layout(plist.get());
@@ -275,7 +284,8 @@ class Scanner {
     H5D_fill_value_t defined{};
     if (H5Pfill_value_defined(plist.get(), &defined) >= 0 && defined != H5D_FILL_VALUE_UNDEFINED) {
       std::vector<unsigned char> bytes(element_bytes);
-      if (H5Pget_fill_value(plist.get(), zarr->memory.get(), bytes.data()) >= 0) fill = fill_value_json(*zarr, bytes.data());
+      if (H5Pget_fill_value(plist.get(), zarr->memory.get(), bytes.data()) >= 0)
+        fill = fill_value_json(*zarr, bytes.data());
     }
     const Dataset described{path, &*zarr, shape, fill, bytes_total};
 
@@ -318,10 +328,10 @@ class Scanner {
     zarr_shape.insert(zarr_shape.end(), element_shape.begin(), element_shape.end());
     zarr_chunks.insert(zarr_chunks.end(), element_shape.begin(), element_shape.end());
     for (hsize_t& c : zarr_chunks) c = std::max<hsize_t>(c, 1);
-    put(dataset.path + "/.zarray", "{\"chunks\": " + json_list(zarr_chunks) + ", \"compressor\": null, \"dtype\": " +
-                                       dataset.zarr->dtype + ", \"fill_value\": " + dataset.fill + ", \"filters\": " +
-                                       filters + ", \"order\": \"C\", \"shape\": " + json_list(zarr_shape) +
-                                       ", \"zarr_format\": 2}");
+    put(dataset.path + "/.zarray",
+        "{\"chunks\": " + json_list(zarr_chunks) + ", \"compressor\": null, \"dtype\": " + dataset.zarr->dtype +
+            ", \"fill_value\": " + dataset.fill + ", \"filters\": " + filters +
+            ", \"order\": \"C\", \"shape\": " + json_list(zarr_shape) + ", \"zarr_format\": 2}");
   }
 
   // The whole dataset read by HDF5 (its filters undone, its compound members packed) and inlined
@@ -344,7 +354,8 @@ class Scanner {
 
   // Contiguous data as one chunk, or split into row-aligned chunks (see split_shape).
   void add_contiguous(const std::string& prefix, const std::string& suffix, std::uint64_t offset,
-                      const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks, std::uint64_t element_bytes) {
+                      const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks,
+                      std::uint64_t element_bytes) {
     const std::size_t rank = shape.size();
     std::uint64_t total = element_bytes, chunk_bytes = element_bytes;
     std::vector<std::uint64_t> stride(rank, element_bytes);  // bytes per step along each axis

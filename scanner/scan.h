@@ -14,8 +14,8 @@
 namespace kerchunkfs::scanner {
 
 struct ScanOptions {
-  std::string url;                        // written into references; the file's path by default
-  std::uint64_t inline_threshold = 500;   // chunks smaller than this are inlined
+  std::string url;                       // written into references; the file's path by default
+  std::uint64_t inline_threshold = 500;  // chunks smaller than this are inlined
   // A dataset whose filters have no zarr codec is decoded by HDF5 (plugins included) and
   // inlined, uncompressed, when it holds at most this many bytes; refused when larger.
   std::uint64_t inline_unsupported = 1 << 20;

@@ -84,7 +84,8 @@ std::string dtype_json(hid_t type, const std::vector<Leaf>& leaves, std::size_t&
   // A fixed-size array member keeps its shape: [name, base, shape] in numpy's list form.
   if (!zarr->element_shape.empty()) {
     dtype += ", [";
-    for (std::size_t i = 0; i < zarr->element_shape.size(); ++i) dtype += (i ? ", " : "") + std::to_string(zarr->element_shape[i]);
+    for (std::size_t i = 0; i < zarr->element_shape.size(); ++i)
+      dtype += (i ? ", " : "") + std::to_string(zarr->element_shape[i]);
     dtype += "]";
   }
   return dtype;

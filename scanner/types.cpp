@@ -20,8 +20,9 @@ std::string order_prefix(hid_t type) {
 }
 
 std::string class_name(hid_t type) {
-  static constexpr const char* kClassNames[] = {"integer", "float", "time", "string", "bitfield", "opaque",
-                                                "compound", "reference", "enum", "variable-length", "array"};
+  static constexpr const char* kClassNames[] = {"integer",  "float",           "time",     "string",
+                                                "bitfield", "opaque",          "compound", "reference",
+                                                "enum",     "variable-length", "array"};
   const int type_class = static_cast<int>(H5Tget_class(type));
   return type_class >= 0 && type_class <= 10 ? kClassNames[type_class] : "unknown";
 }
@@ -112,7 +113,9 @@ std::optional<std::string> descriptor(hid_t type, Obstacle& obstacle, std::strin
       obstacle = Obstacle::VariableLength;
       return json_quote("|O");
     case H5T_TIME:
-      why = "HDF5's time class leaves the encoding to the writer (PyTables stores seconds as int32 or float64): no zarr dtype can say which";
+      why =
+          "HDF5's time class leaves the encoding to the writer (PyTables stores seconds as int32 or float64): no zarr "
+          "dtype can say which";
       return std::nullopt;
     case H5T_REFERENCE:
       why = "object and region references point into the HDF5 file and have no zarr equivalent";

@@ -16,14 +16,14 @@ struct ZarrType {
   std::string dtype;                   // the .zarray "dtype" value as JSON: "\"<f4\"" or a structured list
   std::vector<hsize_t> element_shape;  // an HDF5 array type's dimensions: zarr sees them as trailing axes
   enum class Storage {
-    Raw,             // the stored bytes are exactly zarr's bytes: chunks can be referenced
-    Packed,          // a compound with gaps between members: HDF5 reads it into `memory`, inlined
-    VlenString,      // variable-length strings: read whole, inlined with the vlen-utf8 codec
-    VlenSequence,    // variable-length sequences of numbers: inlined with the vlen-array codec
-    StringRecords,   // compounds with variable-length string members: see string_records.h
+    Raw,            // the stored bytes are exactly zarr's bytes: chunks can be referenced
+    Packed,         // a compound with gaps between members: HDF5 reads it into `memory`, inlined
+    VlenString,     // variable-length strings: read whole, inlined with the vlen-utf8 codec
+    VlenSequence,   // variable-length sequences of numbers: inlined with the vlen-array codec
+    StringRecords,  // compounds with variable-length string members: see string_records.h
   } storage = Storage::Raw;
-  Handle memory;            // the type to read inlined data with (the file type unless Packed)
-  std::string base_dtype;   // VlenSequence: the items' dtype
+  Handle memory;           // the type to read inlined data with (the file type unless Packed)
+  std::string base_dtype;  // VlenSequence: the items' dtype
 };
 
 // How `type` appears in zarr, or nothing with the reason in `why`.

@@ -43,10 +43,12 @@ TEST_CASE("base64 decodes every byte value") {
 }
 
 TEST_CASE("base64 rejects bad input and leaves the output untouched") {
-  CHECK(rejects("Z"));         // a lone sextet carries no byte
-  CHECK(rejects("Zm9v!"));     // outside the alphabet
-  CHECK(rejects("Zm 9v"));     // whitespace is not allowed
-  CHECK(rejects("Zg=="  "=")); // three padding characters
-  CHECK(rejects("Zm9=v"));     // padding in the middle
-  CHECK(rejects("Zm9vY="));    // padding that does not complete a quantum
+  CHECK(rejects("Z"));      // a lone sextet carries no byte
+  CHECK(rejects("Zm9v!"));  // outside the alphabet
+  CHECK(rejects("Zm 9v"));  // whitespace is not allowed
+  CHECK(
+      rejects("Zg=="
+              "="));         // three padding characters
+  CHECK(rejects("Zm9=v"));   // padding in the middle
+  CHECK(rejects("Zm9vY="));  // padding that does not complete a quantum
 }

@@ -14,15 +14,16 @@ CfTimeUnits units(const std::string& text, const std::string& calendar = "standa
 }
 // Days from `b`'s reference date to `a`'s, in `calendar`.
 long double days_between(const std::string& a, const std::string& b, const std::string& calendar) {
-  return (units("days since " + a, calendar).to_absolute(0) - units("days since " + b, calendar).to_absolute(0)) / 86400;
+  return (units("days since " + a, calendar).to_absolute(0) - units("days since " + b, calendar).to_absolute(0)) /
+         86400;
 }
 }  // namespace
 
 TEST_CASE("reference dates are counted in each calendar's own days") {
   CHECK(days_between("2000-01-01", "1999-12-01", "standard") == 31);
-  CHECK(days_between("2000-03-01", "2000-02-01", "standard") == 29);  // 2000 is a leap year
+  CHECK(days_between("2000-03-01", "2000-02-01", "standard") == 29);             // 2000 is a leap year
   CHECK(days_between("1900-03-01", "1900-02-01", "proleptic_gregorian") == 28);  // 1900 is not
-  CHECK(days_between("1900-03-01", "1900-02-01", "julian") == 29);  // but is in the Julian calendar
+  CHECK(days_between("1900-03-01", "1900-02-01", "julian") == 29);               // but is in the Julian calendar
   CHECK(days_between("2000-03-01", "2000-02-01", "noleap") == 28);
   CHECK(days_between("2001-03-01", "2001-02-01", "all_leap") == 29);
   CHECK(days_between("2000-03-01", "2000-02-01", "360_day") == 30);

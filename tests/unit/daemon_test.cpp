@@ -82,11 +82,11 @@ TEST_CASE("the read-ahead window grows fourfold while reads follow each other an
   daemon::ReadAhead prefetcher(store, 1 << 20);
   const auto at = [&](int i) { return *store.find("w/" + std::to_string(i)); };
   CHECK(names(store, prefetcher.plan(at(10))) == range_names(11, 74, 20));  // the first 64
-  CHECK(prefetcher.plan(at(10)).empty());  // another piece of the same chunk
-  CHECK(names(store, prefetcher.plan(at(11))) == range_names(75, 99));  // window 256, to the end
-  CHECK(prefetcher.plan(at(12)).empty());  // everything asked for already
-  CHECK(prefetcher.plan(at(0)).empty());   // a jump: no read-ahead
-  CHECK(names(store, prefetcher.plan(at(1))) == range_names(2, 65, 20));  // in order again: 64 ahead
+  CHECK(prefetcher.plan(at(10)).empty());                                   // another piece of the same chunk
+  CHECK(names(store, prefetcher.plan(at(11))) == range_names(75, 99));      // window 256, to the end
+  CHECK(prefetcher.plan(at(12)).empty());                                   // everything asked for already
+  CHECK(prefetcher.plan(at(0)).empty());                                    // a jump: no read-ahead
+  CHECK(names(store, prefetcher.plan(at(1))) == range_names(2, 65, 20));    // in order again: 64 ahead
 }
 
 TEST_CASE("the prefetch budget bounds the bytes asked for; 0 turns prefetching off") {

@@ -11,8 +11,8 @@ TEST_CASE("Content-Range values are parsed strictly") {
   CHECK(range->last == 199);
   CHECK(range->total == 1000u);
   CHECK(parse_content_range("Bytes 0-0/*")->total == std::nullopt);
-  CHECK_FALSE(parse_content_range("bytes 10-5/100"));       // last before first
-  CHECK_FALSE(parse_content_range("bytes 0-99/50"));        // total smaller than the range
+  CHECK_FALSE(parse_content_range("bytes 10-5/100"));  // last before first
+  CHECK_FALSE(parse_content_range("bytes 0-99/50"));   // total smaller than the range
   CHECK_FALSE(parse_content_range("items 0-9/10"));
   CHECK_FALSE(parse_content_range("bytes 0-x/10"));
   CHECK_FALSE(parse_content_range(""));

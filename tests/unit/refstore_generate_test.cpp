@@ -18,8 +18,8 @@ TEST_CASE("the specification's version-1 example expands to its documented versi
   check_range(store, "key2", "http://server.domain/path", 10000, 100);
   check_range(store, "key3", "http://text", 10000, 100);
   for (int i = 0; i < 5; ++i) {
-    check_range(store, "gen_key" + std::to_string(i), "http://server.domain/path_" + std::to_string(i),
-                1000 * (i + 1), 1000);
+    check_range(store, "gen_key" + std::to_string(i), "http://server.domain/path_" + std::to_string(i), 1000 * (i + 1),
+                1000);
   }
   CHECK(store.children(kRootNode).size() == 9);
 }

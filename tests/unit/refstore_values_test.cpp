@@ -63,19 +63,22 @@ TEST_CASE("a repeated key keeps its last value, as Python's json does") {
 }
 
 TEST_CASE("offsets and lengths up to 2^48 - 2 are kept exactly") {
-  const RefStore store = parse(R"({"big": ["f", 281474976710654, 281474976710654], "g4": ["f", 4294967296, 4294967297]})");
+  const RefStore store =
+      parse(R"({"big": ["f", 281474976710654, 281474976710654], "g4": ["f", 4294967296, 4294967297]})");
   check_range(store, "big", "/base/f", 281474976710654ULL, 281474976710654ULL);
   check_range(store, "g4", "/base/f", 4294967296ULL, 4294967297ULL);
 }
 
 TEST_CASE("URLs are interned: one table entry per distinct URL") {
-  const RefStore store = parse(R"({"a": ["x.h5", 0, 1], "b": ["y.h5", 0, 1], "c": ["x.h5", 5, 1], "d": ["y.h5", 9, 1]})");
+  const RefStore store =
+      parse(R"({"a": ["x.h5", 0, 1], "b": ["y.h5", 0, 1], "c": ["x.h5", 5, 1], "d": ["y.h5", 9, 1]})");
   CHECK(store.url_count() == 2);
   CHECK(entry_at(store, "a").url == entry_at(store, "c").url);
 }
 
 TEST_CASE("keys and URLs with escape sequences are unescaped; plain ones are used in place") {
-  const RefStore store = parse(R"({"a\/b": ["s3:\/\/bucket\/x.nc", 1, 2], "caf\u00e9/k\"q": ["plain.nc", 3, 4], "t\tab": "v"})");
+  const RefStore store =
+      parse(R"({"a\/b": ["s3:\/\/bucket\/x.nc", 1, 2], "caf\u00e9/k\"q": ["plain.nc", 3, 4], "t\tab": "v"})");
   check_range(store, "a/b", "s3://bucket/x.nc", 1, 2);
   check_range(store, "caf\xc3\xa9/k\"q", "/base/plain.nc", 3, 4);
   CHECK(inline_at(store, "t\tab") == "v");

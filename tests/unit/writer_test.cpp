@@ -10,16 +10,17 @@ TEST_CASE("json_quote escapes what JSON requires and keeps valid UTF-8 as it is"
   CHECK(json_quote("plain") == "\"plain\"");
   CHECK(json_quote("a\"b\\c") == "\"a\\\"b\\\\c\"");
   CHECK(json_quote("tab\there\n\x01") == "\"tab\\there\\n\\u0001\"");
-  CHECK(json_quote("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\x8d") == "\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\x8d\"");
+  CHECK(json_quote("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\x8d") ==
+        "\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\x8d\"");
 }
 
 TEST_CASE("json_quote turns bytes that are not UTF-8 into U+FFFD, one per byte") {
   CHECK(json_quote("ok\xff\xfe") == "\"ok\\ufffd\\ufffd\"");
-  CHECK(json_quote("\x80") == "\"\\ufffd\"");                  // a stray continuation byte
-  CHECK(json_quote("\xc3") == "\"\\ufffd\"");                  // truncated at the end
-  CHECK(json_quote("\xc3(") == "\"\\ufffd(\"");                // a lead byte without its continuation
-  CHECK(json_quote("\xc0\xaf") == "\"\\ufffd\\ufffd\"");       // overlong '/'
-  CHECK(json_quote("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");  // a UTF-16 surrogate
+  CHECK(json_quote("\x80") == "\"\\ufffd\"");                                   // a stray continuation byte
+  CHECK(json_quote("\xc3") == "\"\\ufffd\"");                                   // truncated at the end
+  CHECK(json_quote("\xc3(") == "\"\\ufffd(\"");                                 // a lead byte without its continuation
+  CHECK(json_quote("\xc0\xaf") == "\"\\ufffd\\ufffd\"");                        // overlong '/'
+  CHECK(json_quote("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");             // a UTF-16 surrogate
   CHECK(json_quote("\xf4\x90\x80\x80") == "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // above U+10FFFF
 }
 
