@@ -88,6 +88,7 @@ struct Transfer {
   bool validator_checked = false;
   // The validator each URL answered with first (the engine's, used on its I/O thread alone).
   std::unordered_map<std::string, std::string>* first_validators = nullptr;
+  HttpCounters* counters = nullptr;  // the engine's: body bytes are counted as they arrive
   char error[CURL_ERROR_SIZE] = {};
 
   std::string describe() const {
@@ -232,6 +233,8 @@ class HttpEngine::Impl {
       const auto range = parse_content_range(t->content_range);
       t->streaming = t->progress && range && range->first == t->offset && range->last == t->offset + t->length - 1;
     }
+    // Counted before any byte is handed on, so a reader that has its bytes sees them counted.
+    t->counters->bytes.fetch_add(n, std::memory_order_relaxed);
     t->body->append(data, n);
     if (t->streaming) t->progress(t->body, t->body->size());
     return n;
@@ -260,6 +263,7 @@ class HttpEngine::Impl {
       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::on_body);
       t->options = &options_;
       t->first_validators = &first_validators_;
+      t->counters = &counters;
       curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::open_socket);
       curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t);
       curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
@@ -326,7 +330,6 @@ class HttpEngine::Impl {
     std::unique_ptr<Transfer> owned(t);
     long status = 0;
     curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
-    counters.bytes.fetch_add(t->body->size(), std::memory_order_relaxed);
     counters.in_flight.fetch_sub(1, std::memory_order_relaxed);
     curl_off_t elapsed_us = 0;
     curl_easy_getinfo(t->easy.get(), CURLINFO_TOTAL_TIME_T, &elapsed_us);

@@ -23,6 +23,11 @@ def kerchunkfs_binary():
     return KERCHUNKFS_BIN
 
 
+def sanitized():
+    """True for the ASan/UBSan and TSan builds, whose shadow memory and quarantine inflate RSS."""
+    return any(name in kerchunkfs_binary() for name in ("build-sanitize", "build-tsan"))
+
+
 def fuse_unavailable_reason():
     if not os.path.exists("/dev/fuse"):
         return "/dev/fuse is absent: FUSE mounts are impossible on this machine"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import kerchunkfs_binary, write_refs
+from conftest import sanitized, write_refs
 
 CHUNK = 16 * 1024
 CHUNKS = 512                   # an 8 MiB object: eight times the cache below
@@ -19,10 +19,6 @@ CACHE = 1 << 20
 # What the daemon holds besides the block cache: its code and libraries, the reference set,
 # libcurl's buffers for the connections in use, FUSE request buffers, thread stacks in use.
 OVERHEAD = 32 << 20
-
-
-def sanitized():
-    return any(name in kerchunkfs_binary() for name in ("build-sanitize", "build-tsan"))
 
 
 def status_of(pid):
