@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "fetch/http_response.h"
 #include "fetch/target_policy.h"
+#include "fetch/url.h"
 
 namespace kerchunkfs::daemon {
 namespace {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "fetch/coalesce.h"
+#include "fetch/url.h"
 
 namespace kerchunkfs::fetch {
 namespace {

@@ -18,6 +18,7 @@
 
 #include "fetch/http_response.h"
 #include "fetch/target_policy.h"
+#include "fetch/url.h"
 
 namespace kerchunkfs::fetch {
 namespace {

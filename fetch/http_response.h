@@ -38,10 +38,6 @@ struct RangeVerdict {
 // Judges the answer to "Range: bytes=offset-(offset+length-1)".
 RangeVerdict judge_range_answer(const RangeAnswer& answer, std::uint64_t offset, std::uint64_t length);
 
-// `url` fit for a log line: a password in its user part and the values of query parameters that
-// carry credentials (presigned URLs' signatures, tokens, SAS "sig") become "***".
-std::string redact_url(std::string_view url);
-
 // Statuses that are transient by definition: timeouts, throttling, server overload.
 bool is_retryable_status(long status);
 

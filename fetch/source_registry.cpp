@@ -4,18 +4,9 @@
 
 #include "fetch/http_source.h"
 #include "fetch/local_source.h"
+#include "fetch/url.h"
 
 namespace kerchunkfs::fetch {
-
-std::string_view url_scheme(std::string_view url) {
-  const std::size_t colon = url.find("://");
-  if (colon == std::string_view::npos || colon == 0) return "file";
-  for (std::size_t i = 0; i < colon; ++i) {
-    const auto c = static_cast<unsigned char>(url[i]);
-    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return "file";
-  }
-  return url.substr(0, colon);
-}
 
 void SourceRegistry::add(std::string scheme, std::shared_ptr<ByteSource> source) {
   sources_.insert_or_assign(std::move(scheme), std::move(source));

@@ -14,9 +14,6 @@
 
 namespace kerchunkfs::fetch {
 
-// "http" for "http://host/x", "file" for "file:///x" and for plain paths.
-std::string_view url_scheme(std::string_view url);
-
 class SourceRegistry {
  public:
   void add(std::string scheme, std::shared_ptr<ByteSource> source);

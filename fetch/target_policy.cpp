@@ -51,19 +51,6 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& pattern
   });
 }
 
-std::string url_host(std::string_view url) {
-  const std::size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return {};
-  std::string_view rest = url.substr(scheme + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
-  if (rest.starts_with('[')) {
-    const std::size_t close = rest.find(']');
-    return std::string(rest.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
-  }
-  return std::string(rest.substr(0, rest.find(':')));
-}
-
 bool is_link_local(const sockaddr* address) {
   if (address->sa_family == AF_INET) {
     return link_local_v4(ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr));

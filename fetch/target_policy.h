@@ -23,10 +23,6 @@ bool path_under(std::string_view real_path, const std::vector<std::string>& root
 // ("*.example.org", which does not match "example.org" itself). An empty list allows any host.
 bool host_allowed(std::string_view host, const std::vector<std::string>& patterns);
 
-// The host of "scheme://[user@]host[:port]/..." (brackets of an IPv6 literal removed); empty
-// when there is none.
-std::string url_host(std::string_view url);
-
 bool is_link_local(const sockaddr* address);
 // The same test for a host written as an IP address literal; false for names.
 bool is_link_local_literal(std::string_view host);

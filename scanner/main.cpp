@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fetch/source_registry.h"
+#include "fetch/url.h"
 #include "refstore/refstore.h"
 #include "scanner/batch.h"
 #include "scanner/combine.h"

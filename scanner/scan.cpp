@@ -10,6 +10,7 @@
 
 #include "common/zarr_array.h"
 #include "fetch/source_registry.h"
+#include "fetch/url.h"
 #include "scanner/attributes.h"
 #include "scanner/chunk_index.h"
 #include "scanner/dimension_names.h"

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "fetch/http_response.h"
+#include "fetch/url.h"
 
 using namespace kerchunkfs::fetch;
 

@@ -6,6 +6,7 @@
 
 #include "fetch/local_source.h"
 #include "fetch/source_registry.h"
+#include "fetch/url.h"
 
 using namespace kerchunkfs::fetch;
 

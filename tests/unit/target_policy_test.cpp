@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include "fetch/target_policy.h"
+#include "fetch/url.h"
 
 using namespace kerchunkfs::fetch;
 

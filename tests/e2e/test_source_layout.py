@@ -1,0 +1,39 @@
+"""The module boundaries ARCHITECTURE.md states hold in the code: a module includes only the
+public headers of another (the table in ARCHITECTURE.md), and only modules it depends on."""
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+MODULES = ("common", "refstore", "fetch", "daemon", "scanner")
+# Who may use whom, as the dependency arrows in ARCHITECTURE.md and the meson.build files say.
+DEPENDS = {"common": set(), "refstore": {"common"}, "fetch": {"common"},
+           "daemon": {"common", "refstore", "fetch"}, "scanner": {"common", "refstore", "fetch"}}
+
+
+def public_headers():
+    table = {}
+    for line in (REPO / "ARCHITECTURE.md").read_text().splitlines():
+        match = re.match(r"^\| (\w+) \| (.*) \|$", line)
+        if match and match.group(1) in MODULES:
+            table[match.group(1)] = set(re.findall(r"[a-z_0-9]+\.h", match.group(2)))
+    return table
+
+
+def test_modules_include_only_the_public_headers_of_modules_they_depend_on():
+    public = public_headers()
+    assert set(public) == set(MODULES)
+    for module, headers in public.items():
+        for header in headers:
+            assert (REPO / module / header).exists(), f"ARCHITECTURE.md names {module}/{header}, which does not exist"
+    problems = []
+    for module in MODULES:
+        for source in sorted((REPO / module).glob("*.[ch]*")):
+            for used, header in re.findall(r'^#include "(\w+)/([a-z_0-9]+\.h)"', source.read_text(), re.M):
+                if used == module:
+                    continue
+                if used not in DEPENDS[module]:
+                    problems.append(f"{source.relative_to(REPO)} uses {used}/, which {module}/ does not depend on")
+                elif header not in public[used]:
+                    problems.append(f"{source.relative_to(REPO)} includes {used}/{header}, not a public header")
+    assert not problems, "\n".join(problems)
