@@ -30,16 +30,15 @@ int main(int argc, char* argv[]) {
   }
   const long rss_before = status_kib("VmRSS");
   const auto start = std::chrono::steady_clock::now();
-  try {
-    const auto store = kerchunkfs::refstore::RefStore::load_file(argv[1], {});
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    malloc_trim(0);  // hand the parse buffers back, as a long-running daemon's heap would
-    const long rss = status_kib("VmRSS") - rss_before;
-    std::printf("nodes %zu seconds %.3f index_bytes %zu rss_kib %ld peak_kib %ld\n", store.node_count(), seconds,
-                store.memory_bytes(), rss, status_kib("VmHWM"));
-  } catch (const kerchunkfs::refstore::LoadError& error) {
-    std::fprintf(stderr, "%s\n", error.what());
+  const auto store = kerchunkfs::refstore::RefStore::load_file(argv[1], {});
+  if (!store) {
+    std::fprintf(stderr, "%s\n", store.error().message.c_str());
     return 1;
   }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  malloc_trim(0);  // hand the parse buffers back, as a long-running daemon's heap would
+  const long rss = status_kib("VmRSS") - rss_before;
+  std::printf("nodes %zu seconds %.3f index_bytes %zu rss_kib %ld peak_kib %ld\n", store->node_count(), seconds,
+              store->memory_bytes(), rss, status_kib("VmHWM"));
   return 0;
 }

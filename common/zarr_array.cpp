@@ -27,12 +27,11 @@ std::string list(const std::vector<std::uint64_t>& values) {
 
 }  // namespace
 
-std::optional<ArrayMeta> ArrayMeta::parse(std::string_view json, std::string& why) {
+common::Result<ArrayMeta> ArrayMeta::parse(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::object object;
   if (parser.parse(simdjson::padded_string(json)).get_object().get(object)) {
-    why = "not a JSON object";
-    return std::nullopt;
+    return common::Error{"not a JSON object"};
   }
   ArrayMeta meta;
   std::optional<std::vector<std::uint64_t>> shape, chunks;
@@ -53,13 +52,11 @@ std::optional<ArrayMeta> ArrayMeta::parse(std::string_view json, std::string& wh
     else if (key == "order")
       meta.order = simdjson::to_string(field.value);
     else if (key == "dimension_separator" && simdjson::to_string(field.value) != "\".\"") {
-      why = "chunk keys separated by \"/\" are not supported";
-      return std::nullopt;
+      return common::Error{"chunk keys separated by \"/\" are not supported"};
     }
   }
   if (!shape || !chunks || shape->size() != chunks->size() || meta.dtype.empty()) {
-    why = "no valid shape, chunks and dtype";
-    return std::nullopt;
+    return common::Error{"no valid shape, chunks and dtype"};
   }
   meta.shape = std::move(*shape);
   meta.chunks = std::move(*chunks);

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
+
 namespace kerchunkfs::common {
 
 struct ArrayMeta {
@@ -16,8 +18,8 @@ struct ArrayMeta {
   // Compact JSON text of each remaining field ("null" where absent).
   std::string dtype, compressor, filters, fill_value, order = "\"C\"";
 
-  // Nothing with `why` when the text is not a zarr v2 array (or uses "/" chunk key separators).
-  [[nodiscard]] static std::optional<ArrayMeta> parse(std::string_view json, std::string& why);
+  // Fails when the text is not a zarr v2 array (or uses "/" chunk key separators).
+  [[nodiscard]] static common::Result<ArrayMeta> parse(std::string_view json);
   std::string to_json() const;  // keys sorted
   // Everything but the shape: what must agree for arrays to be joined.
   bool same_encoding(const ArrayMeta& other) const;

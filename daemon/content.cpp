@@ -62,11 +62,9 @@ class RangeContent final : public Content {
     const std::size_t wanted = std::min<std::uint64_t>(length, extent_.length - offset);
     path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent_, offset, wanted);
     path_.fetcher.read(
-        extent_, offset, wanted,
-        [wanted, done = std::move(done)](std::span<const char> bytes, int error, const std::string& message) {
-          if (error != 0) return done(Error{message, error});
-          if (bytes.size() != wanted) {
-            return done(Error{"target ends before the referenced range: got " + std::to_string(bytes.size()) + " of " +
+        extent_, offset, wanted, [wanted, done = std::move(done)](const Result<std::span<const char>>& bytes) {
+          if (bytes && bytes->size() != wanted) {
+            return done(Error{"target ends before the referenced range: got " + std::to_string(bytes->size()) + " of " +
                               std::to_string(wanted) + " bytes"});
           }
           done(bytes);
@@ -83,22 +81,13 @@ class WholeFileContent final : public Content {
  public:
   WholeFileContent(const ReadPath& path, std::uint32_t node, const fetch::Target& target)
       : path_(path), node_(node), target_(target) {}
-  void size(ContentSize done) const override {
-    path_.fetcher.size(target_, [done = std::move(done)](const fetch::SizeResult& result) {
-      if (result.error != 0) return done(Error{result.message, result.error});
-      done(result.size);
-    });
-  }
+  void size(ContentSize done) const override { path_.fetcher.size(target_, std::move(done)); }
   void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
     size([this, offset, length, done = std::move(done)](Result<std::uint64_t> total) {
       if (!total) return done(total.error());
       const fetch::Extent extent{&target_, 0, *total};
       if (offset < *total) path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent, offset, length);
-      path_.fetcher.read(extent, offset, length,
-                         [done](std::span<const char> bytes, int error, const std::string& message) {
-                           if (error != 0) return done(Error{message, error});
-                           done(bytes);
-                         });
+      path_.fetcher.read(extent, offset, length, done);
     });
   }
 

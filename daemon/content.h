@@ -24,8 +24,8 @@ namespace kerchunkfs::daemon {
 class ReadAhead;
 
 // Bytes valid during the callback only.
-using ContentRead = std::function<void(common::Result<std::span<const char>> bytes)>;
-using ContentSize = std::function<void(common::Result<std::uint64_t> size)>;
+using ContentRead = fetch::BytesDone;
+using ContentSize = fetch::SizeDone;
 
 class Content {
  public:

@@ -111,14 +111,11 @@ kerchunkfs::refstore::LoadOptions load_options_for(const std::string& refs_path,
 
 // The reference set at `path`, checked against the target policy; or why it is refused.
 Result<RefStore> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
-  try {
-    RefStore store = RefStore::load_file(path, load_options_for(path, settings));
-    const auto refused = kerchunkfs::daemon::check_targets(store, sources, settings.filesystem);
-    if (!refused) return Error{path + ": " + refused.error().message};
-    return store;
-  } catch (const kerchunkfs::refstore::LoadError& error) {
-    return Error{error.what()};
-  }
+  Result<RefStore> store = RefStore::load_file(path, load_options_for(path, settings));
+  if (!store) return store;
+  const auto refused = kerchunkfs::daemon::check_targets(*store, sources, settings.filesystem);
+  if (!refused) return Error{path + ": " + refused.error().message};
+  return store;
 }
 
 struct ArgsDeleter {

@@ -37,9 +37,8 @@ ReadAhead::Array ReadAhead::load_array(NodeId directory) const {
   if (!zarray) return array;
   const refstore::Entry entry = store_.entry(*zarray);
   if (entry.kind != EntryKind::Inline) return array;
-  std::string why;
   // Nested chunk keys ("0/1/2", dimension_separator "/") live in subdirectories: not handled here.
-  const auto meta = common::ArrayMeta::parse(entry.data, why);
+  const auto meta = common::ArrayMeta::parse(entry.data);
   if (!meta) return array;
   array.grid = common::ChunkGrid::of(meta->shape, meta->chunks);
   if (array.grid && array.grid->chunk_count() == 0) array.grid.reset();

@@ -119,15 +119,15 @@ std::optional<std::string> aws_profile_region() {
   return std::nullopt;
 }
 
-std::optional<AwsCredentials> AwsCredentialProvider::get(std::string& error) {
+common::Result<AwsCredentials> AwsCredentialProvider::get() {
   std::lock_guard lock(mutex_);
-  if (cached_ && (expires_ == 0 || std::time(nullptr) < expires_ - kRefreshMargin)) return cached_;
-  auto found = lookup(error);
-  if (found) cached_ = found;
+  if (cached_ && (expires_ == 0 || std::time(nullptr) < expires_ - kRefreshMargin)) return *cached_;
+  auto found = lookup();
+  if (found) cached_ = *found;
   return found;
 }
 
-std::optional<AwsCredentials> AwsCredentialProvider::lookup(std::string& error) {
+common::Result<AwsCredentials> AwsCredentialProvider::lookup() {
   expires_ = 0;
   const std::string key = env("AWS_ACCESS_KEY_ID"), secret = env("AWS_SECRET_ACCESS_KEY");
   if (!key.empty() && !secret.empty()) return AwsCredentials{key, secret, env("AWS_SESSION_TOKEN")};
@@ -154,11 +154,10 @@ std::optional<AwsCredentials> AwsCredentialProvider::lookup(std::string& error) 
     }
     const Response response = fetch("GET", container, headers);
     if (response.status == 200) {
-      if (auto found = parse_temporary(response.body, expires_)) return found;
+      if (auto found = parse_temporary(response.body, expires_)) return *found;
     }
-    error = "the container credentials endpoint " + container + " gave no credentials (" +
-            (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) + ")";
-    return std::nullopt;
+    return common::Error{"the container credentials endpoint " + container + " gave no credentials (" +
+                         (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) + ")"};
   }
 
   if (env("AWS_EC2_METADATA_DISABLED") != "true") {
@@ -175,14 +174,15 @@ std::optional<AwsCredentials> AwsCredentialProvider::lookup(std::string& error) 
       if (role.status == 200 && !name.empty()) {
         const Response response = fetch("GET", base + name, {header});
         if (response.status == 200) {
-          if (auto found = parse_temporary(response.body, expires_)) return found;
+          if (auto found = parse_temporary(response.body, expires_)) return *found;
         }
       }
     }
   }
-  error = "no AWS credentials: none in the environment, in profile \"" + profile + "\" of " + credentials_file +
-          ", from a container endpoint or from instance metadata (use -o anon for public buckets)";
-  return std::nullopt;
+  return common::Error{"no AWS credentials: none in the environment, in profile \"" + profile + "\" of " +
+                       credentials_file +
+                       ", from a container endpoint or from instance metadata (use -o anon for public "
+                       "buckets)"};
 }
 
 }  // namespace kerchunkfs::fetch

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "common/result.h"
+
 #include "fetch/sigv4.h"
 
 namespace kerchunkfs::fetch {
@@ -21,12 +23,12 @@ std::optional<std::string> aws_profile_region();
 
 class AwsCredentialProvider {
  public:
-  // Current credentials, looking them up or refreshing them when needed; on failure `error`
-  // says where it looked.
-  std::optional<AwsCredentials> get(std::string& error);
+  // Current credentials, looking them up or refreshing them when needed; a failure says where
+  // it looked.
+  [[nodiscard]] common::Result<AwsCredentials> get();
 
  private:
-  std::optional<AwsCredentials> lookup(std::string& error);
+  common::Result<AwsCredentials> lookup();
 
   std::mutex mutex_;
   std::optional<AwsCredentials> cached_;

@@ -24,8 +24,7 @@ const BlockCache::Failure* BlockCache::recent_failure(Shard& shard, const CacheK
   return nullptr;
 }
 
-BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter waiter, int* error,
-                                      std::string* message) {
+BlockCache::Found BlockCache::lookup(const CacheKey& key, Waiter waiter) {
   Shard& shard = shard_of(key);
   std::lock_guard lock(shard.mutex);
   if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
@@ -38,19 +37,14 @@ BlockCache::Lookup BlockCache::lookup(const CacheKey& key, Bytes& hit, Waiter wa
       entry.bytes = Bytes::whole(std::string(entry.bytes.view));
     }
     entry.used = true;
-    hit = entry.bytes;
     ++shard.stats.hits;
-    return Lookup::Hit;
+    return Found{Lookup::Hit, entry.bytes, {}};
   }
-  if (const Failure* failure = recent_failure(shard, key)) {
-    if (error) *error = failure->error;
-    if (message) *message = failure->message;
-    return Lookup::Failed;
-  }
+  if (const Failure* failure = recent_failure(shard, key)) return Found{Lookup::Failed, {}, failure->error};
   const auto [pending, fresh] = shard.pending.try_emplace(key);
   pending->second.push_back(std::move(waiter));
   ++(fresh ? shard.stats.misses : shard.stats.joined);
-  return fresh ? Lookup::MustFetch : Lookup::Joined;
+  return Found{fresh ? Lookup::MustFetch : Lookup::Joined, {}, {}};
 }
 
 bool BlockCache::claim(const CacheKey& key) {
@@ -78,7 +72,7 @@ void BlockCache::insert(Shard& shard, const CacheKey& key, Bytes bytes) const {
   }
 }
 
-void BlockCache::complete(const CacheKey& key, const Bytes& bytes, int error, const std::string& message) {
+void BlockCache::complete(const CacheKey& key, const common::Result<Bytes>& bytes) {
   std::vector<Waiter> waiters;
   {
     Shard& shard = shard_of(key);
@@ -87,13 +81,13 @@ void BlockCache::complete(const CacheKey& key, const Bytes& bytes, int error, co
       waiters = std::move(pending->second);
       shard.pending.erase(pending);
     }
-    if (error == 0 && bytes) {
-      insert(shard, key, bytes);
-    } else if (error_hold_.count() > 0) {
-      shard.failed.insert_or_assign(key, Failure{std::chrono::steady_clock::now() + error_hold_, error, message});
+    if (bytes && *bytes) {
+      insert(shard, key, *bytes);
+    } else if (!bytes && error_hold_.count() > 0) {
+      shard.failed.insert_or_assign(key, Failure{std::chrono::steady_clock::now() + error_hold_, bytes.error()});
     }
   }
-  for (const Waiter& waiter : waiters) waiter(error == 0 ? bytes : Bytes{}, error, message);
+  for (const Waiter& waiter : waiters) waiter(bytes);
 }
 
 CacheStats BlockCache::stats() const {

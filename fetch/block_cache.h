@@ -20,6 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/result.h"
+
 namespace kerchunkfs::fetch {
 
 // Bytes held by the cache: a view into a response buffer shared by every range fetched with it,
@@ -53,8 +55,8 @@ struct CacheStats {
 
 class BlockCache {
  public:
-  // Called once the range is known: bytes, or a null pointer with an errno and a message.
-  using Waiter = std::function<void(const Bytes& bytes, int error, const std::string& message)>;
+  // Called once the range is known: its bytes, or why they could not be had.
+  using Waiter = std::function<void(const common::Result<Bytes>& bytes)>;
 
   // A range whose fetch failed answers with that failure, without a new fetch, for
   // `error_hold`: the kernel and applications ask again right after an error, and a failure
@@ -62,14 +64,19 @@ class BlockCache {
   explicit BlockCache(std::uint64_t capacity_bytes, unsigned shard_count = 16,
                       std::chrono::milliseconds error_hold = std::chrono::seconds(1));
 
-  // The cached bytes, if any; or a recent failure; otherwise `waiter` is queued, and the result
-  // says whether the caller is the one that must fetch the range and then call complete().
+  // The cached bytes (Hit), or a recent failure (Failed); otherwise `waiter` is queued, and the
+  // outcome says whether the caller is the one that must fetch the range and then call complete().
   enum class Lookup { Hit, Failed, MustFetch, Joined };
-  Lookup lookup(const CacheKey& key, Bytes& hit, Waiter waiter, int* error = nullptr, std::string* message = nullptr);
+  struct Found {
+    Lookup outcome = Lookup::MustFetch;
+    Bytes bytes;          // Hit
+    common::Error error;  // Failed
+  };
+  [[nodiscard]] Found lookup(const CacheKey& key, Waiter waiter);
   // For prefetching: claims the fetch of a range that is neither cached nor being fetched.
   bool claim(const CacheKey& key);
-  // Ends a fetch: stores the bytes (unless `error`) and calls every waiter, outside the lock.
-  void complete(const CacheKey& key, const Bytes& bytes, int error = 0, const std::string& message = {});
+  // Ends a fetch: stores the bytes (or holds the failure) and calls every waiter, outside the lock.
+  void complete(const CacheKey& key, const common::Result<Bytes>& bytes);
 
   CacheStats stats() const;
   std::uint64_t capacity() const { return capacity_; }
@@ -85,8 +92,7 @@ class BlockCache {
   };
   struct Failure {
     std::chrono::steady_clock::time_point until;
-    int error;
-    std::string message;
+    common::Error error;
   };
   struct Shard {
     mutable std::mutex mutex;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "fetch/coalesce.h"
 #include "fetch/url.h"
@@ -14,18 +15,15 @@ namespace {
 // Collects the cache ranges one read needs and answers once all of them are there.
 class Gather : public std::enable_shared_from_this<Gather> {
  public:
-  Gather(std::vector<CacheKey> keys, std::uint64_t start, std::size_t length, ReadDone done)
+  Gather(std::vector<CacheKey> keys, std::uint64_t start, std::size_t length, BytesDone done)
       : keys_(std::move(keys)), pieces_(keys_.size()), start_(start), length_(length), done_(std::move(done)) {}
 
   const std::vector<CacheKey>& keys() const { return keys_; }
 
-  void arrive(std::size_t index, const Bytes& bytes, int error, const std::string& message) {
+  void arrive(std::size_t index, const common::Result<Bytes>& bytes) {
     std::unique_lock lock(mutex_);
-    if (error != 0 && error_ == 0) {
-      error_ = error;
-      message_ = message;
-    }
-    pieces_[index] = bytes;
+    if (!bytes && !error_) error_ = bytes.error();
+    if (bytes) pieces_[index] = *bytes;
     if (++arrived_ < keys_.size()) return;
     lock.unlock();
     finish();
@@ -33,14 +31,13 @@ class Gather : public std::enable_shared_from_this<Gather> {
 
  private:
   void finish() {
-    if (error_ != 0) return done_({}, error_, message_);
+    if (error_) return done_(*error_);
     // [start_, start_ + length_) in absolute target offsets, from pieces that may end early
     // where the target does.
     if (keys_.size() == 1) {
       const std::string_view piece = pieces_[0].view;
       const std::uint64_t from = std::min<std::uint64_t>(start_ - keys_[0].offset, piece.size());
-      return done_(std::span<const char>(piece.data() + from, std::min<std::uint64_t>(length_, piece.size() - from)), 0,
-                   {});
+      return done_(std::span<const char>(piece.data() + from, std::min<std::uint64_t>(length_, piece.size() - from)));
     }
     std::string joined;
     joined.reserve(length_);
@@ -52,18 +49,17 @@ class Gather : public std::enable_shared_from_this<Gather> {
       joined.append(piece.substr(from, std::min<std::uint64_t>(length_ - joined.size(), piece.size() - from)));
       if (piece.size() < keys_[i].length) break;  // the target ends here
     }
-    done_(joined, 0, {});
+    done_(std::span<const char>(joined));
   }
 
   std::vector<CacheKey> keys_;
   std::vector<Bytes> pieces_;
   std::uint64_t start_;
   std::size_t length_;
-  ReadDone done_;
+  BytesDone done_;
   std::mutex mutex_;
   std::size_t arrived_ = 0;
-  int error_ = 0;
-  std::string message_;
+  std::optional<common::Error> error_;  // the first piece's failure
 };
 
 }  // namespace
@@ -101,34 +97,29 @@ std::vector<CacheKey> Fetcher::blocks_for(const Extent& extent, std::uint64_t po
   return keys;
 }
 
-void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t length, ReadDone done) {
-  if (position >= extent.length) return done({}, 0, {});
+void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t length, BytesDone done) {
+  if (position >= extent.length) return done(std::span<const char>{});
   length = static_cast<std::size_t>(std::min<std::uint64_t>(length, extent.length - position));
   const Target& target = *extent.target;
   if (!target.cached) {
-    target.source->read(target.url, extent.offset + position, length, [done = std::move(done)](ReadResult result) {
-      done(result.bytes, result.error, result.message);
-    });
+    target.source->read(target.url, extent.offset + position, length,
+                        [done = std::move(done)](const common::Result<ReadAnswer>& answer) {
+                          if (!answer) return done(answer.error());
+                          done(std::span<const char>(answer->bytes));
+                        });
     return;
   }
   auto gather = std::make_shared<Gather>(blocks_for(extent, position, position + length), extent.offset + position,
                                          length, std::move(done));
   for (std::size_t i = 0; i < gather->keys().size(); ++i) {
     const CacheKey& key = gather->keys()[i];
-    Bytes hit;
-    int error = 0;
-    std::string message;
-    const auto outcome = cache_.lookup(
-        key, hit,
-        [gather, i](const Bytes& bytes, int fetch_error, const std::string& fetch_message) {
-          gather->arrive(i, bytes, fetch_error, fetch_message);
-        },
-        &error, &message);
-    if (outcome == BlockCache::Lookup::Hit) {
-      gather->arrive(i, hit, 0, {});
-    } else if (outcome == BlockCache::Lookup::Failed) {
-      gather->arrive(i, Bytes{}, error, message + " (failed less than a second ago)");
-    } else if (outcome == BlockCache::Lookup::MustFetch) {
+    const auto found =
+        cache_.lookup(key, [gather, i](const common::Result<Bytes>& bytes) { gather->arrive(i, bytes); });
+    if (found.outcome == BlockCache::Lookup::Hit) {
+      gather->arrive(i, found.bytes);
+    } else if (found.outcome == BlockCache::Lookup::Failed) {
+      gather->arrive(i, common::Error{found.error.message + " (failed less than a second ago)", found.error.code});
+    } else if (found.outcome == BlockCache::Lookup::MustFetch) {
       fetch_into_cache(target, key.offset, key.length, {key});
     }
   }
@@ -167,11 +158,12 @@ void Fetcher::fetch_into_cache(const Target& target, std::uint64_t offset, std::
           cache_.complete(key, Bytes{buffer, std::string_view(*buffer).substr(from, key.length)});
         }
       },
-      [this, offset, delivery](const ReadResult& result) {
+      [this, offset, delivery, url = target.url](const common::Result<ReadAnswer>& result) {
         for (; delivery->next < delivery->keys.size(); ++delivery->next) {
           const CacheKey& key = delivery->keys[delivery->next];
-          if (result.error != 0 || !delivery->buffer) {
-            cache_.complete(key, Bytes{}, result.error != 0 ? result.error : EIO, result.message);
+          if (!result || !delivery->buffer) {
+            cache_.complete(
+                key, result ? common::Error{"GET " + redact_url(url) + ": an answer without a body"} : result.error());
             continue;
           }
           // The target ended before this range did: what there is, which the reader finds short.
@@ -203,13 +195,13 @@ void Fetcher::prefetch(std::span<const Extent> extents) {
   }
 }
 
-void Fetcher::size(const Target& target, std::function<void(SizeResult)> done) {
+void Fetcher::size(const Target& target, SizeDone done) {
   const std::int64_t known = target.size.load(std::memory_order_relaxed);
-  if (known >= 0) return done(SizeResult{static_cast<std::uint64_t>(known), 0, {}});
+  if (known >= 0) return done(static_cast<std::uint64_t>(known));
   // Targets live as long as the Fetcher, which outlives the sources' callbacks (stop_all).
-  target.source->size(target.url, [&target, done = std::move(done)](SizeResult result) {
-    if (result.error == 0) target.size.store(static_cast<std::int64_t>(result.size), std::memory_order_relaxed);
-    done(std::move(result));
+  target.source->size(target.url, [&target, done = std::move(done)](common::Result<std::uint64_t> size) {
+    if (size) target.size.store(static_cast<std::int64_t>(*size), std::memory_order_relaxed);
+    done(std::move(size));
   });
 }
 

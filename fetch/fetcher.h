@@ -58,8 +58,8 @@ struct Extent {
   std::uint64_t length = 0;
 };
 
-// Bytes for a read: valid during the callback only. `error` is an errno value, 0 on success.
-using ReadDone = std::function<void(std::span<const char> bytes, int error, const std::string& message)>;
+// Bytes for a read, valid during the callback only; or why they could not be read.
+using BytesDone = std::function<void(const common::Result<std::span<const char>>& bytes)>;
 
 class Fetcher {
  public:
@@ -73,7 +73,7 @@ class Fetcher {
   std::vector<const Target*> targets(std::span<const std::string> urls);
 
   // Bytes [position, position + length) of the extent, clipped to its end.
-  void read(const Extent& extent, std::uint64_t position, std::size_t length, ReadDone done);
+  void read(const Extent& extent, std::uint64_t position, std::size_t length, BytesDone done);
   // Starts fetching these extents into the cache, if remote, not larger than a block, and
   // neither cached nor under way; extents of one URL that lie close together are fetched with
   // one request.
@@ -82,7 +82,7 @@ class Fetcher {
   // those neither cached nor under way (for a large extent read block by block).
   void prefetch_range(const Extent& extent, std::uint64_t position, std::uint64_t length);
   // A target's size, asked once per URL.
-  void size(const Target& target, std::function<void(SizeResult)> done);
+  void size(const Target& target, SizeDone done);
 
   bool is_large(const Extent& extent) const { return extent.length > options_.block_size; }
   CacheStats cache_stats() const { return cache_.stats(); }

@@ -68,8 +68,8 @@ struct Transfer {
   std::string url;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
-  std::function<void(ReadResult)> read_done;
-  std::function<void(SizeResult)> size_done;
+  ReadDone read_done;
+  SizeDone size_done;
   Progress progress;                            // set for streaming reads
   std::shared_ptr<const RequestSigner> signer;  // signs every attempt, when set
 
@@ -275,11 +275,10 @@ class HttpEngine::Impl {
       curl_easy_setopt(easy, CURLOPT_RANGE, range_of(*t).c_str());  // curl copies the string
     }
     if (t->signer) {
-      std::string error;
-      const auto extra = (*t->signer)(t->url, "bytes=" + range_of(*t), error);
-      if (!error.empty()) return refuse(t, error);
+      const auto extra = (*t->signer)(t->url, "bytes=" + range_of(*t));
+      if (!extra) return refuse(t, extra.error().message);
       curl_slist* list = nullptr;
-      for (const std::string& header : extra) list = curl_slist_append(list, header.c_str());
+      for (const std::string& header : *extra) list = curl_slist_append(list, header.c_str());
       t->headers.reset(list);
       curl_easy_setopt(t->easy.get(), CURLOPT_HTTPHEADER, t->headers.get());
     }
@@ -309,8 +308,9 @@ class HttpEngine::Impl {
   void refuse(Transfer* t, const std::string& why) {
     std::unique_ptr<Transfer> owned(t);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
-    if (t->kind == Transfer::Kind::Size) return t->size_done(SizeResult{0, EIO, t->describe() + ": " + why});
-    t->read_done(ReadResult{{}, EIO, t->describe() + ": " + why, {}});
+    const common::Error error{t->describe() + ": " + why, EIO};
+    if (t->kind == Transfer::Kind::Size) return t->size_done(error);
+    t->read_done(error);
   }
 
   // An error answer names its S3/GCS error code (<Code>NoSuchKey</Code>) when the body has one.
@@ -370,18 +370,15 @@ class HttpEngine::Impl {
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
-    ReadResult result;
-    result.error = EIO;
-    result.message = t->describe() + ": " + problem + " (after " + std::to_string(t->attempt) + " attempt" +
-                     (t->attempt == 1 ? "" : "s") + ")";
-    t->read_done(std::move(result));
+    t->read_done(common::Error{t->describe() + ": " + problem + " (after " + std::to_string(t->attempt) + " attempt" +
+                               (t->attempt == 1 ? "" : "s") + ")"});
   }
 
   // A verified answer: the wanted bytes go out through progress (streaming reads) or in the result.
   static void deliver(Transfer& t, const RangeVerdict& verdict) {
     std::string& body = *t.body;
     if (!t.progress) {
-      ReadResult result;
+      ReadAnswer result;
       result.bytes = verdict.body_offset == 0 && verdict.length == body.size()
                          ? std::move(body)
                          : body.substr(verdict.body_offset, verdict.length);
@@ -395,14 +392,13 @@ class HttpEngine::Impl {
       const auto wanted = std::make_shared<const std::string>(body.substr(verdict.body_offset, verdict.length));
       t.progress(wanted, wanted->size());
     }
-    ReadResult result;
+    ReadAnswer result;
     result.object_size = verdict.object_size;
     t.read_done(std::move(result));
   }
 
   void finish_size(std::unique_ptr<Transfer> owned, CURLcode code, long status) {
     Transfer* t = owned.get();
-    SizeResult result;
     std::string problem;
     bool retry = false;
     if (code == CURLE_OK && (status == 200 || status == 206)) object_changed(t);
@@ -413,26 +409,19 @@ class HttpEngine::Impl {
       retry = true;
     } else if (status == 206) {
       const auto range = parse_content_range(t->content_range);
-      if (range && range->total) {
-        result.size = *range->total;
-        return t->size_done(std::move(result));
-      }
+      if (range && range->total) return t->size_done(*range->total);
       problem = "206 without the object's size in Content-Range \"" + t->content_range + "\"";
     } else if (status == 200) {
-      result.size = t->content_length;
-      return t->size_done(std::move(result));
+      return t->size_done(t->content_length);
     } else if (status == 416) {
-      result.size = parse_unsatisfied_total(t->content_range).value_or(0);
-      return t->size_done(std::move(result));
+      return t->size_done(parse_unsatisfied_total(t->content_range).value_or(0));
     } else {
       problem = status_problem(status, *t->body);
       retry = is_retryable_status(status);
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
-    result.error = EIO;
-    result.message = t->describe() + ": " + problem;
-    t->size_done(std::move(result));
+    t->size_done(common::Error{t->describe() + ": " + problem});
   }
 
   void schedule_retry(std::unique_ptr<Transfer> t, long status) {
@@ -507,9 +496,9 @@ class HttpEngine::Impl {
 
   static void cancel(Transfer& t) {
     if (t.kind == Transfer::Kind::Size) {
-      t.size_done(SizeResult{0, ECANCELED, t.describe() + ": cancelled at shutdown"});
+      t.size_done(common::Error{t.describe() + ": cancelled at shutdown", ECANCELED});
     } else {
-      t.read_done(ReadResult{{}, ECANCELED, t.describe() + ": cancelled at shutdown", {}});
+      t.read_done(common::Error{t.describe() + ": cancelled at shutdown", ECANCELED});
     }
   }
 
@@ -529,8 +518,8 @@ class HttpEngine::Impl {
 HttpEngine::HttpEngine(HttpOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 HttpEngine::~HttpEngine() = default;
 
-void HttpEngine::read(HttpRequest request, std::function<void(ReadResult)> done) {
-  if (request.length == 0) return done(ReadResult{});
+void HttpEngine::read(HttpRequest request, ReadDone done) {
+  if (request.length == 0) return done(ReadAnswer{});
   auto t = std::make_unique<Transfer>();
   t->url = std::move(request.url);
   t->offset = request.offset;
@@ -541,8 +530,7 @@ void HttpEngine::read(HttpRequest request, std::function<void(ReadResult)> done)
   impl_->submit(std::move(t));
 }
 
-void HttpEngine::size(std::string url, std::shared_ptr<const RequestSigner> signer,
-                      std::function<void(SizeResult)> done) {
+void HttpEngine::size(std::string url, std::shared_ptr<const RequestSigner> signer, SizeDone done) {
   auto t = std::make_unique<Transfer>();
   t->kind = Transfer::Kind::Size;
   t->url = std::move(url);

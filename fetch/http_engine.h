@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
 #include "fetch/byte_source.h"
 
 namespace kerchunkfs::fetch {
@@ -57,10 +58,10 @@ struct HttpCounters {
 };
 
 // Headers ("Name: value") to add to one attempt of a request to `url` with Range `range`, such as
-// a signature; sets `error` instead when it cannot (no credentials). Called on the I/O thread for
-// every attempt, so that each carries a fresh signature.
+// a signature; or why it cannot (no credentials). Called on the I/O thread for every attempt, so
+// that each carries a fresh signature.
 using RequestSigner =
-    std::function<std::vector<std::string>(const std::string& url, std::string_view range, std::string& error)>;
+    std::function<common::Result<std::vector<std::string>>(const std::string& url, std::string_view range)>;
 
 // One ranged GET. `progress`, when set, makes it streaming (see ByteSource::read_streaming).
 struct HttpRequest {
@@ -79,9 +80,9 @@ class HttpEngine {
   HttpEngine& operator=(const HttpEngine&) = delete;
 
   // Calls `done` exactly once, on the I/O thread (or at once, for an empty range).
-  void read(HttpRequest request, std::function<void(ReadResult)> done);
+  void read(HttpRequest request, ReadDone done);
   // The object's size, from a one-byte ranged GET (HEAD is not always allowed where GET is).
-  void size(std::string url, std::shared_ptr<const RequestSigner> signer, std::function<void(SizeResult)> done);
+  void size(std::string url, std::shared_ptr<const RequestSigner> signer, SizeDone done);
   // Ends the I/O thread: requests under way are answered with ECANCELED first. Idempotent.
   void stop();
 

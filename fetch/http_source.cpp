@@ -6,18 +6,15 @@ HttpSource::HttpSource(std::shared_ptr<HttpEngine> engine, RequestSigner signer)
     : engine_(std::move(engine)),
       signer_(signer ? std::make_shared<const RequestSigner>(std::move(signer)) : nullptr) {}
 
-void HttpSource::read(const std::string& url, std::uint64_t offset, std::size_t length,
-                      std::function<void(ReadResult)> done) {
+void HttpSource::read(const std::string& url, std::uint64_t offset, std::size_t length, ReadDone done) {
   engine_->read(HttpRequest{url, offset, length, {}, signer_}, std::move(done));
 }
 
 void HttpSource::read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
-                                std::function<void(ReadResult)> done) {
+                                ReadDone done) {
   engine_->read(HttpRequest{url, offset, length, std::move(progress), signer_}, std::move(done));
 }
 
-void HttpSource::size(const std::string& url, std::function<void(SizeResult)> done) {
-  engine_->size(url, signer_, std::move(done));
-}
+void HttpSource::size(const std::string& url, SizeDone done) { engine_->size(url, signer_, std::move(done)); }
 
 }  // namespace kerchunkfs::fetch

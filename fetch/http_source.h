@@ -14,14 +14,13 @@ class HttpSource final : public ByteSource {
   // `signer`, when given, signs every attempt of every request this source makes.
   explicit HttpSource(std::shared_ptr<HttpEngine> engine, RequestSigner signer = {});
 
-  void read(const std::string& url, std::uint64_t offset, std::size_t length,
-            std::function<void(ReadResult)> done) override;
+  void read(const std::string& url, std::uint64_t offset, std::size_t length, ReadDone done) override;
   // The object's size, from a one-byte ranged GET (HEAD is not always allowed where GET is).
-  void size(const std::string& url, std::function<void(SizeResult)> done) override;
+  void size(const std::string& url, SizeDone done) override;
   // Streams once the first body byte shows a 206 for exactly the requested range; any other
   // answer is judged whole, at the end, as read() does.
   void read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
-                      std::function<void(ReadResult)> done) override;
+                      ReadDone done) override;
   void stop() override { engine_->stop(); }
 
  private:

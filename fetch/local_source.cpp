@@ -34,7 +34,7 @@ class LocalSource::Descriptor {
   int fd_;
 };
 
-std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& path, int& error, std::string& problem) {
+common::Result<std::shared_ptr<LocalSource::Descriptor>> LocalSource::open(const std::string& path) {
   {
     std::lock_guard lock(mutex_);
     const auto found = open_.find(path);
@@ -44,11 +44,7 @@ std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& pa
     }
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = errno;
-    problem = "cannot open " + path + ": " + std::strerror(error);
-    return nullptr;
-  }
+  if (fd < 0) return common::Error{"cannot open " + path + ": " + std::strerror(errno), errno};
   auto descriptor = std::make_shared<Descriptor>(fd);
   if (roots_) {
     char real[PATH_MAX];
@@ -56,10 +52,10 @@ std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& pa
     const ssize_t n = ::readlink(link.c_str(), real, sizeof real - 1);
     const std::string real_path = n > 0 ? std::string(real, static_cast<std::size_t>(n)) : std::string();
     if (real_path.empty() || !path_under(real_path, *roots_)) {
-      error = EACCES;
-      problem = "refused to read " + path + (real_path.empty() || real_path == path ? "" : " (" + real_path + ")") +
-                ": local files are read only under the directories allowed (-o allow_local=DIR)";
-      return nullptr;
+      return common::Error{"refused to read " + path +
+                               (real_path.empty() || real_path == path ? "" : " (" + real_path + ")") +
+                               ": local files are read only under the directories allowed (-o allow_local=DIR)",
+                           EACCES};
     }
   }
   std::lock_guard lock(mutex_);
@@ -75,45 +71,30 @@ std::shared_ptr<LocalSource::Descriptor> LocalSource::open(const std::string& pa
   return descriptor;
 }
 
-void LocalSource::read(const std::string& url, std::uint64_t offset, std::size_t length,
-                       std::function<void(ReadResult)> done) {
-  ReadResult result;
+void LocalSource::read(const std::string& url, std::uint64_t offset, std::size_t length, ReadDone done) {
   const std::string path = path_of(url);
-  int error = 0;
-  const auto descriptor = open(path, error, result.message);
-  if (!descriptor) {
-    result.error = error;
-    done(std::move(result));
-    return;
-  }
-  result.bytes.resize(length);
-  const ssize_t got = common::pread_full(descriptor->fd(), result.bytes.data(), length, offset);
+  const auto descriptor = open(path);
+  if (!descriptor) return done(descriptor.error());
+  ReadAnswer answer;
+  answer.bytes.resize(length);
+  const ssize_t got = common::pread_full((*descriptor)->fd(), answer.bytes.data(), length, offset);
   if (got < 0) {
-    result.error = errno;
-    result.message = "cannot read " + path + " at offset " + std::to_string(offset) + ": " + std::strerror(errno);
-    result.bytes.clear();
-    done(std::move(result));
-    return;
+    return done(common::Error{
+        "cannot read " + path + " at offset " + std::to_string(offset) + ": " + std::strerror(errno), errno});
   }
-  result.bytes.resize(static_cast<std::size_t>(got));
-  done(std::move(result));
+  answer.bytes.resize(static_cast<std::size_t>(got));
+  done(std::move(answer));
 }
 
-void LocalSource::size(const std::string& url, std::function<void(SizeResult)> done) {
-  SizeResult result;
+void LocalSource::size(const std::string& url, SizeDone done) {
   const std::string path = path_of(url);
+  const auto descriptor = open(path);
+  if (!descriptor) return done(descriptor.error());
   struct stat st {};
-  int error = 0;
-  const auto descriptor = open(path, error, result.message);
-  if (!descriptor) {
-    result.error = error;
-  } else if (::fstat(descriptor->fd(), &st) != 0) {
-    result.error = errno;
-    result.message = "cannot stat " + path + ": " + std::strerror(errno);
-  } else {
-    result.size = static_cast<std::uint64_t>(st.st_size);
+  if (::fstat((*descriptor)->fd(), &st) != 0) {
+    return done(common::Error{"cannot stat " + path + ": " + std::strerror(errno), errno});
   }
-  done(std::move(result));
+  done(static_cast<std::uint64_t>(st.st_size));
 }
 
 }  // namespace kerchunkfs::fetch

@@ -21,14 +21,13 @@ class LocalSource final : public ByteSource {
   // read; without, any file.
   explicit LocalSource(std::optional<std::vector<std::string>> roots = std::nullopt, std::size_t max_open_files = 256)
       : roots_(std::move(roots)), max_open_files_(max_open_files) {}
-  void read(const std::string& url, std::uint64_t offset, std::size_t length,
-            std::function<void(ReadResult)> done) override;
-  void size(const std::string& url, std::function<void(SizeResult)> done) override;
+  void read(const std::string& url, std::uint64_t offset, std::size_t length, ReadDone done) override;
+  void size(const std::string& url, SizeDone done) override;
 
  private:
   class Descriptor;
-  // The open descriptor for `path`; or the errno of opening it and what went wrong.
-  std::shared_ptr<Descriptor> open(const std::string& path, int& error, std::string& problem);
+  // The open descriptor for `path`, or why it cannot be read.
+  [[nodiscard]] common::Result<std::shared_ptr<Descriptor>> open(const std::string& path);
 
   std::optional<std::vector<std::string>> roots_;
   std::size_t max_open_files_;

@@ -84,10 +84,10 @@ std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(const S3Options& option
   RequestSigner signer;
   if (!options.anonymous) {
     auto credentials = std::make_shared<AwsCredentialProvider>();
-    signer = [credentials, region = resolve_s3_region(options)](const std::string& url, std::string_view range,
-                                                                std::string& error) {
-      const auto found = credentials->get(error);
-      if (!found) return std::vector<std::string>{};
+    signer = [credentials, region = resolve_s3_region(options)](
+                 const std::string& url, std::string_view range) -> common::Result<std::vector<std::string>> {
+      const auto found = credentials->get();
+      if (!found) return found.error();
       const auto [host, path] = host_and_path(url);
       SigV4Request request;
       request.host = host;
@@ -108,23 +108,22 @@ std::shared_ptr<ObjectStoreSource> ObjectStoreSource::gcs(std::shared_ptr<HttpEn
       std::move(engine));
 }
 
-void ObjectStoreSource::read(const std::string& url, std::uint64_t offset, std::size_t length,
-                             std::function<void(ReadResult)> done) {
+void ObjectStoreSource::read(const std::string& url, std::uint64_t offset, std::size_t length, ReadDone done) {
   const auto mapped = map_(url);
-  if (!mapped) return done(ReadResult{{}, EINVAL, url + ": not a bucket/key URL", {}});
+  if (!mapped) return done(common::Error{url + ": not a bucket/key URL", EINVAL});
   http_.read(*mapped, offset, length, std::move(done));
 }
 
 void ObjectStoreSource::read_streaming(const std::string& url, std::uint64_t offset, std::size_t length,
-                                       Progress progress, std::function<void(ReadResult)> done) {
+                                       Progress progress, ReadDone done) {
   const auto mapped = map_(url);
-  if (!mapped) return done(ReadResult{{}, EINVAL, url + ": not a bucket/key URL", {}});
+  if (!mapped) return done(common::Error{url + ": not a bucket/key URL", EINVAL});
   http_.read_streaming(*mapped, offset, length, std::move(progress), std::move(done));
 }
 
-void ObjectStoreSource::size(const std::string& url, std::function<void(SizeResult)> done) {
+void ObjectStoreSource::size(const std::string& url, SizeDone done) {
   const auto mapped = map_(url);
-  if (!mapped) return done(SizeResult{0, EINVAL, url + ": not a bucket/key URL"});
+  if (!mapped) return done(common::Error{url + ": not a bucket/key URL", EINVAL});
   http_.size(*mapped, std::move(done));
 }
 

@@ -39,11 +39,10 @@ class ObjectStoreSource final : public ByteSource {
   static std::shared_ptr<ObjectStoreSource> s3(const S3Options& options, std::shared_ptr<HttpEngine> engine);
   static std::shared_ptr<ObjectStoreSource> gcs(std::shared_ptr<HttpEngine> engine);
 
-  void read(const std::string& url, std::uint64_t offset, std::size_t length,
-            std::function<void(ReadResult)> done) override;
+  void read(const std::string& url, std::uint64_t offset, std::size_t length, ReadDone done) override;
   void read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
-                      std::function<void(ReadResult)> done) override;
-  void size(const std::string& url, std::function<void(SizeResult)> done) override;
+                      ReadDone done) override;
+  void size(const std::string& url, SizeDone done) override;
   void stop() override { http_.stop(); }
 
  private:

@@ -3,13 +3,15 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <cerrno>
 #include <memory>
 
-#include "refstore/refstore.h"
+#include "refstore/load_error.h"
 
 namespace kerchunkfs::refstore {
+namespace {
 
-std::string inflate_zlib(std::string_view data, const std::string& path) {
+std::string inflate_or_throw(std::string_view data, const std::string& path) {
   z_stream stream{};
   // 32 + MAX_WBITS: a zlib or a gzip header, whichever the data has.
   if (inflateInit2(&stream, 32 + MAX_WBITS) != Z_OK) throw LoadError(path + ": cannot start zlib");
@@ -31,8 +33,6 @@ std::string inflate_zlib(std::string_view data, const std::string& path) {
   out.resize(stream.total_out);
   return out;
 }
-
-namespace {
 
 std::string unzstd(std::string_view data, const std::string& path) {
   const std::unique_ptr<ZSTD_DStream, std::size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
@@ -67,16 +67,24 @@ Compression compression_for_name(std::string_view name) {
   return Compression::None;
 }
 
-std::string decompress(std::string_view data, Compression compression, const std::string& path) {
-  switch (compression) {
-    case Compression::Gzip:
-      return inflate_zlib(data, path);
-    case Compression::Zstd:
-      return unzstd(data, path);
-    case Compression::None:
-      break;
+common::Result<std::string> decompress(std::string_view data, Compression compression, const std::string& path) {
+  try {
+    switch (compression) {
+      case Compression::Gzip:
+        return inflate_or_throw(data, path);
+      case Compression::Zstd:
+        return unzstd(data, path);
+      case Compression::None:
+        break;
+    }
+    return std::string(data);
+  } catch (const LoadError& error) {
+    return common::Error{error.what(), EINVAL};
   }
-  return std::string(data);
+}
+
+common::Result<std::string> inflate_zlib(std::string_view data, const std::string& path) {
+  return decompress(data, Compression::Gzip, path);
 }
 
 std::string compress(std::string_view data, Compression compression) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.h"
+
 namespace kerchunkfs::refstore {
 
 enum class Compression { None, Gzip, Zstd };
@@ -13,12 +15,12 @@ Compression detect_compression(std::string_view head);
 // The compression a file name asks for: ".gz" or ".zst" at its end.
 Compression compression_for_name(std::string_view name);
 
-// Throws LoadError naming `path` when the data is damaged.
-std::string decompress(std::string_view data, Compression compression, const std::string& path);
+// The data expanded; damaged data fails naming `path` and where the damage is.
+[[nodiscard]] common::Result<std::string> decompress(std::string_view data, Compression compression,
+                                                     const std::string& path);
 std::string compress(std::string_view data, Compression compression);
 
-// Deflated data with a zlib or a gzip header (which one, the data says); throws LoadError naming
-// `path` when it is damaged.
-std::string inflate_zlib(std::string_view data, const std::string& path);
+// Deflated data with a zlib or a gzip header (which one, the data says).
+[[nodiscard]] common::Result<std::string> inflate_zlib(std::string_view data, const std::string& path);
 
 }  // namespace kerchunkfs::refstore

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "refstore/compression.h"
-#include "refstore/refstore.h"
+#include "refstore/load_error.h"
 
 namespace kerchunkfs::refstore {
 namespace {
@@ -76,7 +76,9 @@ void MappedInput::decompress_if_needed(const std::string& path) {
   const simdjson::padded_string_view data = view();
   const Compression compression = detect_compression(std::string_view(data.data(), data.size()));
   if (compression == Compression::None) return;
-  streamed_ = simdjson::padded_string(decompress(std::string_view(data.data(), data.size()), compression, path));
+  auto expanded = decompress(std::string_view(data.data(), data.size()), compression, path);
+  if (!expanded) throw LoadError(expanded.error().message);
+  streamed_ = simdjson::padded_string(*expanded);
   if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);
   mapping_ = nullptr;
 }

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "refstore/base64.h"
+#include "refstore/load_error.h"
 #include "refstore/mapped_input.h"
 #include "refstore/refstore.h"
 #include "refstore/store_data.h"
@@ -542,17 +543,25 @@ RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& opti
 
 }  // namespace
 
-RefStore RefStore::parse(std::string_view json, const LoadOptions& options) {
-  const simdjson::padded_string padded(json);
-  return parse_padded(padded, options);
+common::Result<RefStore> RefStore::parse(std::string_view json, const LoadOptions& options) {
+  try {
+    const simdjson::padded_string padded(json);
+    return parse_padded(padded, options);
+  } catch (const LoadError& error) {
+    return common::Error{error.what(), EINVAL};
+  }
 }
 
-RefStore RefStore::load_file(const std::string& path, const LoadOptions& options) {
-  const MappedInput input(path);
+common::Result<RefStore> RefStore::load_file(const std::string& path, const LoadOptions& options) {
   try {
-    return parse_padded(input.view(), options);
+    const MappedInput input(path);  // its errors name the file already
+    try {
+      return parse_padded(input.view(), options);
+    } catch (const LoadError& error) {
+      return common::Error{path + ": " + error.what(), EINVAL};
+    }
   } catch (const LoadError& error) {
-    throw LoadError(path + ": " + error.what());
+    return common::Error{error.what(), EINVAL};
   }
 }
 

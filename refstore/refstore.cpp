@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "refstore/load_error.h"
 #include "refstore/store_data.h"
 
 namespace kerchunkfs::refstore {

@@ -9,18 +9,13 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace kerchunkfs::refstore {
+#include "common/result.h"
 
-// Bad input: the message is one line naming the key (and the file, for load_file) and the problem.
-class LoadError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace kerchunkfs::refstore {
 
 using NodeId = std::uint32_t;
 inline constexpr NodeId kRootNode = 0;
@@ -48,9 +43,10 @@ struct LoadOptions {
 
 class RefStore {
  public:
-  // Reads and parses a reference file. Errors are prefixed with the file's path.
-  static RefStore load_file(const std::string& path, const LoadOptions& options);
-  static RefStore parse(std::string_view json, const LoadOptions& options);
+  // Reads and parses a reference file. Bad input fails with one line naming the file, the key and
+  // the problem.
+  [[nodiscard]] static common::Result<RefStore> load_file(const std::string& path, const LoadOptions& options);
+  [[nodiscard]] static common::Result<RefStore> parse(std::string_view json, const LoadOptions& options);
 
   RefStore(RefStore&&) noexcept;
   RefStore& operator=(RefStore&&) noexcept;

@@ -49,8 +49,7 @@ long long fixed_year_days(long long y, int m, int d, int year_length) {
 
 }  // namespace
 
-std::optional<CfTimeUnits> CfTimeUnits::parse(const std::string& units, const std::string& calendar_name,
-                                              std::string& why) {
+common::Result<CfTimeUnits> CfTimeUnits::parse(const std::string& units, const std::string& calendar_name) {
   static const std::map<std::string, long double> kUnits = {
       {"second", 1},   {"seconds", 1}, {"sec", 1},     {"secs", 1},     {"s", 1},        {"minute", 60},
       {"minutes", 60}, {"min", 60},    {"mins", 60},   {"hour", 3600},  {"hours", 3600}, {"hr", 3600},
@@ -65,13 +64,11 @@ std::optional<CfTimeUnits> CfTimeUnits::parse(const std::string& units, const st
   const auto since = text.find(" since ");
   const auto unit = since == std::string::npos ? kUnits.end() : kUnits.find(trim(text.substr(0, since)));
   if (unit == kUnits.end()) {
-    why = "units \"" + units + "\" are not \"<seconds|minutes|hours|days> since <date>\"";
-    return std::nullopt;
+    return common::Error{"units \"" + units + "\" are not \"<seconds|minutes|hours|days> since <date>\""};
   }
   const auto calendar = kCalendars.find(lower(trim(calendar_name)));
   if (calendar == kCalendars.end()) {
-    why = "calendar \"" + calendar_name + "\" is not one this knows";
-    return std::nullopt;
+    return common::Error{"calendar \"" + calendar_name + "\" is not one this knows"};
   }
   // <date>: Y-M-D, then optionally [T ]h:m:s[.f], then optionally Z, UTC or a ±hh[:mm] offset.
   long long year = 0;
@@ -82,8 +79,7 @@ std::optional<CfTimeUnits> CfTimeUnits::parse(const std::string& units, const st
     if (c == 't') c = ' ';
   if (std::sscanf(date.c_str(), "%lld-%d-%d%n", &year, &month, &day, &used) < 3 || month < 1 || month > 12 || day < 1 ||
       day > 31) {
-    why = "units \"" + units + "\" have no reference date as year-month-day";
-    return std::nullopt;
+    return common::Error{"units \"" + units + "\" have no reference date as year-month-day"};
   }
   std::string rest = trim(date.substr(static_cast<std::size_t>(used)));
   int time_used = 0;
@@ -104,8 +100,7 @@ std::optional<CfTimeUnits> CfTimeUnits::parse(const std::string& units, const st
     }
     zone_seconds = (rest[0] == '+' ? -1 : 1) * (zone_hours * 3600.0L + zone_minutes * 60.0L);
   } else {
-    why = "units \"" + units + "\" end in \"" + rest + "\", not a time zone";
-    return std::nullopt;
+    return common::Error{"units \"" + units + "\" end in \"" + rest + "\", not a time zone"};
   }
 
   CfTimeUnits out;

@@ -5,13 +5,15 @@
 #include <optional>
 #include <string>
 
+#include "common/result.h"
+
 namespace kerchunkfs::scanner {
 
 class CfTimeUnits {
  public:
   // Nothing with `why` when `units` is not "<unit> since <date>" in a calendar this knows
   // (standard/gregorian, proleptic_gregorian, julian, noleap/365_day, all_leap/366_day, 360_day).
-  static std::optional<CfTimeUnits> parse(const std::string& units, const std::string& calendar, std::string& why);
+  [[nodiscard]] static common::Result<CfTimeUnits> parse(const std::string& units, const std::string& calendar);
 
   // Seconds from the calendar's day zero to the instant `value` units after the reference date.
   long double to_absolute(long double value) const;

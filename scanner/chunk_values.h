@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "fetch/source_registry.h"
 #include "refstore/writer.h"
 #include "scanner/zarr_meta.h"
@@ -22,8 +23,8 @@ class ReferenceReader {
   // References to `url` are read from the local file `path` (a scan of a local copy that
   // references its remote home).
   void read_locally(const std::string& url, const std::string& path);
-  // The bytes a reference stands for; false with `why` (naming the URL) when they cannot be read.
-  bool bytes(const refstore::ReferenceValue& value, std::string& out, std::string& why);
+  // The bytes a reference stands for, or why (naming the URL) they cannot be read.
+  [[nodiscard]] common::Result<std::string> bytes(const refstore::ReferenceValue& value);
 
  private:
   fetch::SourceRegistry sources_;
@@ -31,12 +32,12 @@ class ReferenceReader {
 };
 
 // One chunk's stored bytes decoded to raw array bytes: compressor and filters may be zlib, gzip
-// or shuffle (what coordinate variables use); anything else gives false with `why`.
-bool decode_chunk(const ArrayMeta& meta, std::string& bytes, std::string& why);
+// or shuffle (what coordinate variables use); anything else is refused by name.
+[[nodiscard]] common::Result<std::string> decode_chunk(const ArrayMeta& meta, std::string bytes);
 
-// Every element of a 1-D array whose chunks are in `chunks` (key → stored bytes; absent chunks
-// read as the fill value), as numbers; false with `why` for other dtypes.
-bool array_values(const ArrayMeta& meta, const std::vector<std::string>& chunk_bytes, std::vector<long double>& values,
-                  std::string& why);
+// Every element of a 1-D array whose chunks are in `chunk_bytes` (in order; absent chunks read
+// as the fill value), as numbers; other dtypes are refused.
+[[nodiscard]] common::Result<std::vector<long double>> array_values(const ArrayMeta& meta,
+                                                                    const std::vector<std::string>& chunk_bytes);
 
 }  // namespace kerchunkfs::scanner

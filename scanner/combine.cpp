@@ -68,15 +68,16 @@ void index_input(Input& input) {
     if (leaf == ".zgroup") input.groups.insert(prefix.empty() ? "" : prefix + "/");
     if (leaf != ".zarray" || prefix.empty()) continue;
     const auto* text = std::get_if<std::string>(&value);
-    std::string why;
-    auto meta = text ? ArrayMeta::parse(*text, why) : std::nullopt;
-    if (!meta) fail(input.name + ": " + key + ": " + (text ? why : "metadata is a reference, not inline JSON"));
-    Array array{std::move(*meta), {}, {}};
+    if (text == nullptr) fail(input.name + ": " + key + ": metadata is a reference, not inline JSON");
+    auto meta = ArrayMeta::parse(*text);
+    if (!meta) fail(input.name + ": " + key + ": " + meta.error().message);
+    Array array{std::move(meta).value(), {}, {}};
     if (const auto found = input.references.find(prefix + "/.zattrs"); found != input.references.end()) {
       const auto* attributes_text = std::get_if<std::string>(&found->second);
-      auto attributes = attributes_text ? parse_attributes(*attributes_text, why) : std::nullopt;
-      if (!attributes) fail(input.name + ": " + prefix + "/.zattrs: " + (attributes_text ? why : "not inline JSON"));
-      array.attributes = std::move(*attributes);
+      if (attributes_text == nullptr) fail(input.name + ": " + prefix + "/.zattrs: not inline JSON");
+      auto attributes = parse_attributes(*attributes_text);
+      if (!attributes) fail(input.name + ": " + prefix + "/.zattrs: " + attributes.error().message);
+      array.attributes = std::move(attributes).value();
     }
     auto dims = dimension_names(array.attributes);
     if (!dims || dims->size() != array.meta.shape.size()) {
@@ -115,23 +116,33 @@ std::vector<long double> read_values(const Input& input, const std::string& path
   const std::uint64_t chunk = std::max<std::uint64_t>(array.meta.chunks.at(0), 1);
   const std::uint64_t count = common::ChunkGrid::of({array.meta.shape.data(), 1}, {&chunk, 1})->chunk_count();
   std::vector<std::string> chunks(count);
-  std::string why;
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto found = input.references.find(path + "/" + std::to_string(i));
     if (found == input.references.end())
       fail(input.name + ": " + path + ": chunk " + std::to_string(i) + " was never written");
-    if (!reader.bytes(found->second, chunks[i], why) || !decode_chunk(array.meta, chunks[i], why)) {
-      fail(input.name + ": " + path + ": " + why);
-    }
+    auto stored = reader.bytes(found->second);
+    if (!stored) fail(input.name + ": " + path + ": " + stored.error().message);
+    auto decoded = decode_chunk(array.meta, std::move(stored).value());
+    if (!decoded) fail(input.name + ": " + path + ": " + decoded.error().message);
+    chunks[i] = std::move(decoded).value();
   }
-  std::vector<long double> values;
-  if (!array_values(array.meta, chunks, values, why)) fail(input.name + ": " + path + ": " + why);
-  return values;
+  auto values = array_values(array.meta, chunks);
+  if (!values) fail(input.name + ": " + path + ": " + values.error().message);
+  return std::move(values).value();
 }
 
 std::optional<std::string> string_attribute(const Attributes& attributes, const std::string& name) {
   const auto found = attributes.find(name);
   return found == attributes.end() ? std::nullopt : json_string(found->second);
+}
+
+// The CF time encoding `units` (with the calendar among `attributes`) stand for; nothing when
+// there are no units or they are not a CF time (then the values are plain numbers).
+std::optional<CfTimeUnits> cf_time(const std::optional<std::string>& units, const Attributes& attributes) {
+  if (!units) return std::nullopt;
+  auto parsed = CfTimeUnits::parse(*units, string_attribute(attributes, "calendar").value_or(""));
+  if (!parsed) return std::nullopt;
+  return std::move(parsed).value();
 }
 
 // Fills in the input's extent, order key and coordinates along dimension `d`.
@@ -154,9 +165,7 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
     std::vector<long double> values = read_values(input, dimension.name, reader);
     const Attributes& attributes = coordinate->second.attributes;
     const auto units = string_attribute(attributes, "units");
-    std::string why;
-    const auto time =
-        units ? CfTimeUnits::parse(*units, string_attribute(attributes, "calendar").value_or(""), why) : std::nullopt;
+    const auto time = cf_time(units, attributes);
     if (time) {
       for (long double& value : values) value = time->to_absolute(value);
       input.time_units[d] = *units;
@@ -178,11 +187,10 @@ void place(Input& input, std::size_t index, std::size_t d, const ConcatDimension
       const std::string owner = colon == std::string::npos ? "" : detail.substr(0, colon) + "/";
       const std::string name = colon == std::string::npos ? detail : detail.substr(colon + 1);
       const auto holder = input.references.find(owner + ".zattrs");
-      std::string why;
       const auto* text = holder == input.references.end() ? nullptr : std::get_if<std::string>(&holder->second);
-      const auto attributes = text ? parse_attributes(*text, why) : std::nullopt;
-      const auto found = attributes ? attributes->find(name) : Attributes::const_iterator{};
-      if (!attributes || found == attributes->end()) {
+      const auto attributes = text ? std::optional(parse_attributes(*text)) : std::nullopt;
+      const auto found = attributes && *attributes ? (*attributes)->find(name) : Attributes::const_iterator{};
+      if (!attributes || !*attributes || found == (*attributes)->end()) {
         fail(input.name + ": no " +
              (owner.empty() ? "global attribute " + name
                             : "attribute " + name + " of " + owner.substr(0, owner.size() - 1)) +
@@ -483,18 +491,19 @@ class Combiner {
     const Input& first = *holders.front();
     const auto expected = chunks_of(first, path);
     std::vector<std::string> expected_bytes(expected.size());
-    std::string why;
     for (std::size_t c = 0; c < expected.size(); ++c) {
-      if (!reader_.bytes(*expected[c].second, expected_bytes[c], why)) fail(first.name + ": " + path + ": " + why);
+      auto bytes = reader_.bytes(*expected[c].second);
+      if (!bytes) fail(first.name + ": " + path + ": " + bytes.error().message);
+      expected_bytes[c] = std::move(bytes).value();
     }
     for (const Input* input : holders) {
       if (input == &first) continue;
       const auto chunks = chunks_of(*input, path);
       bool same = chunks.size() == expected.size();
-      std::string bytes;
       for (std::size_t c = 0; same && c < chunks.size(); ++c) {
-        if (!reader_.bytes(*chunks[c].second, bytes, why)) fail(input->name + ": " + path + ": " + why);
-        same = chunks[c].first == expected[c].first && bytes == expected_bytes[c];
+        const auto bytes = reader_.bytes(*chunks[c].second);
+        if (!bytes) fail(input->name + ": " + path + ": " + bytes.error().message);
+        same = chunks[c].first == expected[c].first && *bytes == expected_bytes[c];
       }
       if (!same) {
         fail(path + ": its values differ between " + first.name + " and " + input->name +
@@ -512,11 +521,8 @@ class Combiner {
   void write_joined_coordinate(std::size_t d, const std::string& path, ReferenceMap& out) {
     const Input& first = inputs_.front();
     const Array& reference = first.arrays.at(path);
-    std::string why;
     const std::string units = first.time_units[d];
-    const auto time =
-        units.empty() ? std::nullopt
-                      : CfTimeUnits::parse(units, string_attribute(reference.attributes, "calendar").value_or(""), why);
+    const auto time = cf_time(units.empty() ? std::nullopt : std::optional(units), reference.attributes);
     // One input per place along the dimension: the others there share its values (checked).
     std::vector<const Input*> at_block(blocks_[d].size(), nullptr);
     for (const Input& input : inputs_) {

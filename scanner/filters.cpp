@@ -50,7 +50,7 @@ std::string no_codec(H5Z_filter_t filter, const char* name) {
 
 }  // namespace
 
-std::optional<ZarrFilters> zarr_filters(hid_t plist, std::size_t element_size, std::string& why) {
+common::Result<ZarrFilters> zarr_filters(hid_t plist, std::size_t element_size) {
   ZarrFilters result;
   const int count = H5Pget_nfilters(plist);
   if (count <= 0) return result;
@@ -81,14 +81,12 @@ std::optional<ZarrFilters> zarr_filters(hid_t plist, std::size_t element_size, s
         break;
       case H5Z_FILTER_FLETCHER32:
         if (i + 1 != count) {
-          why = "fletcher32 is followed by other filters, so its checksum sits inside their output";
-          return std::nullopt;
+          return common::Error{"fletcher32 is followed by other filters, so its checksum sits inside their output"};
         }
         result.checksum_bytes = 4;
         continue;
       default:
-        why = no_codec(filter, name);
-        return std::nullopt;
+        return common::Error{no_codec(filter, name)};
     }
     codecs += (codecs.empty() ? "" : ", ") + codec;
   }

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "common/result.h"
+
 namespace kerchunkfs::scanner {
 
 struct ZarrFilters {
@@ -17,6 +19,6 @@ struct ZarrFilters {
 };
 
 // The dataset's filters as zarr codecs, or nothing with the reason in `why` (naming the filter).
-std::optional<ZarrFilters> zarr_filters(hid_t dataset_create_plist, std::size_t element_size, std::string& why);
+[[nodiscard]] common::Result<ZarrFilters> zarr_filters(hid_t dataset_create_plist, std::size_t element_size);
 
 }  // namespace kerchunkfs::scanner

@@ -270,9 +270,9 @@ bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry* 
     std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
     return false;
   }
-  std::string why;
-  if (!kerchunkfs::scanner::write_reference_file(target, result.references, line.version, why)) {
-    std::fprintf(stderr, "kerchunkfs-scan: %s: %s\n", why.c_str(), std::strerror(errno));
+  if (const auto written = kerchunkfs::scanner::write_reference_file(target, result.references, line.version);
+      !written) {
+    std::fprintf(stderr, "kerchunkfs-scan: %s\n", written.error().message.c_str());
     return false;
   }
   bool ok = true;
@@ -336,9 +336,8 @@ int combine(const CommandLine& line, std::vector<kerchunkfs::scanner::CombineInp
             kerchunkfs::scanner::ReferenceReader& reader) {
   try {
     const auto combined = kerchunkfs::scanner::combine(std::move(inputs), line.dimensions, reader);
-    std::string why;
-    if (!kerchunkfs::scanner::write_reference_file(line.output, combined, line.version, why)) {
-      std::fprintf(stderr, "kerchunkfs-scan: %s: %s\n", why.c_str(), std::strerror(errno));
+    if (const auto written = kerchunkfs::scanner::write_reference_file(line.output, combined, line.version); !written) {
+      std::fprintf(stderr, "kerchunkfs-scan: %s\n", written.error().message.c_str());
       return kExitFailure;
     }
     if (!line.quiet) {
@@ -365,12 +364,12 @@ int main(int argc, char* argv[]) {
   if (line.combine_only) {
     std::vector<kerchunkfs::scanner::CombineInput> inputs;
     for (const std::string& input : line.inputs) {
-      try {
-        inputs.push_back({input, kerchunkfs::scanner::read_reference_file(input)});
-      } catch (const kerchunkfs::refstore::LoadError& error) {
-        std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
+      auto references = kerchunkfs::scanner::read_reference_file(input);
+      if (!references) {
+        std::fprintf(stderr, "kerchunkfs-scan: %s\n", references.error().message.c_str());
         return kExitFailure;
       }
+      inputs.push_back({input, std::move(references).value()});
     }
     kerchunkfs::scanner::ReferenceReader reader;
     return combine(line, std::move(inputs), reader);
@@ -414,7 +413,12 @@ int main(int argc, char* argv[]) {
   std::vector<kerchunkfs::scanner::CombineInput> inputs;
   kerchunkfs::scanner::ReferenceReader reader;
   for (std::size_t i = 0; i < line.inputs.size(); ++i) {
-    inputs.push_back({line.inputs[i], kerchunkfs::scanner::read_reference_file(scratch.file(i))});
+    auto references = kerchunkfs::scanner::read_reference_file(scratch.file(i));
+    if (!references) {  // written by our own workers moments ago: only a full disk or the like
+      std::fprintf(stderr, "kerchunkfs-scan: %s\n", references.error().message.c_str());
+      return kExitFailure;
+    }
+    inputs.push_back({line.inputs[i], std::move(references).value()});
     if (!is_remote(line.inputs[i])) reader.read_locally(url_for(line, line.inputs[i]), line.inputs[i]);
   }
   return combine(line, std::move(inputs), reader);

@@ -1,5 +1,7 @@
 #include "scanner/reference_files.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -8,11 +10,13 @@
 
 namespace kerchunkfs::scanner {
 
-refstore::ReferenceMap read_reference_file(const std::string& path) {
+common::Result<refstore::ReferenceMap> read_reference_file(const std::string& path) {
   refstore::LoadOptions options;
   const auto slash = path.rfind('/');
   options.relative_base = slash == std::string::npos ? "." : path.substr(0, slash);
-  const auto store = refstore::RefStore::load_file(path, options);
+  const auto loaded = refstore::RefStore::load_file(path, options);
+  if (!loaded) return loaded.error();
+  const refstore::RefStore& store = *loaded;
   refstore::ReferenceMap references;
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
     if (store.is_directory(node) || store.is_replaced(node)) continue;
@@ -25,8 +29,8 @@ refstore::ReferenceMap read_reference_file(const std::string& path) {
         references.emplace(store.key(node), refstore::RangeReference{store.url(entry.url), entry.offset, entry.length});
         break;
       case refstore::EntryKind::WholeFile:
-        throw refstore::LoadError(path + ": " + store.key(node) +
-                                  ": a whole-file reference [url] has no length to combine with");
+        return common::Error{
+            path + ": " + store.key(node) + ": a whole-file reference [url] has no length to combine with", EINVAL};
       case refstore::EntryKind::Directory:
         break;
     }
@@ -34,18 +38,14 @@ refstore::ReferenceMap read_reference_file(const std::string& path) {
   return references;
 }
 
-bool write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version,
-                          std::string& why) {
+common::Status write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version) {
   std::ostringstream text;
   refstore::write_references(text, references, version);
   const std::string bytes = refstore::compress(text.str(), refstore::compression_for_name(path));
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out.flush()) {
-    why = path + ": cannot write";
-    return false;
-  }
-  return true;
+  if (!out.flush()) return common::Error{path + ": cannot write: " + std::strerror(errno), errno};
+  return common::Ok{};
 }
 
 }  // namespace kerchunkfs::scanner

@@ -4,15 +4,16 @@
 
 #include <string>
 
+#include "common/result.h"
 #include "refstore/writer.h"
 
 namespace kerchunkfs::scanner {
 
-// Throws refstore::LoadError naming the file and the problem.
-refstore::ReferenceMap read_reference_file(const std::string& path);
+// The references in the file; bad input fails naming the file and the problem.
+[[nodiscard]] common::Result<refstore::ReferenceMap> read_reference_file(const std::string& path);
 
-// False with `why` when the file cannot be written.
-bool write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version,
-                          std::string& why);
+// Writes the file, compressed as its name asks; fails naming the file when it cannot.
+[[nodiscard]] common::Status write_reference_file(const std::string& path, const refstore::ReferenceMap& references,
+                                                  int version);
 
 }  // namespace kerchunkfs::scanner

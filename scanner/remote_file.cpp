@@ -11,11 +11,12 @@ namespace kerchunkfs::scanner {
 namespace {
 
 // One request's answer, waited for on this thread.
-std::future<fetch::ReadResult> start_read(fetch::ByteSource& source, const std::string& url, std::uint64_t offset,
-                                          std::uint64_t length) {
-  auto promise = std::make_shared<std::promise<fetch::ReadResult>>();
+std::future<common::Result<fetch::ReadAnswer>> start_read(fetch::ByteSource& source, const std::string& url,
+                                                          std::uint64_t offset, std::uint64_t length) {
+  auto promise = std::make_shared<std::promise<common::Result<fetch::ReadAnswer>>>();
   auto answer = promise->get_future();
-  source.read(url, offset, length, [promise](fetch::ReadResult result) { promise->set_value(std::move(result)); });
+  source.read(url, offset, length,
+              [promise](common::Result<fetch::ReadAnswer> result) { promise->set_value(std::move(result)); });
   return answer;
 }
 
@@ -29,23 +30,23 @@ RemoteFile::RemoteFile(std::string url, fetch::ByteSource& source, const RemoteR
         options_.block_size);
   }
   const std::uint64_t first = options_.block_size > 0 ? options_.first_read : 512;  // the superblock's first place
-  fetch::ReadResult result;
-  if (!fetch(0, first, result)) throw ScanError(failure_);
-  if (result.object_size) {
-    size_ = *result.object_size;
-  } else if (result.bytes.size() < first) {
-    size_ = result.bytes.size();  // the object ended inside the first read
+  auto result = fetch(0, first);
+  if (!result) throw ScanError(failure_);
+  if (result->object_size) {
+    size_ = *result->object_size;
+  } else if (result->bytes.size() < first) {
+    size_ = result->bytes.size();  // the object ended inside the first read
   } else {
-    std::promise<fetch::SizeResult> promise;
+    std::promise<common::Result<std::uint64_t>> promise;
     auto answer = promise.get_future();
-    source_.size(url_, [&promise](fetch::SizeResult size) { promise.set_value(std::move(size)); });
-    const fetch::SizeResult size = answer.get();
+    source_.size(url_, [&promise](common::Result<std::uint64_t> size) { promise.set_value(std::move(size)); });
+    const common::Result<std::uint64_t> size = answer.get();
     ++requests_;
-    if (size.error != 0) throw ScanError(size.message);
-    size_ = size.size;
+    if (!size) throw ScanError(size.error().message);
+    size_ = *size;
   }
-  if (options_.block_size > 0 && !result.bytes.empty()) {
-    const std::uint64_t last = (result.bytes.size() - 1) / options_.block_size;
+  if (options_.block_size > 0 && !result->bytes.empty()) {
+    const std::uint64_t last = (result->bytes.size() - 1) / options_.block_size;
     for (std::uint64_t block = 0; block <= last; ++block) cache_.claim(key(block));  // a new cache: all free
     complete_blocks(0, last, std::move(result));
   }
@@ -55,24 +56,21 @@ fetch::CacheKey RemoteFile::key(std::uint64_t block) const {
   return {0, block * options_.block_size, options_.block_size};
 }
 
-bool RemoteFile::fetch(std::uint64_t offset, std::uint64_t length, fetch::ReadResult& result) {
+common::Result<fetch::ReadAnswer> RemoteFile::fetch(std::uint64_t offset, std::uint64_t length) {
   ++requests_;
-  result = start_read(source_, url_, offset, length).get();
-  if (result.error != 0) {
-    if (failure_.empty()) failure_ = result.message;
-    return false;
-  }
-  return true;
+  auto result = start_read(source_, url_, offset, length).get();
+  if (!result && failure_.empty()) failure_ = result.error().message;
+  return result;
 }
 
 // Ends the claimed fetches of blocks [first, last] with the answer that covers them from the start
 // of `first`: as views into it (splitting copies nothing), or with its error.
-void RemoteFile::complete_blocks(std::uint64_t first, std::uint64_t last, fetch::ReadResult result) {
-  if (result.error != 0 && failure_.empty()) failure_ = result.message;
-  const auto bytes = std::make_shared<const std::string>(std::move(result.bytes));
+void RemoteFile::complete_blocks(std::uint64_t first, std::uint64_t last, common::Result<fetch::ReadAnswer> result) {
+  if (!result && failure_.empty()) failure_ = result.error().message;
+  const auto bytes = std::make_shared<const std::string>(result ? std::move(result->bytes) : std::string());
   for (std::uint64_t block = first; block <= last; ++block) {
-    if (result.error != 0) {
-      cache_.complete(key(block), {}, result.error, result.message);
+    if (!result) {
+      cache_.complete(key(block), result.error());
       continue;
     }
     const std::uint64_t at = std::min<std::uint64_t>((block - first) * options_.block_size, bytes->size());
@@ -84,7 +82,7 @@ void RemoteFile::prefetch(std::span<const ByteRange> ranges) {
   if (options_.block_size == 0) return;
   struct Run {
     std::uint64_t first, last;
-    std::future<fetch::ReadResult> answer;
+    std::future<common::Result<fetch::ReadAnswer>> answer;
   };
   std::vector<Run> runs;
   for (const ByteRange& range : ranges) {
@@ -111,40 +109,38 @@ bool RemoteFile::read(std::uint64_t offset, std::size_t length, char* out) {
   if (offset > size_ || length > size_ - offset) return false;
   if (length == 0) return true;
   if (options_.block_size == 0) {
-    fetch::ReadResult result;
-    if (!fetch(offset, length, result)) return false;
-    if (result.bytes.size() != length) {
+    const auto result = fetch(offset, length);
+    if (!result) return false;
+    if (result->bytes.size() != length) {
       if (failure_.empty()) failure_ = url_ + ": the object is shorter than its stated size";
       return false;
     }
-    std::memcpy(out, result.bytes.data(), length);
+    std::memcpy(out, result->bytes.data(), length);
     return true;
   }
   const ByteRange wanted{offset, length};
   prefetch(std::span(&wanted, 1));
   const std::uint64_t block_size = options_.block_size;
   for (std::uint64_t block = offset / block_size, done = 0; done < length; ++block) {
-    fetch::Bytes bytes;
-    int error = 0;
-    std::string message;
-    switch (cache_.lookup(
-        key(block), bytes, [](const fetch::Bytes&, int, const std::string&) {}, &error, &message)) {
+    auto found = cache_.lookup(key(block), [](const common::Result<fetch::Bytes>&) {});
+    fetch::Bytes bytes = found.bytes;
+    switch (found.outcome) {
       case fetch::BlockCache::Lookup::Hit:
         break;
       case fetch::BlockCache::Lookup::MustFetch: {
         // Evicted by the rest of this read, which is larger than the whole cache.
-        fetch::ReadResult result;
         const std::uint64_t start = block * block_size;
-        if (!fetch(start, std::min(block_size, size_ - start), result)) {
-          cache_.complete(key(block), {}, result.error, result.message);
+        auto result = fetch(start, std::min(block_size, size_ - start));
+        if (!result) {
+          cache_.complete(key(block), result.error());
           return false;
         }
-        bytes = fetch::Bytes::whole(std::move(result.bytes));
+        bytes = fetch::Bytes::whole(std::move(result->bytes));
         cache_.complete(key(block), bytes);
         break;
       }
       default:  // failed moments ago (no other reader shares this cache to join)
-        if (failure_.empty()) failure_ = message;
+        if (failure_.empty()) failure_ = found.error.message;
         return false;
     }
     const std::uint64_t within = offset + done - block * block_size;

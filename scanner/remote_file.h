@@ -45,8 +45,9 @@ class RemoteFile final : public FileBytes {
 
  private:
   // Bytes [offset, offset + length) of the object in one request; false (and failure_) on error.
-  bool fetch(std::uint64_t offset, std::uint64_t length, fetch::ReadResult& result);
-  void complete_blocks(std::uint64_t first, std::uint64_t last, fetch::ReadResult result);
+  // One request's bytes, waited for here; a failure is also kept as the file's first failure.
+  [[nodiscard]] common::Result<fetch::ReadAnswer> fetch(std::uint64_t offset, std::uint64_t length);
+  void complete_blocks(std::uint64_t first, std::uint64_t last, common::Result<fetch::ReadAnswer> result);
   fetch::CacheKey key(std::uint64_t block) const;
 
   std::string url_;

@@ -246,15 +246,14 @@ class Scanner {
     }
     if (string_attribute(dataset, "NAME").starts_with(kPureDimension)) return;  // a netCDF dimension, not a variable
 
-    std::string why;
-    auto zarr = zarr_type(type.get(), why);
+    auto zarr = zarr_type(type.get());
     std::map<std::string, std::string> attributes = user_attributes(dataset);
     if (zarr && H5Tget_class(type.get()) == H5T_ENUM && !is_bool_enum(type.get())) {
       for (auto& [name, value] : enum_attributes(type.get())) attributes.try_emplace(name, std::move(value));
     }
     name_dimensions(dataset, type.get(), path, group, shape, max_shape,
                     zarr ? zarr->element_shape : std::vector<hsize_t>{}, std::move(attributes));
-    if (!zarr) return refuse(path, why);
+    if (!zarr) return refuse(path, zarr.error().message);
 
     const H5D_layout_t layout = H5Pget_layout(plist.get());
     std::vector<hsize_t> chunks = shape;
@@ -268,8 +267,8 @@ class Scanner {
       return add_variable_length(dataset, *zarr, space.get(), path, shape);
     }
     if (zarr->storage == ZarrType::Storage::StringRecords) {
-      auto records = read_string_records(dataset, type.get(), why);
-      if (!records) return refuse(path, why);
+      auto records = read_string_records(dataset, type.get());
+      if (!records) return refuse(path, records.error().message);
       if (records->bytes.size() > options_.inline_unsupported) {
         return refuse(path, "its variable-length string members make " + std::to_string(records->bytes.size()) +
                                 " bytes of fixed-length records, more than --inline-unsupported (" +
@@ -290,11 +289,11 @@ class Scanner {
     }
     const Dataset described{path, &*zarr, shape, fill, bytes_total};
 
-    const auto filters = zarr_filters(plist.get(), H5Tget_size(type.get()), why);
+    const auto filters = zarr_filters(plist.get(), H5Tget_size(type.get()));
     if (layout == H5D_COMPACT || (filters && zarr->storage == ZarrType::Storage::Packed)) {
       return add_decoded(dataset, described, "its compound members have gaps that zarr cannot describe");
     }
-    if (!filters) return add_decoded(dataset, described, why);
+    if (!filters) return add_decoded(dataset, described, filters.error().message);
 
     if (layout == H5D_CONTIGUOUS && options_.split_contiguous > 0 && bytes_total > options_.split_contiguous) {
       chunks = split_shape(shape, element_bytes, options_.split_contiguous);
@@ -305,11 +304,13 @@ class Scanner {
     if (layout == H5D_CONTIGUOUS) {
       const haddr_t offset = H5Dget_offset(dataset);
       if (offset != HADDR_UNDEF) add_contiguous(chunk_prefix, element_suffix, offset, shape, chunks, element_bytes);
-    } else if (!add_chunks(dataset, chunk_prefix, element_suffix, filters->checksum_bytes, shape, chunks, why)) {
+    } else if (const auto added =
+                   add_chunks(dataset, chunk_prefix, element_suffix, filters->checksum_bytes, shape, chunks);
+               !added) {
       // Some chunks are stored differently from the rest (an optional filter that gave up on
       // them): zarr has one codec list per array, so HDF5 decodes the whole dataset instead.
       erase_dataset(path);
-      return add_decoded(dataset, described, why);
+      return add_decoded(dataset, described, added.error().message);
     }
     result_.datasets.push_back({path, DatasetReport::Outcome::Referenced, ""});
   }
@@ -451,50 +452,47 @@ class Scanner {
 
   // Every stored chunk: from the v1 B-tree in one pass where the dataset has one, otherwise by
   // asking the library for each position of the chunk grid.
-  bool add_chunks(hid_t dataset, const std::string& prefix, const std::string& suffix, std::uint64_t checksum_bytes,
-                  const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks, std::string& why) {
-    const auto add = [&](const std::string& key, std::uint64_t address, std::uint64_t size) {
-      if (size < checksum_bytes) {
-        why = "chunk " + key + " is shorter than its checksum";
-        return false;
-      }
+  common::Status add_chunks(hid_t dataset, const std::string& prefix, const std::string& suffix,
+                            std::uint64_t checksum_bytes, const std::vector<hsize_t>& shape,
+                            const std::vector<hsize_t>& chunks) {
+    const auto add = [&](const std::string& key, std::uint64_t address, std::uint64_t size) -> common::Status {
+      if (size < checksum_bytes) return common::Error{"chunk " + key + " is shorter than its checksum"};
       add_chunk(prefix + key + suffix, address, size - checksum_bytes);
-      return true;
+      return common::Ok{};
     };
     if (!options_.library_chunk_index) {
       if (const auto index = read_v1_btree_chunks(bytes_, dataset, static_cast<int>(shape.size()))) {
-        return add_indexed_chunks(*index, shape, chunks, add, why);
+        return add_indexed_chunks(*index, shape, chunks, add);
       }
     }
-    return add_chunks_by_coordinate(dataset, shape, chunks, add, why);
+    return add_chunks_by_coordinate(dataset, shape, chunks, add);
   }
 
   template <typename Add>
-  bool add_indexed_chunks(const std::vector<ChunkLocation>& index, const std::vector<hsize_t>& shape,
-                          const std::vector<hsize_t>& chunks, const Add& add, std::string& why) {
+  common::Status add_indexed_chunks(const std::vector<ChunkLocation>& index, const std::vector<hsize_t>& shape,
+                                    const std::vector<hsize_t>& chunks, const Add& add) {
     for (const ChunkLocation& chunk : index) {
       std::string key;
       for (std::size_t d = 0; d < shape.size(); ++d) {
         // The index only ever holds chunks on the grid inside the extent; anything else means
         // the file is not what it seems, and nothing it says is used.
         if (chunk.offset[d] % chunks[d] != 0 || chunk.offset[d] >= std::max<hsize_t>(shape[d], 1)) {
-          why = "its chunk index lists a chunk off the chunk grid";
-          return false;
+          return common::Error{"its chunk index lists a chunk off the chunk grid"};
         }
         key += (d ? "." : "") + std::to_string(chunk.offset[d] / chunks[d]);
       }
       if (chunk.filter_mask != 0) {
-        why = "chunk " + key + " skipped some of its filters (mask " + std::to_string(chunk.filter_mask) + ")";
-        return false;
+        return common::Error{"chunk " + key + " skipped some of its filters (mask " +
+                             std::to_string(chunk.filter_mask) + ")"};
       }
-      if (!add(key, chunk.address, chunk.size)) return false;
+      if (auto added = add(key, chunk.address, chunk.size); !added) return added;
     }
-    return true;
+    return common::Ok{};
   }
 
   template <typename Add>
-  bool add_chunks_by_coordinate(hid_t dataset, const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks,
-                                const Add& add, std::string& why) {
+  common::Status add_chunks_by_coordinate(hid_t dataset, const std::vector<hsize_t>& shape,
+                                          const std::vector<hsize_t>& chunks, const Add& add) {
     const std::size_t rank = shape.size();
     std::vector<hsize_t> offset(rank);
     const common::ChunkGrid grid = chunk_grid(shape, chunks);
@@ -507,13 +505,12 @@ class Scanner {
       hsize_t size = 0;
       if (H5Dget_chunk_info_by_coord(dataset, offset.data(), &mask, &address, &size) >= 0 && address != HADDR_UNDEF) {
         if (mask != 0) {
-          why = "chunk " + key + " skipped some of its filters (mask " + std::to_string(mask) + ")";
-          return false;
+          return common::Error{"chunk " + key + " skipped some of its filters (mask " + std::to_string(mask) + ")"};
         }
-        if (!add(key, base_ + address, size)) return false;
+        if (auto added = add(key, base_ + address, size); !added) return added;
       }
     }
-    return true;
+    return common::Ok{};
   }
 
   std::string location_;

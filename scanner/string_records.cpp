@@ -21,7 +21,7 @@ struct Leaf {
 
 // The type HDF5 reads into: the file's compound packed in offset order, strings as char*.
 // Records the leaves in the same order.
-std::optional<Handle> memory_type(hid_t type, std::size_t base, std::vector<Leaf>& leaves, std::string& why) {
+common::Result<Handle> memory_type(hid_t type, std::size_t base, std::vector<Leaf>& leaves) {
   switch (H5Tget_class(type)) {
     case H5T_STRING:
       if (H5Tis_variable_str(type) > 0) {
@@ -33,15 +33,14 @@ std::optional<Handle> memory_type(hid_t type, std::size_t base, std::vector<Leaf
       }
       break;
     case H5T_VLEN:
-      why = "compound type with a variable-length sequence member has no zarr form";
-      return std::nullopt;
+      return common::Error{"compound type with a variable-length sequence member has no zarr form"};
     case H5T_COMPOUND: {
       std::vector<std::pair<std::string, Handle>> parts;
       std::size_t size = 0;
       for (const unsigned m : members_by_offset(type)) {
         const Handle member(H5Tget_member_type(type, m), H5Tclose);
-        auto part = memory_type(member.get(), base + size, leaves, why);
-        if (!part) return std::nullopt;
+        auto part = memory_type(member.get(), base + size, leaves);
+        if (!part) return part.error();
         size += H5Tget_size(part->get());
         parts.emplace_back(member_name(type, m), std::move(*part));
       }
@@ -56,11 +55,7 @@ std::optional<Handle> memory_type(hid_t type, std::size_t base, std::vector<Leaf
     default:
       break;
   }
-  std::string fixed_why;
-  if (!zarr_type(type, fixed_why)) {
-    why = fixed_why;
-    return std::nullopt;
-  }
+  if (const auto fixed = zarr_type(type); !fixed) return fixed.error();
   leaves.push_back({base, H5Tget_size(type), false});
   return Handle(H5Tcopy(type), H5Tclose);
 }
@@ -78,8 +73,7 @@ std::string dtype_json(hid_t type, const std::vector<Leaf>& leaves, std::size_t&
   }
   const Leaf& leaf = leaves[next++];
   if (leaf.is_string) return refstore::json_quote("|S" + std::to_string(std::max<std::size_t>(leaf.size, 1)));
-  std::string why;
-  const auto zarr = zarr_type(type, why);
+  const auto zarr = zarr_type(type);  // it mapped when memory_type made this leaf
   std::string dtype = zarr->dtype;
   // A fixed-size array member keeps its shape: [name, base, shape] in numpy's list form.
   if (!zarr->element_shape.empty()) {
@@ -93,17 +87,16 @@ std::string dtype_json(hid_t type, const std::vector<Leaf>& leaves, std::size_t&
 
 }  // namespace
 
-std::optional<StringRecords> read_string_records(hid_t dataset, hid_t file_type, std::string& why) {
+common::Result<StringRecords> read_string_records(hid_t dataset, hid_t file_type) {
   std::vector<Leaf> leaves;
-  auto memory = memory_type(file_type, 0, leaves, why);
-  if (!memory) return std::nullopt;
+  auto memory = memory_type(file_type, 0, leaves);
+  if (!memory) return memory.error();
   const Handle space(H5Dget_space(dataset), H5Sclose);
   const auto count = static_cast<std::size_t>(std::max<hssize_t>(H5Sget_simple_extent_npoints(space.get()), 0));
   const std::size_t record = H5Tget_size(memory->get());
   std::vector<unsigned char> buffer(count * record);
   if (H5Dread(dataset, memory->get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0) {
-    why = "its records cannot be read";
-    return std::nullopt;
+    return common::Error{"its records cannot be read"};
   }
   const auto text_at = [&](std::size_t r, const Leaf& leaf) {
     const char* text = nullptr;

@@ -5,6 +5,8 @@
 
 #include <hdf5.h>
 
+#include "common/result.h"
+
 #include <optional>
 #include <string>
 
@@ -17,6 +19,6 @@ struct StringRecords {
 
 // Reads the whole dataset; nothing with `why` when a member is variable-length but not a string
 // (zarr has no fixed form for it).
-std::optional<StringRecords> read_string_records(hid_t dataset, hid_t file_type, std::string& why);
+[[nodiscard]] common::Result<StringRecords> read_string_records(hid_t dataset, hid_t file_type);
 
 }  // namespace kerchunkfs::scanner

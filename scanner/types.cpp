@@ -54,8 +54,8 @@ bool is_complex(hid_t type) {
 enum class Obstacle { None, Padding, VariableLength };
 
 // The zarr dtype (JSON) for a type whose bytes zarr can read as stored; `obstacle` says when the
-// bytes need HDF5 to rearrange them first; nothing with `why` when zarr has no such dtype.
-std::optional<std::string> descriptor(hid_t type, Obstacle& obstacle, std::string& why) {
+// bytes need HDF5 to rearrange them first; an error when zarr has no such dtype.
+common::Result<std::string> descriptor(hid_t type, Obstacle& obstacle) {
   const std::size_t size = H5Tget_size(type);
   const std::string order = order_prefix(type);
   switch (H5Tget_class(type)) {
@@ -69,8 +69,7 @@ std::optional<std::string> descriptor(hid_t type, Obstacle& obstacle, std::strin
       break;
     case H5T_FLOAT:
       if (size == 2 || size == 4 || size == 8) return json_quote(order + "f" + std::to_string(size));
-      why = std::to_string(size * 8) + "-bit floats have no portable zarr dtype";
-      return std::nullopt;
+      return common::Error{std::to_string(size * 8) + "-bit floats have no portable zarr dtype"};
     case H5T_STRING:
       if (H5Tis_variable_str(type) > 0) {
         obstacle = Obstacle::VariableLength;
@@ -82,12 +81,12 @@ std::optional<std::string> descriptor(hid_t type, Obstacle& obstacle, std::strin
     case H5T_ENUM: {
       if (is_bool_enum(type)) return json_quote("|b1");
       const Handle base(H5Tget_super(type), H5Tclose);
-      return descriptor(base.get(), obstacle, why);
+      return descriptor(base.get(), obstacle);
     }
     case H5T_ARRAY: {
       // Only inside a compound: a top-level array type becomes trailing axes instead.
       const Handle base(H5Tget_super(type), H5Tclose);
-      return descriptor(base.get(), obstacle, why);
+      return descriptor(base.get(), obstacle);
     }
     case H5T_COMPOUND: {
       if (is_complex(type)) return json_quote(order_prefix(type) + "c" + std::to_string(size));
@@ -97,11 +96,8 @@ std::optional<std::string> descriptor(hid_t type, Obstacle& obstacle, std::strin
         const Handle member(H5Tget_member_type(type, m), H5Tclose);
         if (H5Tget_member_offset(type, m) != next_offset) obstacle = std::max(obstacle, Obstacle::Padding);
         next_offset = H5Tget_member_offset(type, m) + H5Tget_size(member.get());
-        const auto inner = descriptor(member.get(), obstacle, why);
-        if (!inner) {
-          why = "member " + member_name(type, m) + ": " + why;
-          return std::nullopt;
-        }
+        const auto inner = descriptor(member.get(), obstacle);
+        if (!inner) return common::wrap(inner.error(), "member " + member_name(type, m));
         out += (out.size() > 1 ? ", [" : "[") + json_quote(member_name(type, m)) + ", " + *inner;
         if (H5Tget_class(member.get()) == H5T_ARRAY) out += ", " + dims_json(array_dims(member.get()));
         out += "]";
@@ -113,18 +109,15 @@ std::optional<std::string> descriptor(hid_t type, Obstacle& obstacle, std::strin
       obstacle = Obstacle::VariableLength;
       return json_quote("|O");
     case H5T_TIME:
-      why =
+      return common::Error{
           "HDF5's time class leaves the encoding to the writer (PyTables stores seconds as int32 or float64): no zarr "
-          "dtype can say which";
-      return std::nullopt;
+          "dtype can say which"};
     case H5T_REFERENCE:
-      why = "object and region references point into the HDF5 file and have no zarr equivalent";
-      return std::nullopt;
+      return common::Error{"object and region references point into the HDF5 file and have no zarr equivalent"};
     default:
       break;
   }
-  why = class_name(type) + " type of " + std::to_string(size) + " bytes is not supported";
-  return std::nullopt;
+  return common::Error{class_name(type) + " type of " + std::to_string(size) + " bytes is not supported"};
 }
 
 }  // namespace
@@ -183,7 +176,7 @@ std::string json_double(double value, bool quote_special) {
   return text;
 }
 
-std::optional<ZarrType> zarr_type(hid_t type, std::string& why) {
+common::Result<ZarrType> zarr_type(hid_t type) {
   ZarrType zarr;
   hid_t element = type;
   Handle array_base;
@@ -193,8 +186,8 @@ std::optional<ZarrType> zarr_type(hid_t type, std::string& why) {
     element = array_base.get();
   }
   Obstacle obstacle = Obstacle::None;
-  auto dtype = descriptor(element, obstacle, why);
-  if (!dtype) return std::nullopt;
+  auto dtype = descriptor(element, obstacle);
+  if (!dtype) return dtype.error();
   zarr.dtype = *dtype;
   zarr.memory = Handle(H5Tcopy(type), H5Tclose);
   if (obstacle == Obstacle::None) return zarr;
@@ -205,11 +198,10 @@ std::optional<ZarrType> zarr_type(hid_t type, std::string& why) {
   if (H5Tget_class(element) == H5T_VLEN && zarr.element_shape.empty()) {
     const Handle items(H5Tget_super(element), H5Tclose);
     Obstacle inner = Obstacle::None;
-    const auto item_dtype = descriptor(items.get(), inner, why);
-    if (!item_dtype) return std::nullopt;
+    const auto item_dtype = descriptor(items.get(), inner);
+    if (!item_dtype) return item_dtype.error();
     if (inner != Obstacle::None || item_dtype->front() != '"') {
-      why = "variable-length sequences of " + class_name(items.get()) + " items have no zarr codec";
-      return std::nullopt;
+      return common::Error{"variable-length sequences of " + class_name(items.get()) + " items have no zarr codec"};
     }
     zarr.storage = ZarrType::Storage::VlenSequence;
     zarr.base_dtype = item_dtype->substr(1, item_dtype->size() - 2);
@@ -217,8 +209,7 @@ std::optional<ZarrType> zarr_type(hid_t type, std::string& why) {
   }
   if (obstacle == Obstacle::VariableLength) {
     if (H5Tget_class(element) != H5T_COMPOUND || !zarr.element_shape.empty()) {
-      why = class_name(type) + " type with variable-length members has no zarr form";
-      return std::nullopt;
+      return common::Error{class_name(type) + " type with variable-length members has no zarr form"};
     }
     zarr.storage = ZarrType::Storage::StringRecords;
     return zarr;
@@ -226,10 +217,9 @@ std::optional<ZarrType> zarr_type(hid_t type, std::string& why) {
   // Gaps between compound members: HDF5 reads the values into the packed layout zarr describes.
   H5Tpack(zarr.memory.get());
   Obstacle repacked = Obstacle::None;
-  dtype = descriptor(zarr.memory.get(), repacked, why);
+  dtype = descriptor(zarr.memory.get(), repacked);
   if (!dtype || repacked != Obstacle::None) {
-    why = "compound type whose members cannot be packed";
-    return std::nullopt;
+    return common::Error{"compound type whose members cannot be packed"};
   }
   zarr.dtype = *dtype;
   zarr.storage = ZarrType::Storage::Packed;

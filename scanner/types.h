@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "scanner/hdf5_handle.h"
 
 namespace kerchunkfs::scanner {
@@ -26,8 +27,8 @@ struct ZarrType {
   std::string base_dtype;  // VlenSequence: the items' dtype
 };
 
-// How `type` appears in zarr, or nothing with the reason in `why`.
-std::optional<ZarrType> zarr_type(hid_t type, std::string& why);
+// How `type` appears in zarr, or why it cannot.
+[[nodiscard]] common::Result<ZarrType> zarr_type(hid_t type);
 
 // One value in the bytes of `zarr.memory`, as the JSON zarr expects for a fill value.
 std::string fill_value_json(const ZarrType& zarr, const unsigned char* bytes);

@@ -3,12 +3,11 @@
 #include <simdjson.h>
 
 namespace kerchunkfs::scanner {
-std::optional<Attributes> parse_attributes(std::string_view json, std::string& why) {
+common::Result<Attributes> parse_attributes(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::object object;
   if (parser.parse(simdjson::padded_string(json)).get_object().get(object)) {
-    why = "not a JSON object";
-    return std::nullopt;
+    return common::Error{"not a JSON object"};
   }
   Attributes out;
   for (const auto field : object) out[std::string(field.key)] = simdjson::to_string(field.value);

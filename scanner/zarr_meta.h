@@ -17,7 +17,7 @@ using common::ArrayMeta;
 
 // Attribute name → compact JSON text of its value.
 using Attributes = std::map<std::string, std::string>;
-std::optional<Attributes> parse_attributes(std::string_view json, std::string& why);
+[[nodiscard]] common::Result<Attributes> parse_attributes(std::string_view json);
 
 // The JSON string's text, or nothing when `json` is not a JSON string.
 std::optional<std::string> json_string(std::string_view json);

@@ -17,24 +17,24 @@ namespace kerchunkfs::fuzz {
 
 void refstore_input(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  std::string expanded;
-  try {
-    // As a mounted file is read: compressed sets are expanded first.
-    if (const auto compression = refstore::detect_compression(text); compression != refstore::Compression::None) {
-      expanded = refstore::decompress(text, compression, "input");
-      text = expanded;
-    }
-    refstore::LoadOptions options;
-    options.default_target = "/data/default.h5";
-    const auto store = refstore::RefStore::parse(text, options);
-    // Walk what was built, as a mount would.
-    for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
-      if (store.is_replaced(node)) continue;
-      (void)store.entry(node);
-      (void)store.key(node);
-      if (store.is_directory(node)) (void)store.children(node);
-    }
-  } catch (const refstore::LoadError&) {
+  common::Result<std::string> expanded = std::string();
+  // As a mounted file is read: compressed sets are expanded first.
+  if (const auto compression = refstore::detect_compression(text); compression != refstore::Compression::None) {
+    expanded = refstore::decompress(text, compression, "input");
+    if (!expanded) return;
+    text = *expanded;
+  }
+  refstore::LoadOptions options;
+  options.default_target = "/data/default.h5";
+  const auto loaded = refstore::RefStore::parse(text, options);
+  if (!loaded) return;
+  const refstore::RefStore& store = *loaded;
+  // Walk what was built, as a mount would.
+  for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
+    if (store.is_replaced(node)) continue;
+    (void)store.entry(node);
+    (void)store.key(node);
+    if (store.is_directory(node)) (void)store.children(node);
   }
 }
 

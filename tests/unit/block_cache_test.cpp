@@ -18,10 +18,12 @@ TEST_CASE("concurrent misses for one range make one fetch, and every waiter gets
   std::vector<std::thread> readers;
   for (int i = 0; i < 8; ++i) {
     readers.emplace_back([&] {
-      Bytes hit;
-      const auto outcome = cache.lookup(key, hit, [&](const Bytes& bytes, int error, const std::string&) {
-        if (error == 0 && bytes && bytes.size() == 100) ++served;
-      });
+      const auto outcome = cache
+                               .lookup(key,
+                                       [&](const kerchunkfs::common::Result<Bytes>& bytes) {
+                                         if (bytes && *bytes && bytes->size() == 100) ++served;
+                                       })
+                               .outcome;
       if (outcome == BlockCache::Lookup::MustFetch) ++fetchers;
       if (outcome == BlockCache::Lookup::Hit) ++served;
     });
@@ -30,9 +32,9 @@ TEST_CASE("concurrent misses for one range make one fetch, and every waiter gets
   CHECK(fetchers == 1);
   cache.complete(key, bytes_of(100, 'x'));
   CHECK(served == 8);
-  Bytes hit;
-  CHECK(cache.lookup(key, hit, {}) == BlockCache::Lookup::Hit);
-  CHECK(hit.view == std::string(100, 'x'));
+  const auto found = cache.lookup(key, {});
+  CHECK(found.outcome == BlockCache::Lookup::Hit);
+  CHECK(found.bytes.view == std::string(100, 'x'));
   const CacheStats stats = cache.stats();
   CHECK(stats.misses == 1);
   CHECK(stats.joined + stats.hits == 8);
@@ -42,21 +44,22 @@ TEST_CASE("errors reach the waiters, are answered at once for the hold, then fet
   BlockCache cache(1 << 20, 1, std::chrono::milliseconds(50));
   const CacheKey key{0, 0, 10};
   int error_seen = 0;
-  Bytes hit;
-  REQUIRE(cache.lookup(key, hit, [&](const Bytes& bytes, int error, const std::string&) {
-    error_seen = error;
-    CHECK_FALSE(bytes);
-  }) == BlockCache::Lookup::MustFetch);
-  cache.complete(key, Bytes{}, 5, "broken");
+  REQUIRE(cache
+              .lookup(key,
+                      [&](const kerchunkfs::common::Result<Bytes>& bytes) {
+                        REQUIRE_FALSE(bytes);
+                        error_seen = bytes.error().code;
+                      })
+              .outcome == BlockCache::Lookup::MustFetch);
+  cache.complete(key, kerchunkfs::common::Error{"broken", 5});
   CHECK(error_seen == 5);
-  int error = 0;
-  std::string message;
-  CHECK(cache.lookup(key, hit, {}, &error, &message) == BlockCache::Lookup::Failed);
-  CHECK(error == 5);
-  CHECK(message == "broken");
+  const auto failed = cache.lookup(key, {});
+  CHECK(failed.outcome == BlockCache::Lookup::Failed);
+  CHECK(failed.error.code == 5);
+  CHECK(failed.error.message == "broken");
   CHECK_FALSE(cache.claim(key));
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
-  CHECK(cache.lookup(key, hit, [](const Bytes&, int, const std::string&) {}) == BlockCache::Lookup::MustFetch);
+  CHECK(cache.lookup(key, [](const kerchunkfs::common::Result<Bytes>&) {}).outcome == BlockCache::Lookup::MustFetch);
 }
 
 TEST_CASE("the cache stays within its capacity, evicting the least recently used") {
@@ -64,14 +67,12 @@ TEST_CASE("the cache stays within its capacity, evicting the least recently used
   for (std::uint64_t i = 0; i < 5; ++i) {
     REQUIRE(cache.claim({0, i * 300, 300}));
     cache.complete({0, i * 300, 300}, bytes_of(300, 'a'));
-    Bytes hit;
-    if (i == 2) CHECK(cache.lookup({0, 0, 300}, hit, {}) == BlockCache::Lookup::Hit);  // keeps range 0 recent
+    if (i == 2) CHECK(cache.lookup({0, 0, 300}, {}).outcome == BlockCache::Lookup::Hit);  // keeps range 0 recent
   }
   const CacheStats stats = cache.stats();
   CHECK(stats.bytes <= 1000);
   CHECK(stats.evictions == 2);
-  Bytes hit;
-  CHECK(cache.lookup({0, 0, 300}, hit, {}) == BlockCache::Lookup::Hit);
+  CHECK(cache.lookup({0, 0, 300}, {}).outcome == BlockCache::Lookup::Hit);
   CHECK_FALSE(cache.claim({0, 1200, 300}));  // the newest is still there
   CHECK(cache.claim({0, 300, 300}));         // the oldest unused one was evicted
 }
@@ -81,11 +82,12 @@ TEST_CASE("a range used a second time stops sharing its response buffer") {
   const Bytes response = Bytes::whole(std::string(1000, 'r'));
   REQUIRE(cache.claim({0, 0, 100}));
   cache.complete({0, 0, 100}, Bytes{response.buffer, response.view.substr(0, 100)});
-  Bytes hit;
-  REQUIRE(cache.lookup({0, 0, 100}, hit, {}) == BlockCache::Lookup::Hit);
-  CHECK(hit.buffer == response.buffer);  // the first use copies nothing
-  REQUIRE(cache.lookup({0, 0, 100}, hit, {}) == BlockCache::Lookup::Hit);
-  CHECK(hit.view == std::string(100, 'r'));
-  CHECK(hit.buffer != response.buffer);
-  CHECK(hit.buffer->size() == 100);
+  auto hit = cache.lookup({0, 0, 100}, {});
+  REQUIRE(hit.outcome == BlockCache::Lookup::Hit);
+  CHECK(hit.bytes.buffer == response.buffer);  // the first use copies nothing
+  hit = cache.lookup({0, 0, 100}, {});
+  REQUIRE(hit.outcome == BlockCache::Lookup::Hit);
+  CHECK(hit.bytes.view == std::string(100, 'r'));
+  CHECK(hit.bytes.buffer != response.buffer);
+  CHECK(hit.bytes.buffer->size() == 100);
 }

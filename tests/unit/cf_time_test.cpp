@@ -6,9 +6,8 @@ using kerchunkfs::scanner::CfTimeUnits;
 
 namespace {
 CfTimeUnits units(const std::string& text, const std::string& calendar = "standard") {
-  std::string why;
-  const auto parsed = CfTimeUnits::parse(text, calendar, why);
-  INFO(why);
+  const auto parsed = CfTimeUnits::parse(text, calendar);
+  INFO((parsed ? "" : parsed.error().message));
   REQUIRE(parsed);
   return *parsed;
 }
@@ -44,10 +43,11 @@ TEST_CASE("values convert between units and reference dates exactly") {
 }
 
 TEST_CASE("units that are not a CF time are refused with the reason") {
-  std::string why;
-  CHECK_FALSE(CfTimeUnits::parse("months since 2000-01-01", "standard", why));
-  CHECK(why.find("months since") != std::string::npos);
-  CHECK_FALSE(CfTimeUnits::parse("K", "standard", why));
-  CHECK_FALSE(CfTimeUnits::parse("days since 2000-01-01", "martian", why));
-  CHECK(why.find("martian") != std::string::npos);
+  const auto months = CfTimeUnits::parse("months since 2000-01-01", "standard");
+  REQUIRE_FALSE(months);
+  CHECK(months.error().message.find("months since") != std::string::npos);
+  CHECK_FALSE(CfTimeUnits::parse("K", "standard"));
+  const auto martian = CfTimeUnits::parse("days since 2000-01-01", "martian");
+  REQUIRE_FALSE(martian);
+  CHECK(martian.error().message.find("martian") != std::string::npos);
 }

@@ -41,7 +41,7 @@ refstore::RefStore grid_store() {
               std::to_string((i * 4 + j) * 100) + ", 100]";
     }
   }
-  return refstore::RefStore::parse(json + "}", {});
+  return refstore::RefStore::parse(json + "}", {}).value();
 }
 
 std::vector<std::string> names(const refstore::RefStore& store, const std::vector<refstore::NodeId>& nodes) {
@@ -58,7 +58,7 @@ refstore::RefStore line_store() {
   for (int i = 0; i < 100; ++i) {
     if (i != 20) json += ", \"w/" + std::to_string(i) + "\": [\"http://h/f\", " + std::to_string(i * 100) + ", 100]";
   }
-  return refstore::RefStore::parse(json + "}", {});
+  return refstore::RefStore::parse(json + "}", {}).value();
 }
 
 std::vector<std::string> range_names(int first, int last, int skip = -1) {

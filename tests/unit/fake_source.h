@@ -32,33 +32,26 @@ class FakeSource final : public fetch::ByteSource {
     for (auto& answer : waiting) answer();
   }
 
-  void read(const std::string& url, std::uint64_t offset, std::size_t length,
-            std::function<void(fetch::ReadResult)> done) override {
-    fetch::ReadResult result;
+  void read(const std::string& url, std::uint64_t offset, std::size_t length, fetch::ReadDone done) override {
+    common::Result<fetch::ReadAnswer> result = common::Error{url + ": HTTP 404"};
     {
       const std::lock_guard lock(mutex_);
       requests_.push_back({url, offset, length});
-      const auto found = objects_.find(url);
-      if (found == objects_.end()) {
-        result.error = EIO;
-        result.message = url + ": HTTP 404";
-      } else if (offset < found->second.size()) {
-        result.bytes = found->second.substr(offset, length);
+      if (const auto found = objects_.find(url); found != objects_.end()) {
+        fetch::ReadAnswer answer;
+        if (offset < found->second.size()) answer.bytes = found->second.substr(offset, length);
+        result = std::move(answer);
       }
     }
     answer([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
   }
 
-  void size(const std::string& url, std::function<void(fetch::SizeResult)> done) override {
-    fetch::SizeResult result;
+  void size(const std::string& url, fetch::SizeDone done) override {
+    common::Result<std::uint64_t> result = common::Error{url + ": HTTP 404"};
     {
       const std::lock_guard lock(mutex_);
       requests_.push_back({url, 0, 0});
-      const auto found = objects_.find(url);
-      if (found == objects_.end())
-        result = fetch::SizeResult{0, EIO, url + ": HTTP 404"};
-      else
-        result.size = found->second.size();
+      if (const auto found = objects_.find(url); found != objects_.end()) result = std::uint64_t{found->second.size()};
     }
     answer([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
   }

@@ -7,6 +7,7 @@
 
 #include "fake_source.h"
 
+using kerchunkfs::common::Result;
 using kerchunkfs::fetch::Extent;
 using kerchunkfs::fetch::Fetcher;
 using kerchunkfs::fetch::FetcherOptions;
@@ -38,8 +39,8 @@ struct Fixture {
   // Reads synchronously (the fake answers at once unless held).
   std::string read(const Extent& extent, std::uint64_t position, std::size_t length) {
     std::string out = "<no answer>";
-    fetcher.read(extent, position, length, [&](std::span<const char> bytes, int error, const std::string& message) {
-      out = error != 0 ? "error: " + message : std::string(bytes.data(), bytes.size());
+    fetcher.read(extent, position, length, [&](const kerchunkfs::common::Result<std::span<const char>>& bytes) {
+      out = bytes ? std::string(bytes->data(), bytes->size()) : "error: " + bytes.error().message;
     });
     return out;
   }
@@ -98,8 +99,10 @@ TEST_CASE("prefetch claims ranges once, coalesces close ones, and a read joins t
   CHECK(requests[0].length == 2050);
   CHECK(requests[1].offset == 5000);
   std::string got = "<no answer>";
-  f.fetcher.read(chunks[1], 0, 1000,
-                 [&](std::span<const char> bytes, int, const std::string&) { got.assign(bytes.data(), bytes.size()); });
+  f.fetcher.read(chunks[1], 0, 1000, [&](const Result<std::span<const char>>& bytes) {
+    REQUIRE(bytes);
+    got.assign(bytes->data(), bytes->size());
+  });
   CHECK(got == "<no answer>");  // waits for the prefetch rather than asking again
   CHECK(f.source->requests().size() == 2);
   f.source->release();
@@ -114,10 +117,13 @@ TEST_CASE("a failed fetch fails every reader waiting for it, with the source's m
   const Extent extent{targets[0], 0, 100};
   f.source->hold(true);
   std::string first, second;
-  f.fetcher.read(extent, 0, 100,
-                 [&](std::span<const char>, int error, const std::string& m) { first = std::to_string(error) + m; });
-  f.fetcher.read(extent, 0, 100,
-                 [&](std::span<const char>, int error, const std::string& m) { second = std::to_string(error) + m; });
+  const auto describe = [](std::string& out) {
+    return [&out](const Result<std::span<const char>>& bytes) {
+      out = bytes ? "bytes" : std::to_string(bytes.error().code) + bytes.error().message;
+    };
+  };
+  f.fetcher.read(extent, 0, 100, describe(first));
+  f.fetcher.read(extent, 0, 100, describe(second));
   f.source->release();
   CHECK(first == std::to_string(EIO) + "http://h/missing: HTTP 404");
   CHECK(second == first);

@@ -22,7 +22,7 @@ struct Fixture {
     daemon::FilesystemOptions options;
     options.fetch.cache_size = 1 << 20;
     options.prefetch_bytes = 0;
-    filesystem = std::make_unique<Filesystem>(refstore::RefStore::parse(json, {}), registry, log, options);
+    filesystem = std::make_unique<Filesystem>(refstore::RefStore::parse(json, {}).value(), registry, log, options);
   }
   EntryReply lookup(daemon::Ino parent, std::string_view name) {
     common::Result<EntryReply> reply = common::Error{"no answer"};
@@ -115,7 +115,8 @@ TEST_CASE("an old generation lives while the kernel holds an inode of it, and re
   f.source->put("http://h/new", "abcdefghij");
   const daemon::Ino old_directory = f.path("v");
   const daemon::Ino old_chunk = f.path("v/1");
-  const auto names = f.filesystem->replace(refstore::RefStore::parse(R"({"v/1": ["http://h/new", 0, 3]})", {}), {});
+  const auto names =
+      f.filesystem->replace(refstore::RefStore::parse(R"({"v/1": ["http://h/new", 0, 3]})", {}).value(), {});
   CHECK(std::find(names.begin(), names.end(), "gone") != names.end());  // the old root's names, to invalidate
   CHECK(f.filesystem->generation_count() == 2);
   CHECK(f.read(old_chunk) == "67");

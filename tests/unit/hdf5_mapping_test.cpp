@@ -24,9 +24,8 @@ namespace {
 Handle type_handle(hid_t id) { return {id, H5Tclose}; }
 
 std::string dtype_of(hid_t type) {
-  std::string why;
-  const auto zarr = zarr_type(type, why);
-  return zarr ? zarr->dtype : "refused: " + why;
+  const auto zarr = zarr_type(type);
+  return zarr ? zarr->dtype : "refused: " + zarr.error().message;
 }
 
 // A temporary HDF5 file with one chunked 2-D dataset "v" (10 x 7, chunks 3 x 4, gzip), of which
@@ -110,8 +109,7 @@ TEST_CASE("compounds map to structured dtypes, booleans to |b1, variable-length 
 
   const Handle vlen = type_handle(H5Tcopy(H5T_C_S1));
   H5Tset_size(vlen.get(), H5T_VARIABLE);
-  std::string why;
-  const auto zarr = zarr_type(vlen.get(), why);
+  const auto zarr = zarr_type(vlen.get());
   REQUIRE(zarr);
   CHECK(zarr->storage == ZarrType::Storage::VlenString);
 }

@@ -12,14 +12,10 @@ using namespace kerchunkfs::fetch;
 
 namespace {
 
-ReadResult read_now(ByteSource& source, const std::string& url, std::uint64_t offset, std::size_t length) {
-  ReadResult out;
-  bool called = false;
-  source.read(url, offset, length, [&](ReadResult result) {
-    out = std::move(result);
-    called = true;
-  });
-  REQUIRE(called);
+kerchunkfs::common::Result<ReadAnswer> read_now(ByteSource& source, const std::string& url, std::uint64_t offset,
+                                                std::size_t length) {
+  kerchunkfs::common::Result<ReadAnswer> out = kerchunkfs::common::Error{"no answer"};
+  source.read(url, offset, length, [&](kerchunkfs::common::Result<ReadAnswer> result) { out = std::move(result); });
   return out;
 }
 
@@ -29,18 +25,18 @@ TEST_CASE("local reads return the bytes on disk, short only at the end of the fi
   const std::string path = std::string(std::getenv("PWD") ? std::getenv("PWD") : ".") + "/kerchunkfs-unit-local.bin";
   std::ofstream(path, std::ios::binary) << "0123456789";
   LocalSource source(std::nullopt, 1);  // one descriptor: every other file evicts it
-  CHECK(read_now(source, path, 2, 3).bytes == "234");
-  CHECK(read_now(source, "file://" + path, 8, 5).bytes == "89");
-  CHECK(read_now(source, path, 20, 5).bytes.empty());
-  const ReadResult missing = read_now(source, path + ".missing", 0, 1);
-  CHECK(missing.error == ENOENT);
-  CHECK_THAT(missing.message, Catch::Contains(path + ".missing"));
-  CHECK(read_now(source, path, 0, 10).bytes == "0123456789");  // reopened after eviction
+  CHECK(read_now(source, path, 2, 3)->bytes == "234");
+  CHECK(read_now(source, "file://" + path, 8, 5)->bytes == "89");
+  CHECK(read_now(source, path, 20, 5)->bytes.empty());
+  const auto missing = read_now(source, path + ".missing", 0, 1);
+  CHECK(missing.error().code == ENOENT);
+  CHECK_THAT(missing.error().message, Catch::Contains(path + ".missing"));
+  CHECK(read_now(source, path, 0, 10)->bytes == "0123456789");  // reopened after eviction
 
-  SizeResult size;
-  source.size(path, [&](SizeResult result) { size = result; });
-  CHECK(size.error == 0);
-  CHECK(size.size == 10);
+  kerchunkfs::common::Result<std::uint64_t> size = kerchunkfs::common::Error{"no answer"};
+  source.size(path, [&](kerchunkfs::common::Result<std::uint64_t> result) { size = std::move(result); });
+  REQUIRE(size);
+  CHECK(*size == 10);
   std::remove(path.c_str());
 }
 

@@ -9,17 +9,15 @@ using Catch::Contains;
 
 namespace {
 
-// The message of the LoadError that parsing `json` must throw.
+// The message of the error that loading `json` must give.
 std::string error_of(std::string_view json) {
-  try {
-    parse(json);
-  } catch (const LoadError& error) {
-    const std::string message = error.what();
-    CHECK(message.find('\n') == std::string::npos);  // one line
-    return message;
-  }
-  FAIL("no error for " << json);
-  return {};
+  LoadOptions options;
+  options.relative_base = "/base";
+  const auto store = RefStore::parse(json, options);
+  if (store) FAIL("no error for " << json);
+  const std::string message = store.error().message;
+  CHECK(message.find('\n') == std::string::npos);  // one line
+  return message;
 }
 
 }  // namespace
@@ -112,10 +110,10 @@ TEST_CASE("bad gen entries name the entry and the variables") {
 TEST_CASE("load_file prefixes errors with the file name") {
   const std::string path = "kerchunkfs-unit-bad-refs.json";
   std::ofstream(path) << R"({"k": ["f", -1, 1]})";
-  CHECK_THROWS_WITH(RefStore::load_file(path, LoadOptions{}), Contains(path + ": key \"k\": offset -1"));
+  CHECK_THAT(error_message(RefStore::load_file(path, LoadOptions{})), Contains(path + ": key \"k\": offset -1"));
   std::remove(path.c_str());
-  CHECK_THROWS_WITH(RefStore::load_file("/nonexistent/refs.json", LoadOptions{}),
-                    Contains("/nonexistent/refs.json: cannot open the file: No such file or directory"));
+  CHECK_THAT(error_message(RefStore::load_file("/nonexistent/refs.json", LoadOptions{})),
+             Contains("/nonexistent/refs.json: cannot open the file: No such file or directory"));
 }
 
 TEST_CASE("sets that would exhaust memory are refused before they are built, with the limit named") {
@@ -126,13 +124,12 @@ TEST_CASE("sets that would exhaust memory are refused before they are built, wit
       Contains("the range has 1000000000000 values, more than the limit of 100000000"));
   LoadOptions small;
   small.max_keys = 5;
-  CHECK_THROWS_WITH(RefStore::parse(R"({"a": "1", "b": "2", "c": "3", "d/e": "4", "f": "5"})", small),
-                    Contains("more than 5 keys and directories"));
-  CHECK_NOTHROW(RefStore::parse(R"({"a": "1", "b": "2", "c": "3", "d": "4", "e": "5"})", small));
-  CHECK_THROWS_WITH(
-      RefStore::parse(R"({"version": 1, "gen": [{"key": "k{{i}}", "url": "u", "dimensions": {"i": {"stop": 6}}}]})",
-                      small),
-      Contains("the range has 6 values, more than the limit of 5"));
+  CHECK_THAT(error_message(RefStore::parse(R"({"a": "1", "b": "2", "c": "3", "d/e": "4", "f": "5"})", small)),
+             Contains("more than 5 keys and directories"));
+  CHECK(RefStore::parse(R"({"a": "1", "b": "2", "c": "3", "d": "4", "e": "5"})", small));
+  CHECK_THAT(error_message(RefStore::parse(
+                 R"({"version": 1, "gen": [{"key": "k{{i}}", "url": "u", "dimensions": {"i": {"stop": 6}}}]})", small)),
+             Contains("the range has 6 values, more than the limit of 5"));
   // Keys no program could open: longer than PATH_MAX, or deeper than it allows.
   std::string deep = "a";
   for (int i = 0; i < 3000; ++i) deep += "/a";

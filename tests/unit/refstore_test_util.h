@@ -9,10 +9,23 @@
 
 namespace kerchunkfs::refstore::testing {
 
+// The message a failed load gives, or "<loaded>".
+template <class T>
+std::string error_message(const common::Result<T>& result) {
+  return result ? "<loaded>" : result.error().message;
+}
+
+// A set that must load.
+inline RefStore loaded(common::Result<RefStore> store) {
+  INFO(error_message(store));
+  REQUIRE(store);
+  return std::move(store).value();
+}
+
 inline RefStore parse(std::string_view json, std::string base = "/base") {
   LoadOptions options;
   options.relative_base = std::move(base);
-  return RefStore::parse(json, options);
+  return loaded(RefStore::parse(json, options));
 }
 
 inline Entry entry_at(const RefStore& store, std::string_view key) {

@@ -50,7 +50,7 @@ TEST_CASE("version 1: refs with templates, inline and base64 values") {
 TEST_CASE("null URLs take the default target") {
   LoadOptions options;
   options.default_target = "/data/default.h5";
-  const RefStore store = RefStore::parse(R"({"x": [null, 4, 5], "y": [null]})", options);
+  const RefStore store = loaded(RefStore::parse(R"({"x": [null, 4, 5], "y": [null]})", options));
   check_range(store, "x", "/data/default.h5", 4, 5);
   CHECK(store.url(entry_at(store, "y").url) == "/data/default.h5");
 }

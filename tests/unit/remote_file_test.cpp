@@ -20,22 +20,17 @@ class MemorySource final : public fetch::ByteSource {
  public:
   explicit MemorySource(std::string object) : object_(std::move(object)) {}
 
-  void read(const std::string& url, std::uint64_t offset, std::size_t length,
-            std::function<void(fetch::ReadResult)> done) override {
+  void read(const std::string& url, std::uint64_t offset, std::size_t length, fetch::ReadDone done) override {
     requests.push_back({offset, length});
-    fetch::ReadResult result;
-    if (offset + length > fail_from) {
-      result.error = EIO;
-      result.message = "GET " + url + ": HTTP 503";
-      return done(std::move(result));
-    }
-    result.bytes = offset < object_.size() ? object_.substr(offset, length) : "";
-    if (tell_size) result.object_size = object_.size();
-    done(std::move(result));
+    if (offset + length > fail_from) return done(common::Error{"GET " + url + ": HTTP 503"});
+    fetch::ReadAnswer answer;
+    answer.bytes = offset < object_.size() ? object_.substr(offset, length) : "";
+    if (tell_size) answer.object_size = object_.size();
+    done(std::move(answer));
   }
-  void size(const std::string&, std::function<void(fetch::SizeResult)> done) override {
+  void size(const std::string&, fetch::SizeDone done) override {
     ++size_requests;
-    done(fetch::SizeResult{object_.size(), 0, {}});
+    done(std::uint64_t{object_.size()});
   }
 
   std::vector<ByteRange> requests;
