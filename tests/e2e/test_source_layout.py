@@ -37,3 +37,13 @@ def test_modules_include_only_the_public_headers_of_modules_they_depend_on():
                 elif header not in public[used]:
                     problems.append(f"{source.relative_to(REPO)} includes {used}/{header}, not a public header")
     assert not problems, "\n".join(problems)
+
+
+def test_only_the_fuse_adapter_talks_to_libfuse():
+    """fuse_reply_* and the other libfuse request calls are made in daemon/fuse_adapter.cpp alone
+    (main.cpp sets the session up); the file system logic stays testable without a kernel."""
+    callers = set()
+    for source in sorted(REPO.glob("*/*.[ch]*")):
+        if re.search(r"\bfuse_(reply_\w+|add_direntry\w*|lowlevel_notify_\w+)\s*\(", source.read_text()):
+            callers.add(str(source.relative_to(REPO)))
+    assert callers == {"daemon/fuse_adapter.cpp"}
