@@ -1,7 +1,6 @@
 #include "daemon/content.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "daemon/readahead.h"
 
@@ -28,28 +27,20 @@ class InlineContent final : public Content {
   std::string_view bytes_;
 };
 
-class TextContent final : public Content {
+class LiveTextContent final : public Content {
  public:
-  TextContent(std::function<std::string()> make, bool live, std::uint64_t live_size)
-      : make_(std::move(make)), live_(live), live_size_(live_size) {}
-  void size(ContentSize done) const override { done(live_ ? live_size_ : std::uint64_t{made().size()}); }
+  LiveTextContent(std::function<std::string()> make, std::uint64_t shown_size)
+      : make_(std::move(make)), shown_size_(shown_size) {}
+  void size(ContentSize done) const override { done(shown_size_); }
   void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
-    if (!live_) return done(slice(made(), offset, length));
     const std::string text = make_();
     done(slice(text, offset, length));
   }
-  bool is_live() const override { return live_; }
+  bool is_live() const override { return true; }
 
  private:
-  const std::string& made() const {
-    std::call_once(once_, [this] { text_ = make_(); });
-    return text_;
-  }
   std::function<std::string()> make_;
-  bool live_;
-  std::uint64_t live_size_;
-  mutable std::once_flag once_;
-  mutable std::string text_;
+  std::uint64_t shown_size_;
 };
 
 class RangeContent final : public Content {
@@ -101,8 +92,8 @@ class WholeFileContent final : public Content {
 
 std::unique_ptr<Content> inline_content(std::string_view bytes) { return std::make_unique<InlineContent>(bytes); }
 
-std::unique_ptr<Content> text_content(std::function<std::string()> make, bool live, std::uint64_t live_size) {
-  return std::make_unique<TextContent>(std::move(make), live, live_size);
+std::unique_ptr<Content> live_text_content(std::function<std::string()> make, std::uint64_t shown_size) {
+  return std::make_unique<LiveTextContent>(std::move(make), shown_size);
 }
 
 std::unique_ptr<Content> range_content(const ReadPath& path, std::uint32_t node, const fetch::Extent& extent) {

@@ -1,11 +1,11 @@
 // What a file in the mount holds. Every file resolves, once, when the kernel looks it up, to one
 // content kind behind this interface; the file system then only asks it for its size and for
 // byte ranges. The kinds:
-//   inline      bytes held in the reference set itself
+//   inline      bytes held in memory: the reference set's inline values, and the synthesized
+//               consolidated metadata its generation keeps
 //   range       [url, offset, length]: a range of a target, through the fetcher and read-ahead
 //   whole file  [url]: a whole target, whose size may take a request
-//   text        made by the daemon: consolidated metadata, and the statistics (live: made anew
-//               for every read, never cached by the kernel)
+//   live text   made by the daemon anew for every read, never cached by the kernel: the statistics
 // New kinds (decoded chunks, parquet-backed references) implement the same two calls.
 #pragma once
 
@@ -39,11 +39,11 @@ class Content {
   virtual bool is_live() const { return false; }
 };
 
-// Bytes that outlive the content (the reference set holding them outlives its files).
+// Bytes that outlive the content (the generation holding them outlives its files' inodes).
 std::unique_ptr<Content> inline_content(std::string_view bytes);
-// Text made on first use; `live` text is made anew for every read and shown at `live_size`.
-std::unique_ptr<Content> text_content(std::function<std::string()> make, bool live = false,
-                                      std::uint64_t live_size = 0);
+// Text made anew for every read, shown at a fixed `shown_size` (which the text must not exceed:
+// the kernel caches the size between stat and read).
+std::unique_ptr<Content> live_text_content(std::function<std::string()> make, std::uint64_t shown_size);
 
 // What remote contents read through; it outlives them (their reference set's generation holds it).
 struct ReadPath {

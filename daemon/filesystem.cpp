@@ -174,34 +174,33 @@ const std::string* Filesystem::consolidated(Generation& generation) const {
   return generation.consolidated.empty() ? nullptr : &generation.consolidated;
 }
 
-struct stat Filesystem::attributes(const Inode& inode, Ino ino, std::uint64_t size) const {
+Filesystem::Shape Filesystem::shape_of(const Inode& inode) {
+  if (!inode.content) return Shape::Directory;
+  return inode.content->is_live() ? Shape::LiveFile : Shape::File;
+}
+
+struct stat Filesystem::attributes(const Generation& generation, Ino ino, Shape shape, std::uint64_t size) const {
   struct stat st {};
   st.st_ino = ino;
-  if (inode.content) {
+  if (shape == Shape::Directory) {
+    st.st_mode = S_IFDIR | 0555;
+    st.st_nlink = 2;
+  } else {
     st.st_mode = S_IFREG | 0444;
     st.st_nlink = 1;
     st.st_size = static_cast<off_t>(size);
     st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
-  } else {
-    st.st_mode = S_IFDIR | 0555;
-    st.st_nlink = 2;
   }
   st.st_blksize = kBlockSize;
   st.st_uid = options_.uid;
   st.st_gid = options_.gid;
-  st.st_atim = st.st_mtim = st.st_ctim = inode.generation->mtime;
-  if (inode.content && inode.content->is_live()) st.st_atim = st.st_mtim = st.st_ctim = timespec{std::time(nullptr), 0};
+  st.st_atim = st.st_mtim = st.st_ctim = shape == Shape::LiveFile ? timespec{std::time(nullptr), 0} : generation.mtime;
   return st;
 }
 
-EntryReply Filesystem::entry(const Inode& inode, Ino ino, std::uint64_t size) const {
-  const bool live = inode.content && inode.content->is_live();
-  EntryReply e;
-  e.ino = ino;
-  e.attr = attributes(inode, ino, size);
-  e.attr_timeout = live ? 0 : options_.cache_timeout;
-  e.entry_timeout = live ? 0 : options_.cache_timeout;
-  return e;
+EntryReply Filesystem::entry(const Generation& generation, Ino ino, Shape shape, std::uint64_t size) const {
+  const double timeout = shape == Shape::LiveFile ? 0 : options_.cache_timeout;
+  return EntryReply{ino, attributes(generation, ino, shape, size), timeout, timeout};
 }
 
 void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<void(Result<EntryReply>)> done) {
@@ -213,17 +212,14 @@ void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<voi
   const auto child = generation->store.lookup(parent->node, name);
   const bool in_root = parent->node == refstore::kRootNode;
   if (!child && in_root && options_.stats && name == kStatsDirectoryName) {
-    Inode directory{generation, refstore::kRootNode, nullptr, 0};
-    EntryReply e = entry(directory, kStatsDirectoryIno, 0);  // not counted: it is never forgotten
-    return done(e);
+    return done(entry(*generation, kStatsDirectoryIno, Shape::Directory, 0));  // not counted: never forgotten
   }
   if (!child && in_root && name == kConsolidatedName) {
     if (const std::string* text = consolidated(*generation)) {
       const Ino ino = generation->consolidated_ino();
-      Inode made{generation, 0, text_content([text] { return *text; }), 0};
-      const EntryReply e = entry(made, ino, text->size());
-      remember(ino, [&] { return made; });
-      return done(e);
+      // The generation, which the inode holds, owns the text: the content borrows it.
+      remember(ino, [&] { return Inode{generation, refstore::kRootNode, inline_content(*text), 0}; });
+      return done(entry(*generation, ino, Shape::File, text->size()));
     }
   }
   if (!child) {
@@ -237,14 +233,14 @@ void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<voi
   auto made = std::make_shared<Inode>(Inode{generation, *child, generation->content_of(*child), 0});
   if (!made->content) {
     remember(ino, [&] { return *made; });
-    return done(entry(*made, ino, 0));
+    return done(entry(*generation, ino, Shape::Directory, 0));
   }
   made->content->size([this, made, ino, done = std::move(done)](Result<std::uint64_t> size) {
     if (!size) {
       log_.error(made->generation->store.key(made->node) + ": " + size.error().message);
       return done(Error{size.error().message, EIO});
     }
-    const EntryReply e = entry(*made, ino, *size);
+    const EntryReply e = entry(*made->generation, ino, Shape::File, *size);
     remember(ino, [&] { return *made; });
     done(e);
   });
@@ -256,22 +252,26 @@ void Filesystem::lookup_stats(std::string_view name, const std::function<void(Re
     return done(negative);
   }
   const Ino ino = kStatsFileIno + (stats_lookups_.fetch_add(1) % (kLowMask - 2));
-  Inode made{current(), 0, text_content([this] { return padded(stats_text()); }, true, kStatsFileSize), 0};
-  const EntryReply e = entry(made, ino, kStatsFileSize);
-  remember(ino, [&] { return made; });
-  done(e);
+  const GenerationPtr generation = current();
+  remember(ino, [&] {
+    return Inode{generation, refstore::kRootNode,
+                 live_text_content([this] { return padded(stats_text()); }, kStatsFileSize), 0};
+  });
+  done(entry(*generation, ino, Shape::LiveFile, kStatsFileSize));
 }
 
 void Filesystem::getattr(Ino ino, std::function<void(Result<AttrReply>)> done) {
   const InodePtr inode = resolve(ino);
   if (!inode) return done(Error{"no such inode", ENOENT});
-  if (!inode->content) return done(AttrReply{attributes(*inode, ino, 0), options_.cache_timeout});
+  if (!inode->content)
+    return done(AttrReply{attributes(*inode->generation, ino, Shape::Directory, 0), options_.cache_timeout});
   inode->content->size([this, inode, ino, done = std::move(done)](Result<std::uint64_t> size) {
     if (!size) {
       log_.error(inode->generation->store.key(inode->node) + ": " + size.error().message);
       return done(Error{size.error().message, EIO});
     }
-    done(AttrReply{attributes(*inode, ino, *size), inode->content->is_live() ? 0 : options_.cache_timeout});
+    const EntryReply e = entry(*inode->generation, ino, shape_of(*inode), *size);
+    done(AttrReply{e.attr, e.attr_timeout});
   });
 }
 
@@ -302,10 +302,8 @@ void Filesystem::read(Ino ino, std::uint64_t offset, std::size_t size, ContentRe
   // The inode rides along until the answer: its content and generation stay alive meanwhile.
   inode->content->read(offset, size, [this, inode, done = std::move(done)](const Result<std::span<const char>>& bytes) {
     if (!bytes) {
-      // Files of the root node are the ones the daemon made (the only one that reads from
-      // elsewhere is none today, but a message must name something).
-      const std::string key = inode->node == refstore::kRootNode ? std::string(kConsolidatedName)
-                                                                 : inode->generation->store.key(inode->node);
+      // Only contents that read a target fail, and those are the set's own keys.
+      const std::string key = inode->generation->store.key(inode->node);
       log_.error(key + ": " + bytes.error().message);
       return done(Error{key + ": " + bytes.error().message, EIO});
     }
@@ -329,39 +327,32 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
   for (auto index = static_cast<std::size_t>(offset); index < count; ++index) {
     DirEntry item;
     item.next_offset = index + 1;
-    Inode inode{generation, directory->node, nullptr, 0};
-    Ino child_ino = 0;
-    std::uint64_t size = 0;
-    bool known_size = true;
-    if (index == 0) {
-      item.name = ".";
-    } else if (index == 1) {
-      item.name = "..";
-      inode.node = store.parent(directory->node);
-    } else if (index == children.size() + 2) {
-      item.name = kConsolidatedName;
-      child_ino = generation->consolidated_ino();
-      inode.node = 0;
-      inode.content = text_content([extra] { return *extra; });
-      size = extra->size();
-    } else {
-      inode.node = children[index - 2];
-      item.name = store.name(inode.node);
-      child_ino = generation->ino(inode.node);
-      inode.content = generation->content_of(inode.node);
-      const refstore::Entry e = store.entry(inode.node);
-      // A whole file's size may need a request: its entry carries no inode number, so the
-      // kernel looks it up when it needs the attributes.
-      known_size = e.kind != EntryKind::WholeFile;
-      size = e.length;
+    if (index < 2) {  // "." and "..": not lookups
+      item.name = index == 0 ? "." : "..";
+      const NodeId node = index == 0 ? directory->node : store.parent(directory->node);
+      item.entry = entry(*generation, generation->ino(node), Shape::Directory, 0);
+      item.entry.ino = 0;
+      if (!emit(item)) break;
+      continue;
     }
-    const Ino shown = index < 2 ? generation->ino(inode.node) : child_ino;
-    item.entry = entry(inode, shown, known_size ? size : 0);
-    const bool counted = plus && index >= 2 && known_size;
-    if (!counted) item.entry.ino = 0;  // not a lookup
-    if (!plus) item.entry.attr.st_ino = shown;
+    const bool synthesized = index == children.size() + 2;
+    const NodeId node = synthesized ? refstore::kRootNode : children[index - 2];
+    const Ino ino = synthesized ? generation->consolidated_ino() : generation->ino(node);
+    item.name = synthesized ? std::string_view(kConsolidatedName) : store.name(node);
+    const refstore::Entry e =
+        synthesized ? refstore::Entry{EntryKind::Inline, *extra, 0, 0, extra->size()} : store.entry(node);
+    const Shape shape = e.kind == EntryKind::Directory ? Shape::Directory : Shape::File;
+    // A whole file's size may need a request: its entry carries no inode number, so the kernel
+    // looks it up when it needs the attributes. Only readdirplus entries are lookups.
+    const bool counted = plus && e.kind != EntryKind::WholeFile;
+    item.entry = entry(*generation, ino, shape, e.kind == EntryKind::WholeFile ? 0 : e.length);
+    if (!counted) item.entry.ino = 0;
     if (!emit(item)) break;
-    if (counted) remember(child_ino, [&] { return inode; });
+    if (counted) {
+      remember(ino, [&] {
+        return Inode{generation, node, synthesized ? inline_content(*extra) : generation->content_of(node), 0};
+      });
+    }
   }
   return common::Ok{};
 }
@@ -369,14 +360,10 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
 common::Status Filesystem::readdir_stats(std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit) {
   const GenerationPtr generation = current();
   const std::string_view names[] = {".", "..", kStatsFileName};
+  const Ino inos[] = {kStatsDirectoryIno, kRootIno, kStatsFileIno};
+  const Shape shapes[] = {Shape::Directory, Shape::Directory, Shape::LiveFile};
   for (auto index = static_cast<std::size_t>(offset); index < 3; ++index) {
-    Inode inode{generation, refstore::kRootNode, nullptr, 0};
-    Ino ino = index == 0 ? kStatsDirectoryIno : kRootIno;
-    if (index == 2) {
-      inode.content = text_content([] { return std::string(); }, true, kStatsFileSize);
-      ino = kStatsFileIno;
-    }
-    DirEntry item{names[index], entry(inode, ino, kStatsFileSize), index + 1};
+    DirEntry item{names[index], entry(*generation, inos[index], shapes[index], kStatsFileSize), index + 1};
     item.entry.ino = 0;  // no inode number: not counted as lookups
     if (!emit(item)) break;
   }

@@ -134,8 +134,11 @@ class Filesystem {
   InodePtr resolve(Ino ino) const;
   // Counts one more lookup of `ino`, adding it to the table with `make` on its first.
   void remember(Ino ino, const std::function<Inode()>& make);
-  struct stat attributes(const Inode& inode, Ino ino, std::uint64_t size) const;
-  EntryReply entry(const Inode& inode, Ino ino, std::uint64_t size) const;
+  // What attributes depend on: a directory, a file, or a file whose bytes change while mounted.
+  enum class Shape { Directory, File, LiveFile };
+  static Shape shape_of(const Inode& inode);
+  struct stat attributes(const Generation& generation, Ino ino, Shape shape, std::uint64_t size) const;
+  EntryReply entry(const Generation& generation, Ino ino, Shape shape, std::uint64_t size) const;
   const std::string* consolidated(Generation& generation) const;
   bool is_stats_directory(Ino ino) const;
   void lookup_stats(std::string_view name, const std::function<void(common::Result<EntryReply>)>& done);
