@@ -11,10 +11,8 @@ Writes bench/results/compare_builds.md.
 """
 
 import argparse
-import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,29 +26,9 @@ import run_refstore_load  # noqa: E402
 from servers import Nginx  # noqa: E402
 
 
-def mount_ready(daemon, refs):
-    run_refstore_load.DAEMON = daemon
-    return run_refstore_load.mount_ready(refs)
-
-
-@contextlib.contextmanager
-def mounted(daemon, refs):
-    with tempfile.TemporaryDirectory() as mountpoint:
-        process = subprocess.Popen([str(daemon), str(refs), mountpoint, "-f"], stderr=subprocess.DEVNULL)
-        while not os.path.ismount(mountpoint):
-            if process.poll() is not None:
-                raise RuntimeError(f"{daemon} exited")
-            time.sleep(0.005)
-        try:
-            yield Path(mountpoint)
-        finally:
-            subprocess.run(["fusermount3", "-u", mountpoint], check=True)
-            process.wait()
-
-
 def reads(daemon, refs, meter):
     keys = [f"air/{t}.0.0" for t in range(run_http_read.DAYS)]
-    with mounted(daemon, refs) as m:
+    with run_http_read.mounted(refs, daemon) as m:
         cold = meter(lambda: run_http_read.cat(m / k for k in keys))[0]
         warm = meter(lambda: run_http_read.cat(m / k for k in keys))[0]
     return cold, warm
@@ -72,7 +50,7 @@ def main():
     refs = run_refstore_load.reference_file(args.references)
     for _ in range(args.runs):
         for build, daemon in builds.items():
-            seconds, rss_kib = mount_ready(daemon, refs)
+            seconds, rss_kib = run_refstore_load.mount_ready(refs, daemon)
             record(build, f"{args.references:,} references: mount ready (s)", seconds)
             record(build, f"{args.references:,} references: resident when ready (MB)", rss_kib * 1024 / 1e6)
 

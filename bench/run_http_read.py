@@ -78,9 +78,9 @@ def references(nginx):
 
 
 @contextlib.contextmanager
-def mounted(refs):
+def mounted(refs, daemon=DAEMON):
     with tempfile.TemporaryDirectory() as mountpoint:
-        process = subprocess.Popen([str(DAEMON), str(refs), mountpoint, "-f"])
+        process = subprocess.Popen([str(daemon), str(refs), mountpoint, "-f", "-o", "log_level=error"])
         while not os.path.ismount(mountpoint):
             if process.poll() is not None:
                 raise RuntimeError("kerchunkfs exited")

@@ -40,11 +40,11 @@ def rss_kib(pid):
                 return int(line.split()[1])
 
 
-def mount_ready(refs):
+def mount_ready(refs, daemon=DAEMON):
     """Seconds from starting the daemon until the mount answers, and its RSS then."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        process = subprocess.Popen([str(DAEMON), str(refs), tmp, "-f", "-o", "allow_local=/"], stderr=subprocess.PIPE)
+        process = subprocess.Popen([str(daemon), str(refs), tmp, "-f", "-o", "allow_local=/"], stderr=subprocess.PIPE)
         while not os.path.ismount(tmp):
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode())
