@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "fake_source.h"
@@ -36,6 +37,12 @@ struct Fixture {
     registry.add("http", source);
     return registry;
   }
+  // The target of `url`, whose object (when given) the fake source serves.
+  const kerchunkfs::fetch::Target* target(const std::string& url, std::optional<std::string> object = std::nullopt) {
+    if (object) source->put(url, std::move(*object));
+    const std::string urls[] = {url};
+    return fetcher.targets(urls).front();
+  }
   // Reads synchronously (the fake answers at once unless held).
   std::string read(const Extent& extent, std::uint64_t position, std::size_t length) {
     std::string out = "<no answer>";
@@ -68,10 +75,8 @@ TEST_CASE("a URL seen in two reference sets is one target, with one set of cache
 TEST_CASE("a read across blocks of a large extent gathers them in order, clipped to the extent") {
   Fixture f;
   const std::string object = pattern(20000);
-  f.source->put("http://h/big", object);
-  const std::string urls[] = {"http://h/big"};
-  const auto targets = f.fetcher.targets(urls);
-  const Extent extent{targets[0], 1000, 15000};  // larger than a 4096-byte block
+  const auto* target = f.target("http://h/big", object);
+  const Extent extent{target, 1000, 15000};  // larger than a 4096-byte block
   CHECK(f.read(extent, 3000, 6000) == object.substr(4000, 6000));
   // Aligned to the target: blocks [0,4096) from 1000, [4096,8192), [8192,12288).
   const auto requests = f.source->requests();
@@ -86,10 +91,8 @@ TEST_CASE("a read across blocks of a large extent gathers them in order, clipped
 TEST_CASE("prefetch claims ranges once, coalesces close ones, and a read joins the fetch under way") {
   Fixture f;
   const std::string object = pattern(10000);
-  f.source->put("http://h/o", object);
-  const std::string urls[] = {"http://h/o"};
-  const auto targets = f.fetcher.targets(urls);
-  const Extent chunks[] = {{targets[0], 0, 1000}, {targets[0], 1050, 1000}, {targets[0], 5000, 1000}};
+  const auto* target = f.target("http://h/o", object);
+  const Extent chunks[] = {{target, 0, 1000}, {target, 1050, 1000}, {target, 5000, 1000}};
   f.source->hold(true);
   f.fetcher.prefetch(chunks);
   f.fetcher.prefetch(chunks);  // already under way: nothing new
@@ -112,9 +115,7 @@ TEST_CASE("prefetch claims ranges once, coalesces close ones, and a read joins t
 
 TEST_CASE("a failed fetch fails every reader waiting for it, with the source's message") {
   Fixture f;
-  const std::string urls[] = {"http://h/missing"};
-  const auto targets = f.fetcher.targets(urls);
-  const Extent extent{targets[0], 0, 100};
+  const Extent extent{f.target("http://h/missing"), 0, 100};
   f.source->hold(true);
   std::string first, second;
   const auto describe = [](std::string& out) {
@@ -133,10 +134,8 @@ TEST_CASE("a failed fetch fails every reader waiting for it, with the source's m
 TEST_CASE("prefetch_range fetches the block a sequential reader needs next, once") {
   Fixture f;
   const std::string object = pattern(20000);
-  f.source->put("http://h/big", object);
-  const std::string urls[] = {"http://h/big"};
-  const auto targets = f.fetcher.targets(urls);
-  const Extent whole{targets[0], 0, 20000};
+  const auto* target = f.target("http://h/big", object);
+  const Extent whole{target, 0, 20000};
   f.fetcher.prefetch_range(whole, 4096, 1);
   f.fetcher.prefetch_range(whole, 5000, 1);  // the same block
   REQUIRE(f.source->requests().size() == 1);
