@@ -63,7 +63,7 @@ class RangeContent final : public Content {
   }
 
  private:
-  ReadPath path_;
+  const ReadPath& path_;  // the generation's, which outlives its contents
   std::uint32_t node_;
   fetch::Extent extent_;
 };
@@ -83,7 +83,7 @@ class WholeFileContent final : public Content {
   }
 
  private:
-  ReadPath path_;
+  const ReadPath& path_;  // the generation's, which outlives its contents
   std::uint32_t node_;
   const fetch::Target& target_;
 };
