@@ -8,9 +8,9 @@
 
 namespace kerchunkfs::daemon {
 
-std::string consolidated_metadata(const refstore::RefStore& store) {
-  if (store.lookup(refstore::kRootNode, kConsolidatedName)) return "";
-  std::map<std::string, std::string_view> documents;
+std::string consolidated_metadata(const refstore::RefStore& store, const ShownText& shown) {
+  if (!shown && store.lookup(refstore::kRootNode, kConsolidatedName)) return "";
+  std::map<std::string, std::string> documents;
   simdjson::dom::parser parser;
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
     const std::string_view name = store.name(node);
@@ -20,7 +20,8 @@ std::string consolidated_metadata(const refstore::RefStore& store) {
     if (entry.kind != refstore::EntryKind::Inline) continue;
     simdjson::dom::element document;
     if (parser.parse(simdjson::padded_string(entry.data)).get(document) || !document.is_object()) continue;
-    documents.emplace(store.key(node), entry.data);
+    std::optional<std::string> text = shown ? shown(node) : std::nullopt;
+    documents.emplace(store.key(node), text ? std::move(*text) : std::string(entry.data));
   }
   std::string out = "{\"metadata\": {";
   bool first = true;

@@ -3,6 +3,8 @@
 // xarray.open_zarr(consolidated=True) open a large hierarchy with one read.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "refstore/refstore.h"
@@ -11,8 +13,13 @@ namespace kerchunkfs::daemon {
 
 inline constexpr const char* kConsolidatedName = ".zmetadata";
 
-// The document, keys sorted; "" when the set has its own .zmetadata. Metadata whose value is not
-// inline JSON (a reference, or invalid text) is left out rather than read or guessed.
-std::string consolidated_metadata(const refstore::RefStore& store);
+// The text a view shows for a metadata node where it differs from the stored text (the decoded
+// view's .zarray files); nothing: the stored text.
+using ShownText = std::function<std::optional<std::string>(refstore::NodeId)>;
+
+// The document, keys sorted; "" when the set has its own .zmetadata and no view changes what it
+// shows. Metadata whose value is not inline JSON (a reference, or invalid text) is left out rather
+// than read or guessed.
+std::string consolidated_metadata(const refstore::RefStore& store, const ShownText& shown = {});
 
 }  // namespace kerchunkfs::daemon

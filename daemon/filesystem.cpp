@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "daemon/consolidated.h"
+#include "daemon/decoded_view.h"
 #include "daemon/readahead.h"
 
 namespace kerchunkfs::daemon {
@@ -49,12 +50,15 @@ std::vector<std::string> url_table(const refstore::RefStore& store) {
 
 struct Filesystem::Generation {
   Generation(std::uint32_t generation_number, refstore::RefStore loaded, fetch::Fetcher& fetcher,
-             const FilesystemOptions& options, const struct timespec& modified, std::atomic<std::size_t>& live)
+             ChunkDecoder& decoder, const Logger& log, const FilesystemOptions& options,
+             const struct timespec& modified, std::atomic<std::size_t>& live)
       : number(generation_number),
         store(std::move(loaded)),
         targets(fetcher.targets(url_table(store))),
         readahead(store, options.prefetch_bytes),
         read_path{fetcher, readahead, targets},
+        decoded(options.decode ? std::make_unique<DecodedView>(store, read_path, decoder, log, generation_number)
+                               : nullptr),
         mtime(modified),
         live_count(live) {
     live_count += 1;
@@ -74,8 +78,14 @@ struct Filesystem::Generation {
   }
   Ino consolidated_ino() const { return (Ino{number} << kGenerationShift) | (Ino{store.node_count()} + 1); }
 
-  // The content of a file node: what its entry refers to.
-  std::unique_ptr<Content> content_of(NodeId node) const {
+  // The content of a file node: what its entry refers to, or what the decoded view shows.
+  std::unique_ptr<Content> content_of(NodeId node) {
+    if (decoded) {
+      if (is_own_consolidated(node)) {
+        if (const std::string* text = consolidated_text(true)) return inline_content(*text);
+      }
+      if (auto shown = decoded->content_of(node)) return shown;
+    }
     const refstore::Entry entry = store.entry(node);
     switch (entry.kind) {
       case EntryKind::Inline:
@@ -90,11 +100,47 @@ struct Filesystem::Generation {
     return nullptr;
   }
 
+  bool is_own_consolidated(NodeId node) const {
+    return node != refstore::kRootNode && store.parent(node) == refstore::kRootNode &&
+           store.name(node) == kConsolidatedName;
+  }
+
+  // The size a file shows, when known without a request (not for a whole-file reference).
+  std::optional<std::uint64_t> shown_size(NodeId node, const refstore::Entry& entry) {
+    if (decoded) {
+      if (is_own_consolidated(node)) {
+        if (const std::string* text = consolidated_text(true)) return text->size();
+      }
+      if (const auto size = decoded->size_of(node)) return size;
+    }
+    if (entry.kind == EntryKind::WholeFile) return std::nullopt;
+    return entry.length;
+  }
+
+  // The synthesized /.zmetadata (made on first use); null when there is none to offer. In the
+  // decoded view it replaces the set's own, which describes the stored codecs.
+  const std::string* consolidated_text(bool enabled) {
+    if (!enabled) return nullptr;
+    std::call_once(consolidated_once, [this] {
+      ShownText shown;
+      if (decoded) {
+        shown = [this](NodeId node) -> std::optional<std::string> {
+          if (store.name(node) != ".zarray") return std::nullopt;
+          const DecodedArray* array = decoded->array(store.parent(node));
+          return array ? std::optional<std::string>(array->zarray) : std::nullopt;
+        };
+      }
+      consolidated = consolidated_metadata(store, shown);
+    });
+    return consolidated.empty() ? nullptr : &consolidated;
+  }
+
   const std::uint32_t number;
   const refstore::RefStore store;
   const std::vector<const fetch::Target*> targets;  // the set's URL table, in the mount's Fetcher
   ReadAhead readahead;
   const ReadPath read_path;
+  const std::unique_ptr<DecodedView> decoded;  // with -o decode
   const struct timespec mtime;
   std::uint64_t total_bytes = 0;
   std::uint64_t references = 0;  // keys, not directories
@@ -105,9 +151,13 @@ struct Filesystem::Generation {
 
 Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
                        FilesystemOptions options)
-    : sources_(sources), log_(log), options_(std::move(options)), fetcher_(sources, options_.fetch) {
-  current_ = std::make_shared<Generation>(next_generation_++, std::move(store), fetcher_, options_, options_.mtime,
-                                          live_generations_);
+    : sources_(sources),
+      log_(log),
+      options_(std::move(options)),
+      fetcher_(sources, options_.fetch),
+      decoder_(options_.decode_cache_bytes, options_.decode_threads) {
+  current_ = std::make_shared<Generation>(next_generation_++, std::move(store), fetcher_, decoder_, log_, options_,
+                                          options_.mtime, live_generations_);
 }
 
 Filesystem::~Filesystem() = default;
@@ -148,7 +198,8 @@ std::vector<std::string> Filesystem::replace(refstore::RefStore store, const str
     const std::lock_guard lock(mutex_);
     number = next_generation_++;
   }
-  auto fresh = std::make_shared<Generation>(number, std::move(store), fetcher_, options_, mtime, live_generations_);
+  auto fresh = std::make_shared<Generation>(number, std::move(store), fetcher_, decoder_, log_, options_, mtime,
+                                            live_generations_);
   counters_.reloads += 1;
   GenerationPtr old;
   {
@@ -168,10 +219,7 @@ std::vector<std::string> Filesystem::replace(refstore::RefStore store, const str
 }
 
 const std::string* Filesystem::consolidated(Generation& generation) const {
-  if (!options_.consolidated) return nullptr;
-  std::call_once(generation.consolidated_once,
-                 [&generation] { generation.consolidated = consolidated_metadata(generation.store); });
-  return generation.consolidated.empty() ? nullptr : &generation.consolidated;
+  return generation.consolidated_text(options_.consolidated);
 }
 
 Filesystem::Shape Filesystem::shape_of(const Inode& inode) {
@@ -321,7 +369,8 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
   const refstore::RefStore& store = generation->store;
   const auto children = store.children(directory->node);
   // The root lists the synthesized /.zmetadata after its own entries.
-  const std::string* extra = directory->node == refstore::kRootNode ? consolidated(*generation) : nullptr;
+  const bool offers_own = directory->node == refstore::kRootNode && !store.lookup(directory->node, kConsolidatedName);
+  const std::string* extra = offers_own ? consolidated(*generation) : nullptr;
   const std::size_t count = children.size() + 2 + (extra != nullptr ? 1 : 0);
   // Offsets 0 and 1 are "." and ".."; offset i + 2 is child i. An entry's offset is the next one's.
   for (auto index = static_cast<std::size_t>(offset); index < count; ++index) {
@@ -344,8 +393,10 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
     const Shape shape = e.kind == EntryKind::Directory ? Shape::Directory : Shape::File;
     // A whole file's size may need a request: its entry carries no inode number, so the kernel
     // looks it up when it needs the attributes. Only readdirplus entries are lookups.
-    const bool counted = plus && e.kind != EntryKind::WholeFile;
-    item.entry = entry(*generation, ino, shape, e.kind == EntryKind::WholeFile ? 0 : e.length);
+    const std::optional<std::uint64_t> size =
+        synthesized || shape == Shape::Directory ? std::optional<std::uint64_t>(e.length) : generation->shown_size(node, e);
+    const bool counted = plus && size.has_value();
+    item.entry = entry(*generation, ino, shape, size.value_or(0));
     if (!counted) item.entry.ino = 0;
     if (!emit(item)) break;
     if (counted) {
@@ -390,6 +441,11 @@ std::string Filesystem::stats_text() const {
   input.cache_capacity = fetcher_.cache_capacity();
   input.references = current()->references;
   input.generations = generation_count();
+  if (options_.decode) {
+    input.decode = &decoder_.counters();
+    input.decoded_cache = decoder_.cache_stats();
+    input.decoded_cache_capacity = decoder_.cache_capacity();
+  }
   return render_stats(input);
 }
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "daemon/chunk_decoder.h"
 #include "daemon/content.h"
 #include "daemon/log.h"
 #include "daemon/stats.h"
@@ -49,6 +50,10 @@ struct FilesystemOptions {
   std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
   bool consolidated = true;                    // offer a synthesized /.zmetadata when the set has none
   bool stats = true;                           // offer /.kerchunkfs/stats
+  // The decoded view (daemon/decoded_view.h): arrays shown as stored raw, decoded by the mount.
+  bool decode = false;
+  std::uint64_t decode_cache_bytes = 512ull << 20;  // decoded chunks kept
+  unsigned decode_threads = 0;                      // 0: one per core
   // Real paths of the directories local targets may lie in; none: local targets are refused.
   std::vector<std::string> local_roots;
   std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load
@@ -150,6 +155,7 @@ class Filesystem {
   ReadCounters counters_;
   std::atomic<std::size_t> live_generations_{0};  // before the generations: they count down in it
   fetch::Fetcher fetcher_;
+  ChunkDecoder decoder_;  // after the fetcher: its workers stop before the fetcher goes
   mutable std::mutex mutex_;  // guards current_ and inodes_
   GenerationPtr current_;
   std::uint32_t next_generation_ = 0;

@@ -115,6 +115,12 @@ constexpr OptionSpec kOptions[] = {
    [](std::string_view, Settings& s) -> Status { s.filesystem.stats = false; return Ok{}; }},
   {"no_zmetadata", "", "offer no synthesized /.zmetadata (consolidated metadata)",
    [](std::string_view, Settings& s) -> Status { s.filesystem.consolidated = false; return Ok{}; }},
+  {"decode", "", "show arrays decoded: compressor and filters null, chunks as raw array bytes",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.decode = true; return Ok{}; }},
+  {"decode_cache", "SIZE", "decoded chunks kept in memory with -o decode (default 512M)",
+   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.decode_cache_bytes, 1 << 20); }},
+  {"decode_threads", "N", "threads decoding chunks with -o decode (default: one per core)",
+   [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.decode_threads, 1, 256); }},
   {"config", "FILE", "further options from FILE, one name=value a line",
    [](std::string_view, Settings&) -> Status { return Ok{}; }},  // read before the others apply
   {"allow_local", "DIR[:DIR...]", "read local files (paths, file://) only under these directories, "

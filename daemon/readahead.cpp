@@ -20,15 +20,22 @@ void ReadAhead::on_read(fetch::Fetcher& fetcher, std::span<const fetch::Target* 
     fetcher.prefetch_range(extent, position + length, 1);
     return;
   }
-  const auto ahead = plan(node);
-  if (ahead.empty()) return;
+  (void)on_chunk_read(fetcher, targets, node);
+}
+
+std::vector<NodeId> ReadAhead::on_chunk_read(fetch::Fetcher& fetcher, std::span<const fetch::Target* const> targets,
+                                             NodeId node) {
+  std::vector<NodeId> ahead = plan(node);
   std::vector<fetch::Extent> batch;
   batch.reserve(ahead.size());
   for (const NodeId next : ahead) {
     const refstore::Entry entry = store_.entry(next);
-    if (entry.kind == EntryKind::Range) batch.push_back(fetch::Extent{targets[entry.url], entry.offset, entry.length});
+    if (entry.kind == EntryKind::Range && targets[entry.url]->cached) {
+      batch.push_back(fetch::Extent{targets[entry.url], entry.offset, entry.length});
+    }
   }
-  fetcher.prefetch(batch);
+  if (!batch.empty()) fetcher.prefetch(batch);
+  return ahead;
 }
 
 ReadAhead::Array ReadAhead::load_array(NodeId directory) const {

@@ -46,6 +46,11 @@ class ReadAhead {
   void on_read(fetch::Fetcher& fetcher, std::span<const fetch::Target* const> targets, refstore::NodeId node,
                const fetch::Extent& extent, std::uint64_t position, std::uint64_t length);
 
+  // Called as a read of chunk `node` starts, whatever it is stored in: plans the chunks to read
+  // ahead and fetches those stored remotely. Returns them (the decoded view decodes them too).
+  std::vector<refstore::NodeId> on_chunk_read(fetch::Fetcher& fetcher, std::span<const fetch::Target* const> targets,
+                                              refstore::NodeId node);
+
   // The chunks to fetch along with `chunk`, which is being read: empty when there is nothing to
   // add (not a chunk of a known grid, random access, already asked for, or read-ahead off).
   std::vector<refstore::NodeId> plan(refstore::NodeId chunk);

@@ -50,6 +50,29 @@ std::string render_stats(const StatsInput& input) {
          static_cast<double>(input.cache.evictions));
   metric(out, "cache_bytes", "gauge", "Bytes held in the block cache.", static_cast<double>(input.cache.bytes));
   metric(out, "cache_capacity_bytes", "gauge", "Block cache size limit.", static_cast<double>(input.cache_capacity));
+  if (input.decode != nullptr) {
+    const DecodeCounters& decode = *input.decode;
+    metric(out, "decoded_chunks_total", "counter", "Chunks decoded for the decoded view.",
+           static_cast<double>(decode.chunks.load()));
+    metric(out, "decode_failures_total", "counter", "Chunks that would not decode (EIO).",
+           static_cast<double>(decode.failures.load()));
+    metric(out, "decode_stored_bytes_total", "counter", "Stored bytes decoded.",
+           static_cast<double>(decode.stored_bytes.load()));
+    metric(out, "decoded_bytes_total", "counter", "Bytes chunks decoded to.",
+           static_cast<double>(decode.decoded_bytes.load()));
+    metric(out, "decode_seconds_total", "counter", "Worker time spent decoding.",
+           static_cast<double>(decode.nanoseconds.load()) / 1e9);
+    metric(out, "raw_arrays_total", "counter", "Arrays shown as stored: a codec kerchunkfs does not decode.",
+           static_cast<double>(decode.raw_arrays.load()));
+    metric(out, "decoded_cache_hits_total", "counter", "Decoded chunks found in memory.",
+           static_cast<double>(input.decoded_cache.hits));
+    metric(out, "decoded_cache_misses_total", "counter", "Decoded chunk lookups that started a decoding.",
+           static_cast<double>(input.decoded_cache.misses));
+    metric(out, "decoded_cache_bytes", "gauge", "Bytes held in the decoded chunk cache.",
+           static_cast<double>(input.decoded_cache.bytes));
+    metric(out, "decoded_cache_capacity_bytes", "gauge", "Decoded chunk cache size limit.",
+           static_cast<double>(input.decoded_cache_capacity));
+  }
   if (input.http == nullptr) return out;
   const fetch::HttpCounters& http = *input.http;
   metric(out, "http_requests_total", "counter", "HTTP request attempts sent.",

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "daemon/chunk_decoder.h"
 #include "fetch/block_cache.h"
 #include "fetch/http_engine.h"
 
@@ -27,6 +28,9 @@ struct StatsInput {
   std::uint64_t cache_capacity = 0;
   std::uint64_t references = 0;
   std::uint64_t generations = 0;
+  const DecodeCounters* decode = nullptr;  // with -o decode
+  fetch::CacheStats decoded_cache;
+  std::uint64_t decoded_cache_capacity = 0;
 };
 
 std::string render_stats(const StatsInput& input);

@@ -5,10 +5,10 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = ("common", "refstore", "fetch", "daemon", "scanner")
+MODULES = ("common", "refstore", "fetch", "codec", "daemon", "scanner")
 # Who may use whom, as the dependency arrows in ARCHITECTURE.md and the meson.build files say.
-DEPENDS = {"common": set(), "refstore": {"common"}, "fetch": {"common"},
-           "daemon": {"common", "refstore", "fetch"}, "scanner": {"common", "refstore", "fetch"}}
+DEPENDS = {"common": set(), "refstore": {"common"}, "fetch": {"common"}, "codec": {"common"},
+           "daemon": {"common", "refstore", "fetch", "codec"}, "scanner": {"common", "refstore", "fetch", "codec"}}
 
 
 def public_headers():

@@ -1,0 +1,335 @@
+// The filters numcodecs defines that undo with arithmetic, done here: shuffle, delta,
+// fixedscaleoffset, astype, quantize, bitround, crc32 and adler32. Numeric filters compute the
+// way numpy does in numcodecs (the same dtype for accumulation, the same float width).
+#include <zlib.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "codec/stage.h"
+
+namespace kerchunkfs::codec {
+namespace {
+
+using common::Error;
+using common::Result;
+
+template <class T>
+T load(const char* at, bool swapped) {
+  T value;
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, at, sizeof(T));
+  if (swapped) std::reverse(bytes, bytes + sizeof(T));
+  std::memcpy(&value, bytes, sizeof(T));
+  return value;
+}
+
+template <class T>
+void store(char* at, T value, bool swapped) {
+  std::memcpy(at, &value, sizeof(T));
+  if (swapped) std::reverse(at, at + sizeof(T));
+}
+
+// Calls `visit` with a value of the C++ type of `type`.
+template <class Visit>
+auto with_type(const Numeric& type, Visit&& visit) {
+  switch (type.kind) {
+    case 'i':
+      switch (type.size) {
+        case 1: return visit(std::int8_t{});
+        case 2: return visit(std::int16_t{});
+        case 4: return visit(std::int32_t{});
+        default: return visit(std::int64_t{});
+      }
+    case 'u':
+      switch (type.size) {
+        case 1: return visit(std::uint8_t{});
+        case 2: return visit(std::uint16_t{});
+        case 4: return visit(std::uint32_t{});
+        default: return visit(std::uint64_t{});
+      }
+    default:
+      return type.size == 4 ? visit(float{}) : visit(double{});
+  }
+}
+
+// numpy's astype: integers wrap, floats round to the nearer width, floats truncate toward zero
+// into integers (a value an integer cannot hold becomes its lowest, as x86 does).
+template <class To, class From>
+To convert(From value) {
+  if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+    // [lowest, 2^digits): exact bounds in any float width.
+    const auto lowest = static_cast<From>(std::numeric_limits<To>::min());
+    const auto above = static_cast<From>(std::ldexp(1.0, std::numeric_limits<To>::digits));
+    if (!(value >= lowest && value < above)) return std::numeric_limits<To>::min();
+    return static_cast<To>(value);
+  } else if constexpr (std::is_same_v<To, float> && std::is_same_v<From, double>) {
+    if (std::isfinite(value) && std::fabs(value) > std::numeric_limits<float>::max()) {
+      return value > 0 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+    }
+    return static_cast<float>(value);
+  } else {
+    return static_cast<To>(value);
+  }
+}
+
+// Integer sums wrap as numpy's do (unsigned arithmetic: no undefined overflow).
+template <class T>
+T add(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+  } else {
+    return a + b;
+  }
+}
+
+Error wrong_input(std::string_view id, std::size_t got, std::size_t expected) {
+  return Error{std::string(id) + " expects " + std::to_string(expected) + " bytes and was given " + std::to_string(got)};
+}
+
+// A filter from elements of one numeric dtype to another's; `body(from, to, in, out, count)` is
+// called with a value of each C++ type.
+class NumericFilter : public Stage {
+ public:
+  NumericFilter(std::string_view name, Numeric decoded, Numeric encoded)
+      : id_(name), decoded_(std::move(decoded)), encoded_(std::move(encoded)) {}
+  std::string_view id() const override { return id_; }
+  std::size_t encoded_size(std::size_t decoded) const override { return decoded / decoded_.size * encoded_.size; }
+
+ protected:
+  template <class Body>
+  Result<std::string> each_type(std::string_view input, std::size_t output_size, Body&& body) const {
+    if (output_size % decoded_.size != 0 || input.size() != encoded_size(output_size)) {
+      return wrong_input(id_, input.size(), encoded_size(output_size));
+    }
+    std::string out(output_size, '\0');
+    const std::size_t count = output_size / decoded_.size;
+    with_type(encoded_, [&](auto from) {
+      with_type(decoded_, [&](auto to) { body(from, to, input.data(), out.data(), count); });
+    });
+    return out;
+  }
+  std::string id_;
+  Numeric decoded_, encoded_;
+};
+
+// Delta: a running sum of the stored differences, accumulated in the decoded dtype.
+class Delta final : public NumericFilter {
+ public:
+  using NumericFilter::NumericFilter;
+  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+    return each_type(input, output_size, [this](auto from, auto to, const char* in, char* out, std::size_t count) {
+      using From = decltype(from);
+      using To = decltype(to);
+      To sum{};
+      for (std::size_t i = 0; i < count; ++i) {
+        sum = add<To>(sum, convert<To>(load<From>(in + i * sizeof(From), encoded_.swapped)));
+        store<To>(out + i * sizeof(To), sum, decoded_.swapped);
+      }
+    });
+  }
+};
+
+// FixedScaleOffset: stored / scale + offset, computed as numpy computes it (in the stored float
+// type, or in double for stored integers), then cast to the decoded dtype.
+class FixedScaleOffset final : public NumericFilter {
+ public:
+  FixedScaleOffset(Numeric decoded, Numeric encoded, double scale, double offset)
+      : NumericFilter("fixedscaleoffset", std::move(decoded), std::move(encoded)), scale_(scale), offset_(offset) {}
+  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+    return each_type(input, output_size, [this](auto from, auto to, const char* in, char* out, std::size_t count) {
+      using From = decltype(from);
+      using To = decltype(to);
+      using Compute = std::conditional_t<std::is_same_v<From, float>, float, double>;
+      for (std::size_t i = 0; i < count; ++i) {
+        const Compute value = static_cast<Compute>(load<From>(in + i * sizeof(From), encoded_.swapped)) /
+                                  static_cast<Compute>(scale_) +
+                              static_cast<Compute>(offset_);
+        store<To>(out + i * sizeof(To), convert<To>(value), decoded_.swapped);
+      }
+    });
+  }
+
+ private:
+  double scale_, offset_;
+};
+
+// AsType and Quantize: decoding is a cast from the stored dtype (Quantize's precision is lost
+// when encoding and stays lost).
+class Cast final : public NumericFilter {
+ public:
+  using NumericFilter::NumericFilter;
+  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+    return each_type(input, output_size, [this](auto from, auto to, const char* in, char* out, std::size_t count) {
+      using From = decltype(from);
+      using To = decltype(to);
+      for (std::size_t i = 0; i < count; ++i) {
+        store<To>(out + i * sizeof(To), convert<To>(load<From>(in + i * sizeof(From), encoded_.swapped)),
+                  decoded_.swapped);
+      }
+    });
+  }
+};
+
+// Filters that leave the bytes as they are when decoding (BitRound: the bits are dropped when
+// encoding).
+class Identity final : public Stage {
+ public:
+  explicit Identity(std::string_view name) : id_(name) {}
+  std::string_view id() const override { return id_; }
+  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+    if (input.size() != output_size) return wrong_input(id_, input.size(), output_size);
+    return std::string(input);
+  }
+
+ private:
+  std::string id_;
+};
+
+// Shuffle: byte j of every element was stored together; bytes past the last whole element stay
+// where they are (as HDF5's shuffle leaves them).
+class Shuffle final : public Stage {
+ public:
+  explicit Shuffle(std::size_t element_size) : element_size_(element_size) {}
+  std::string_view id() const override { return "shuffle"; }
+  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+    if (input.size() != output_size) return wrong_input("shuffle", input.size(), output_size);
+    std::string out(output_size, '\0');
+    const std::size_t count = output_size / element_size_;
+    for (std::size_t byte = 0; byte < element_size_; ++byte) {
+      const char* from = input.data() + byte * count;
+      for (std::size_t i = 0; i < count; ++i) out[i * element_size_ + byte] = from[i];
+    }
+    const std::size_t whole = count * element_size_;
+    std::copy(input.begin() + static_cast<std::ptrdiff_t>(whole), input.end(), out.begin() + static_cast<std::ptrdiff_t>(whole));
+    return out;
+  }
+
+ private:
+  std::size_t element_size_;
+};
+
+// Big-endian elements to little-endian ones (not a numcodecs codec: the decoded view's last step).
+class ByteSwap final : public Stage {
+ public:
+  explicit ByteSwap(std::size_t element_size) : element_size_(element_size) {}
+  std::string_view id() const override { return "byte order"; }
+  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+    if (input.size() != output_size || output_size % element_size_ != 0) {
+      return wrong_input("byte order", input.size(), output_size);
+    }
+    std::string out(input);
+    for (std::size_t at = 0; at < out.size(); at += element_size_) {
+      std::reverse(out.begin() + static_cast<std::ptrdiff_t>(at),
+                   out.begin() + static_cast<std::ptrdiff_t>(at + element_size_));
+    }
+    return out;
+  }
+
+ private:
+  std::size_t element_size_;
+};
+
+// numcodecs' CRC32 and Adler32: a 4-byte little-endian checksum of the data, then the data.
+class Checksum final : public Stage {
+ public:
+  explicit Checksum(std::string_view name) : id_(name) {}
+  std::string_view id() const override { return id_; }
+  std::size_t encoded_size(std::size_t decoded) const override { return decoded + 4; }
+  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+    if (input.size() != output_size + 4) return wrong_input(id_, input.size(), output_size + 4);
+    const auto* data = reinterpret_cast<const Bytef*>(input.data() + 4);
+    const auto length = static_cast<uInt>(output_size);
+    const std::uint32_t actual = id_ == "crc32" ? crc32(0, data, length) : adler32(1, data, length);
+    if (load<std::uint32_t>(input.data(), std::endian::native != std::endian::little) != actual) {
+      return Error{id_ + ": checksum does not match (corrupt chunk)"};
+    }
+    return std::string(input.substr(4));
+  }
+
+ private:
+  std::string id_;
+};
+
+Result<Numeric> numeric_field(simdjson::dom::object config, const char* field, std::string_view id,
+                              const char* fallback_field = nullptr) {
+  std::string_view text;
+  if (config[field].get(text) && (fallback_field == nullptr || config[fallback_field].get(text))) {
+    return Error{std::string(id) + ": no \"" + field + "\" dtype"};
+  }
+  auto type = numeric(text);
+  if (!type) return common::wrap(type.error(), std::string(id));
+  return type;
+}
+
+double number_or(simdjson::dom::object config, const char* field, double fallback) {
+  double value = fallback;
+  if (config[field].get(value)) {
+    std::int64_t whole = 0;
+    if (!config[field].get(whole)) value = static_cast<double>(whole);
+  }
+  return value;
+}
+
+}  // namespace
+
+std::unique_ptr<Stage> byte_swap_stage(std::size_t element_size) { return std::make_unique<ByteSwap>(element_size); }
+
+Result<Numeric> numeric(std::string_view dtype) {
+  Numeric type;
+  type.text = std::string(dtype);
+  std::string_view rest = dtype;
+  char order = '=';
+  if (!rest.empty() && (rest[0] == '<' || rest[0] == '>' || rest[0] == '|' || rest[0] == '=')) {
+    order = rest[0];
+    rest.remove_prefix(1);
+  }
+  if (rest.size() != 2 || (rest[0] != 'i' && rest[0] != 'u' && rest[0] != 'f') ||
+      (rest[1] != '1' && rest[1] != '2' && rest[1] != '4' && rest[1] != '8') || (rest[0] == 'f' && rest[1] < '4')) {
+    return Error{"dtype " + type.text + " is not an integer or float dtype"};
+  }
+  type.kind = rest[0];
+  type.size = static_cast<std::size_t>(rest[1] - '0');
+  const bool big = order == '>';
+  type.swapped = type.size > 1 && order != '|' && order != '=' && big != (std::endian::native == std::endian::big);
+  return type;
+}
+
+Result<std::unique_ptr<Stage>> make_stage(std::string_view id, simdjson::dom::object config) {
+  Error refused;
+  if (auto stage = compressor_stage(id, config, refused)) return stage;
+  if (!refused.message.empty()) return refused;
+  if (id == "shuffle") {
+    std::uint64_t element_size = 4;
+    if (const auto value = config["elementsize"]; !value.error() && value.get_uint64().get(element_size)) {
+      return Error{"shuffle: elementsize is not a number"};
+    }
+    if (element_size == 0 || element_size > 1024) return Error{"shuffle: elementsize " + std::to_string(element_size)};
+    return std::unique_ptr<Stage>(std::make_unique<Shuffle>(element_size));
+  }
+  if (id == "bitround") return std::unique_ptr<Stage>(std::make_unique<Identity>(id));
+  if (id == "crc32" || id == "adler32") return std::unique_ptr<Stage>(std::make_unique<Checksum>(id));
+  if (id == "delta" || id == "fixedscaleoffset" || id == "quantize" || id == "astype") {
+    const bool astype = id == "astype";
+    auto decoded = numeric_field(config, astype ? "decode_dtype" : "dtype", id);
+    if (!decoded) return decoded.error();
+    auto encoded = numeric_field(config, astype ? "encode_dtype" : "astype", id, astype ? nullptr : "dtype");
+    if (!encoded) return encoded.error();
+    if (id == "fixedscaleoffset") {
+      const double scale = number_or(config, "scale", 1.0);
+      if (scale == 0 || !std::isfinite(scale)) return Error{"fixedscaleoffset: scale must be a non-zero number"};
+      return std::unique_ptr<Stage>(
+          std::make_unique<FixedScaleOffset>(*decoded, *encoded, scale, number_or(config, "offset", 0.0)));
+    }
+    if (id == "delta") return std::unique_ptr<Stage>(std::make_unique<Delta>(id, *decoded, *encoded));
+    return std::unique_ptr<Stage>(std::make_unique<Cast>(id, *decoded, *encoded));
+  }
+  return Error{"codec \"" + std::string(id) + "\" is not decoded by kerchunkfs"};
+}
+
+}  // namespace kerchunkfs::codec

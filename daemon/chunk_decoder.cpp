@@ -1,0 +1,90 @@
+#include "daemon/chunk_decoder.h"
+
+#include <chrono>
+
+namespace kerchunkfs::daemon {
+
+using common::Result;
+
+ChunkDecoder::ChunkDecoder(std::uint64_t cache_bytes, unsigned threads)
+    : cache_(cache_bytes), thread_count_(threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
+
+ChunkDecoder::~ChunkDecoder() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void ChunkDecoder::get(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
+                       const Stored& stored, Done done) {
+  fetch::BlockCache::Found found = cache_.lookup(key, done);
+  switch (found.outcome) {
+    case fetch::BlockCache::Lookup::Hit:
+      return done(found.bytes);
+    case fetch::BlockCache::Lookup::Failed:
+      return done(found.error);
+    case fetch::BlockCache::Lookup::Joined:
+      return;
+    case fetch::BlockCache::Lookup::MustFetch:
+      return start(key, std::move(pipeline), stored);
+  }
+}
+
+void ChunkDecoder::prefetch(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
+                            const Stored& stored) {
+  if (cache_.claim(key)) start(key, std::move(pipeline), stored);
+}
+
+void ChunkDecoder::start(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
+                         const Stored& stored) {
+  stored([this, key, pipeline = std::move(pipeline)](const Result<std::span<const char>>& bytes) {
+    if (!bytes) return cache_.complete(key, bytes.error());
+    // The stored bytes are lent for the callback only, which runs on a fetch thread: they are
+    // copied (a compressed chunk, the smaller side) and decoded on a worker.
+    post([this, key, pipeline, input = std::string(bytes->data(), bytes->size())] {
+      const auto began = std::chrono::steady_clock::now();
+      Result<std::string> decoded = pipeline->decode(input);
+      counters_.nanoseconds += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count());
+      if (!decoded) {
+        counters_.failures += 1;
+        return cache_.complete(key, decoded.error());
+      }
+      counters_.chunks += 1;
+      counters_.stored_bytes += input.size();
+      counters_.decoded_bytes += decoded->size();
+      cache_.complete(key, fetch::Bytes::whole(std::move(*decoded)));
+    });
+  });
+}
+
+void ChunkDecoder::post(std::function<void()> task) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    queue_.push_back(std::move(task));
+    if (workers_.empty()) {
+      for (unsigned i = 0; i < thread_count_; ++i) workers_.emplace_back([this] { work(); });
+    }
+  }
+  wake_.notify_one();
+}
+
+void ChunkDecoder::work() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace kerchunkfs::daemon

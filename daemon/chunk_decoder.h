@@ -1,0 +1,77 @@
+// Decoding chunks for the decoded view (-o decode, daemon/decoded_view.h): a pool of worker
+// threads, one per core, and a byte-bounded cache of decoded chunks shared by every generation.
+//
+// A chunk is fetched (through the fetcher and its block cache), handed to a worker, decoded
+// there and kept in the decoded cache; readers of the same chunk meanwhile join that one decoding
+// (single flight). Read-ahead asks for the next chunks' decoding the same way with nobody
+// waiting, so a serial reader finds them decoded, and the cores decode in parallel while it
+// consumes one. Memory: the decoded cache's capacity, plus the chunks being decoded (read-ahead
+// never asks beyond what the cache holds).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "codec/codec.h"
+#include "fetch/block_cache.h"
+#include "fetch/fetcher.h"
+
+namespace kerchunkfs::daemon {
+
+struct DecodeCounters {
+  std::atomic<std::uint64_t> chunks{0};        // chunks decoded
+  std::atomic<std::uint64_t> failures{0};      // chunks that would not decode
+  std::atomic<std::uint64_t> stored_bytes{0};  // bytes decoded from
+  std::atomic<std::uint64_t> decoded_bytes{0};
+  std::atomic<std::uint64_t> nanoseconds{0};   // worker time spent decoding
+  std::atomic<std::uint64_t> raw_arrays{0};    // arrays left as stored: a codec not decoded here
+};
+
+class ChunkDecoder {
+ public:
+  // Reads the stored chunk; the bytes are valid during the callback only.
+  using Stored = std::function<void(fetch::BytesDone)>;
+  using Done = std::function<void(const common::Result<fetch::Bytes>&)>;
+
+  // `threads` 0: one per core. Threads start with the first decoding (after the daemon forks).
+  ChunkDecoder(std::uint64_t cache_bytes, unsigned threads);
+  ~ChunkDecoder();
+  ChunkDecoder(const ChunkDecoder&) = delete;
+  ChunkDecoder& operator=(const ChunkDecoder&) = delete;
+
+  // The decoded chunk named `key`: cached, joined to a decoding under way, or read with `stored`
+  // and decoded by `pipeline` on a worker. `done` may run on a worker thread.
+  void get(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored,
+           Done done);
+  // Starts decoding `key` unless it is cached or under way; nobody waits for it.
+  void prefetch(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored);
+
+  DecodeCounters& counters() { return counters_; }
+  const DecodeCounters& counters() const { return counters_; }
+  fetch::CacheStats cache_stats() const { return cache_.stats(); }
+  std::uint64_t cache_capacity() const { return cache_.capacity(); }
+  unsigned thread_count() const { return thread_count_; }
+
+ private:
+  void start(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored);
+  void post(std::function<void()> task);
+  void work();
+
+  fetch::BlockCache cache_;
+  DecodeCounters counters_;
+  const unsigned thread_count_;
+  std::mutex mutex_;  // guards the queue, stopping_ and workers_
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;  // started on the first post
+};
+
+}  // namespace kerchunkfs::daemon
