@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +53,47 @@ class Pipeline {
   std::vector<Step> steps_;  // in decoding order
   std::size_t decoded_size_ = 0;
   std::string dtype_;
+};
+
+// CF packing, as xarray undoes it when it opens a variable: values equal to a fill value
+// (_FillValue, missing_value) become NaN, then value × scale_factor + add_offset, computed in the
+// float dtype xarray chooses for the stored one.
+struct Packing {
+  std::vector<double> fill_values;  // NaN fills left out: NaN stays NaN
+  std::optional<double> scale_factor, add_offset;
+  bool empty() const { return fill_values.empty() && !scale_factor && !add_offset; }
+  // From a .zattrs document's scale_factor, add_offset, _FillValue and missing_value (numbers or
+  // lists of them), and the .zarray's fill value, which xarray takes for _FillValue; an error
+  // names the attribute that is neither.
+  [[nodiscard]] static common::Result<Packing> of_attributes(std::string_view zattrs_json,
+                                                             std::string_view fill_value_json = "null");
+};
+
+// One element of `dtype_json` holding the fill value `fill_json` (a number, "NaN", "Infinity",
+// "-Infinity"); zero bytes for null, and for dtypes other than integers and floats.
+[[nodiscard]] common::Result<std::string> fill_element(std::string_view dtype_json, std::string_view fill_json);
+
+// The dtype numpy joins integer and float dtypes (JSON) into, little-endian: what concatenating
+// them gives.
+[[nodiscard]] common::Result<std::string> common_dtype(std::span<const std::string> dtype_jsons);
+
+// Elements of one numeric dtype turned into another, unpacked on the way.
+class ElementConverter {
+ public:
+  // `from` and `to` are dtype JSON ("\"<i2\""): integers and floats of either byte order.
+  [[nodiscard]] static common::Result<ElementConverter> make(std::string_view from, std::string_view to,
+                                                             const Packing& packing);
+  // The dtype JSON xarray gives a variable of `dtype` packed with `packing` ("\"<f4\"").
+  [[nodiscard]] static common::Result<std::string> unpacked_dtype(std::string_view dtype, const Packing& packing);
+
+  std::size_t from_size() const;
+  std::size_t to_size() const;
+  void convert(const char* in, char* out, std::size_t count) const;
+
+ private:
+  struct Types;
+  std::shared_ptr<const Types> types_;
+  Packing packing_;
 };
 
 }  // namespace kerchunkfs::codec

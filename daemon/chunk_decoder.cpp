@@ -33,6 +33,29 @@ void ChunkDecoder::get(const fetch::CacheKey& key, std::shared_ptr<const codec::
   }
 }
 
+void ChunkDecoder::get_made(const fetch::CacheKey& key, const Make& make, Done done) {
+  fetch::BlockCache::Found found = cache_.lookup(key, done);
+  switch (found.outcome) {
+    case fetch::BlockCache::Lookup::Hit:
+      return done(found.bytes);
+    case fetch::BlockCache::Lookup::Failed:
+      return done(found.error);
+    case fetch::BlockCache::Lookup::Joined:
+      return;
+    case fetch::BlockCache::Lookup::MustFetch:
+      return make([this, key](Result<std::string> made) { finish(key, std::move(made)); });
+  }
+}
+
+void ChunkDecoder::prefetch_made(const fetch::CacheKey& key, const Make& make) {
+  if (cache_.claim(key)) make([this, key](Result<std::string> made) { finish(key, std::move(made)); });
+}
+
+void ChunkDecoder::finish(const fetch::CacheKey& key, Result<std::string> made) {
+  if (!made) return cache_.complete(key, made.error());
+  cache_.complete(key, fetch::Bytes::whole(std::move(*made)));
+}
+
 void ChunkDecoder::prefetch(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
                             const Stored& stored) {
   if (cache_.claim(key)) start(key, std::move(pipeline), stored);

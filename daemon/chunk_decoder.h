@@ -39,6 +39,9 @@ class ChunkDecoder {
   // Reads the stored chunk; the bytes are valid during the callback only.
   using Stored = std::function<void(fetch::BytesDone)>;
   using Done = std::function<void(const common::Result<fetch::Bytes>&)>;
+  // Makes a chunk's bytes (an assembled chunk, from decoded ones) and hands them to its callback.
+  using Made = std::function<void(common::Result<std::string>)>;
+  using Make = std::function<void(Made)>;
 
   // `threads` 0: one per core. Threads start with the first decoding (after the daemon forks).
   ChunkDecoder(std::uint64_t cache_bytes, unsigned threads);
@@ -52,6 +55,11 @@ class ChunkDecoder {
            Done done);
   // Starts decoding `key` unless it is cached or under way; nobody waits for it.
   void prefetch(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored);
+  // The same for bytes `make` makes.
+  void get_made(const fetch::CacheKey& key, const Make& make, Done done);
+  void prefetch_made(const fetch::CacheKey& key, const Make& make);
+  // Runs `task` on a worker.
+  void post(std::function<void()> task);
 
   DecodeCounters& counters() { return counters_; }
   const DecodeCounters& counters() const { return counters_; }
@@ -61,7 +69,7 @@ class ChunkDecoder {
 
  private:
   void start(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored);
-  void post(std::function<void()> task);
+  void finish(const fetch::CacheKey& key, common::Result<std::string> made);
   void work();
 
   fetch::BlockCache cache_;

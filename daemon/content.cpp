@@ -27,6 +27,16 @@ class InlineContent final : public Content {
   std::string_view bytes_;
 };
 
+class ErrorContent final : public Content {
+ public:
+  explicit ErrorContent(std::string message) : message_(std::move(message)) {}
+  void size(ContentSize done) const override { done(Error{message_}); }
+  void read(std::uint64_t, std::size_t, ContentRead done) const override { done(Error{message_}); }
+
+ private:
+  std::string message_;
+};
+
 class LiveTextContent final : public Content {
  public:
   LiveTextContent(std::function<std::string()> make, std::uint64_t shown_size)
@@ -91,6 +101,10 @@ class WholeFileContent final : public Content {
 }  // namespace
 
 std::unique_ptr<Content> inline_content(std::string_view bytes) { return std::make_unique<InlineContent>(bytes); }
+
+std::unique_ptr<Content> error_content(std::string message) {
+  return std::make_unique<ErrorContent>(std::move(message));
+}
 
 std::unique_ptr<Content> live_text_content(std::function<std::string()> make, std::uint64_t shown_size) {
   return std::make_unique<LiveTextContent>(std::move(make), shown_size);

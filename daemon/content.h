@@ -41,6 +41,8 @@ class Content {
 
 // Bytes that outlive the content (the generation holding them outlives its files' inodes).
 std::unique_ptr<Content> inline_content(std::string_view bytes);
+// A file that cannot be read: its size and reads fail with `message` (logged with its key).
+std::unique_ptr<Content> error_content(std::string message);
 // Text made anew for every read, shown at a fixed `shown_size` (which the text must not exceed:
 // the kernel caches the size between stat and read).
 std::unique_ptr<Content> live_text_content(std::function<std::string()> make, std::uint64_t shown_size);

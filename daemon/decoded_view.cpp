@@ -27,13 +27,39 @@ class DecodedChunkContent final : public Content {
   const DecodedArray& array_;
 };
 
+class AssembledChunkContent final : public Content {
+ public:
+  AssembledChunkContent(DecodedView& view, NodeId directory, const DecodedArray& array, std::uint64_t index)
+      : view_(view), directory_(directory), array_(array), index_(index) {}
+  void size(ContentSize done) const override { done(std::uint64_t{array_.assembly->chunk_bytes}); }
+  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
+    view_.read_assembled(directory_, array_, index_, offset, length, std::move(done));
+  }
+
+ private:
+  DecodedView& view_;  // the generation's, which outlives its contents
+  NodeId directory_;
+  const DecodedArray& array_;
+  std::uint64_t index_;
+};
+
+// The bytes [offset, offset + length) of a decoded chunk, to `done`.
+auto slicer(std::uint64_t offset, std::size_t length, ContentRead done) {
+  return [offset, length, done = std::move(done)](const Result<fetch::Bytes>& bytes) {
+    if (!bytes) return done(bytes.error());
+    const std::string_view view = bytes->view;
+    if (offset >= view.size()) return done(std::span<const char>{});
+    done(std::span<const char>(view.data() + offset, std::min<std::uint64_t>(length, view.size() - offset)));
+  };
+}
+
 }  // namespace
 
 DecodedView::DecodedView(const refstore::RefStore& store, const ReadPath& path, ChunkDecoder& decoder,
                          const Logger& log, std::uint32_t generation)
     : store_(store), path_(path), decoder_(decoder), log_(log), generation_(generation) {}
 
-std::unique_ptr<DecodedArray> DecodedView::load(NodeId directory) const {
+std::unique_ptr<DecodedArray> DecodedView::load(NodeId directory) {
   const auto zarray = store_.lookup(directory, ".zarray");
   if (!zarray) return nullptr;
   const refstore::Entry entry = store_.entry(*zarray);
@@ -41,6 +67,22 @@ std::unique_ptr<DecodedArray> DecodedView::load(NodeId directory) const {
   auto meta = common::ArrayMeta::parse(entry.data);
   if (!meta) return nullptr;
   const std::string array_key = directory == refstore::kRootNode ? std::string("/") : store_.key(directory);
+  if (meta->compressor.find(std::string("\"") + std::string(kAssembledCodec) + "\"") != std::string::npos) {
+    auto assembly = Assembly::load(store_, directory, *meta);
+    if (!assembly) {
+      decoder_.counters().raw_arrays += 1;
+      log_.error(array_key + ": an assembled array that cannot be assembled: " + assembly.error().message);
+      return nullptr;
+    }
+    auto array = std::make_unique<DecodedArray>();
+    array->grid = assembly->grid;
+    array->zarray = assembly->meta.to_json();
+    array->assembly = std::make_shared<const Assembly>(std::move(*assembly));
+    // Each assembled array numbers its chunk files in a range of its own (called under mutex_).
+    array->first_ordinal = next_ordinal_;
+    next_ordinal_ += array->grid.chunk_count();
+    return array;
+  }
   auto pipeline = codec::Pipeline::of(*meta, true);
   if (pipeline && pipeline->empty()) return nullptr;  // raw and little-endian already
   auto grid = common::ChunkGrid::of(meta->shape, meta->chunks);
@@ -72,7 +114,7 @@ std::unique_ptr<Content> DecodedView::content_of(NodeId node) {
   if (decoded == nullptr) return nullptr;
   const std::string_view name = store_.name(node);
   if (name == ".zarray") return inline_content(decoded->zarray);
-  if (!decoded->grid.index_of(name)) return nullptr;
+  if (decoded->assembly || !decoded->grid.index_of(name)) return nullptr;
   return std::make_unique<DecodedChunkContent>(*this, node, *decoded);
 }
 
@@ -82,8 +124,31 @@ std::optional<std::uint64_t> DecodedView::size_of(NodeId node) {
   if (decoded == nullptr) return std::nullopt;
   const std::string_view name = store_.name(node);
   if (name == ".zarray") return decoded->zarray.size();
-  if (!decoded->grid.index_of(name)) return std::nullopt;
+  if (decoded->assembly || !decoded->grid.index_of(name)) return std::nullopt;
   return decoded->pipeline->decoded_size();
+}
+
+bool DecodedView::hidden(NodeId node) {
+  if (node == refstore::kRootNode || store_.name(node) != kAssemblyDirectory) return false;
+  const DecodedArray* decoded = array(store_.parent(node));
+  return decoded != nullptr && decoded->assembly != nullptr;
+}
+
+const Assembly* DecodedView::assembly_of(NodeId directory) {
+  const DecodedArray* decoded = array(directory);
+  return decoded != nullptr ? decoded->assembly.get() : nullptr;
+}
+
+std::optional<SynthesizedFile> DecodedView::synthesized(NodeId directory, std::string_view name) {
+  const DecodedArray* decoded = array(directory);
+  if (decoded == nullptr || !decoded->assembly) return std::nullopt;
+  const auto index = decoded->grid.index_of(name);
+  if (!index) return std::nullopt;
+  SynthesizedFile file;
+  file.ordinal = decoded->first_ordinal + *index;
+  file.content = std::make_unique<AssembledChunkContent>(*this, directory, *decoded, *index);
+  file.size = decoded->assembly->chunk_bytes;
+  return file;
 }
 
 ChunkDecoder::Stored DecodedView::stored(NodeId node) const {
@@ -120,8 +185,42 @@ ChunkDecoder::Stored DecodedView::stored(NodeId node) const {
   return [](const fetch::BytesDone& done) { done(Error{"not a file"}); };
 }
 
-fetch::CacheKey DecodedView::key(NodeId node, const DecodedArray& array) const {
-  return fetch::CacheKey{generation_, node, array.pipeline->decoded_size()};
+fetch::CacheKey DecodedView::key(NodeId node, std::size_t decoded_size) const {
+  return fetch::CacheKey{generation_, node, decoded_size};
+}
+
+// Node ids are below 2^32, so keys with the top bit set never meet a stored chunk's.
+fetch::CacheKey DecodedView::assembled_key(NodeId directory, std::uint64_t index, const Assembly& assembly) const {
+  return fetch::CacheKey{generation_, (1ull << 63) | (std::uint64_t{directory} << 31) | index, assembly.chunk_bytes};
+}
+
+ChunkDecoder::Make DecodedView::assembling(const DecodedArray& array, std::uint64_t index) {
+  // Everything that needs the generation (the store, this view) is used at once, inside the
+  // call: what runs later holds only the assembly, the fetcher and the decoder.
+  return [this, assembly = array.assembly, index](ChunkDecoder::Made made) {
+    const PartChunk decoded = [this](const AssemblyPart& part, NodeId node, ChunkDecoder::Done done) {
+      decoder_.get(key(node, part.pipeline->decoded_size()), part.pipeline, stored(node),
+                   [name = store_.key(node), done = std::move(done)](const Result<fetch::Bytes>& bytes) {
+                     if (!bytes) return done(common::wrap(bytes.error(), name));
+                     done(bytes);
+                   });
+    };
+    assemble_chunk(assembly, store_, index, decoded, decoder_, std::move(made));
+  };
+}
+
+void DecodedView::read_assembled(NodeId directory, const DecodedArray& array, std::uint64_t index,
+                                 std::uint64_t offset, std::size_t length, ContentRead done) {
+  const Assembly& assembly = *array.assembly;
+  if (offset >= assembly.chunk_bytes) return done(std::span<const char>{});
+  // Serial readers read the next chunks next: they are assembled meanwhile, one per worker.
+  const std::uint64_t room = decoder_.cache_capacity() / 2 / std::max<std::size_t>(assembly.chunk_bytes, 1);
+  const std::uint64_t ahead = std::min<std::uint64_t>(decoder_.thread_count(), room);
+  for (std::uint64_t next = index + 1; next <= index + ahead && next < assembly.grid.chunk_count(); ++next) {
+    decoder_.prefetch_made(assembled_key(directory, next, assembly), assembling(array, next));
+  }
+  decoder_.get_made(assembled_key(directory, index, assembly), assembling(array, index),
+                    slicer(offset, length, std::move(done)));
 }
 
 void DecodedView::read_chunk(NodeId node, const DecodedArray& array, std::uint64_t offset, std::size_t length,
@@ -133,14 +232,9 @@ void DecodedView::read_chunk(NodeId node, const DecodedArray& array, std::uint64
   const std::vector<NodeId> ahead = path_.readahead.on_chunk_read(path_.fetcher, path_.targets, node);
   const std::uint64_t room = decoder_.cache_capacity() / 2 / std::max<std::size_t>(size, 1);
   for (std::size_t i = 0; i < ahead.size() && i < room; ++i) {
-    decoder_.prefetch(key(ahead[i], array), array.pipeline, stored(ahead[i]));
+    decoder_.prefetch(key(ahead[i], size), array.pipeline, stored(ahead[i]));
   }
-  decoder_.get(key(node, array), array.pipeline, stored(node),
-               [offset, length, done = std::move(done)](const Result<fetch::Bytes>& bytes) {
-                 if (!bytes) return done(bytes.error());
-                 const std::string_view view = bytes->view;
-                 done(std::span<const char>(view.data() + offset, std::min<std::uint64_t>(length, view.size() - offset)));
-               });
+  decoder_.get(key(node, size), array.pipeline, stored(node), slicer(offset, length, std::move(done)));
 }
 
 }  // namespace kerchunkfs::daemon

@@ -16,6 +16,7 @@
 
 #include "codec/codec.h"
 #include "common/zarr_array.h"
+#include "daemon/assembled_array.h"
 #include "daemon/chunk_decoder.h"
 #include "daemon/content.h"
 #include "daemon/log.h"
@@ -24,9 +25,18 @@
 namespace kerchunkfs::daemon {
 
 struct DecodedArray {
-  std::shared_ptr<const codec::Pipeline> pipeline;
+  std::shared_ptr<const codec::Pipeline> pipeline;  // null for an assembled array
+  std::shared_ptr<const Assembly> assembly;          // an array combine assembled (assembled_array.h)
   common::ChunkGrid grid;
-  std::string zarray;  // the .zarray shown
+  std::string zarray;           // the .zarray shown
+  std::uint64_t first_ordinal = 0;  // assembled: chunk i's file is synthesized file first_ordinal + i
+};
+
+// A chunk file of an assembled array, which no key of the set names.
+struct SynthesizedFile {
+  std::uint64_t ordinal = 0;  // unique in the view: the inode number's low bits follow from it
+  std::unique_ptr<Content> content;
+  std::uint64_t size = 0;
 };
 
 class DecodedView {
@@ -43,16 +53,27 @@ class DecodedView {
   std::unique_ptr<Content> content_of(refstore::NodeId node);
   // The size `node` shows in the view, when the view changes it.
   std::optional<std::uint64_t> size_of(refstore::NodeId node);
+  // Whether the view hides `node` (the files' own arrays inside an assembled array).
+  bool hidden(refstore::NodeId node);
+  // A chunk file of an assembled array in `directory` named `name`, if it is one.
+  std::optional<SynthesizedFile> synthesized(refstore::NodeId directory, std::string_view name);
+  // The assembly of the array in `directory`, if it is an assembled one.
+  const Assembly* assembly_of(refstore::NodeId directory);
 
   // Reads bytes [offset, offset + length) of a decoded chunk, and starts decoding the chunks a
   // serial reader reads next.
   void read_chunk(refstore::NodeId node, const DecodedArray& array, std::uint64_t offset, std::size_t length,
                   ContentRead done);
+  // The same for chunk `index` of the assembled array in `directory`.
+  void read_assembled(refstore::NodeId directory, const DecodedArray& array, std::uint64_t index,
+                      std::uint64_t offset, std::size_t length, ContentRead done);
 
  private:
-  std::unique_ptr<DecodedArray> load(refstore::NodeId directory) const;
+  std::unique_ptr<DecodedArray> load(refstore::NodeId directory);
   ChunkDecoder::Stored stored(refstore::NodeId node) const;
-  fetch::CacheKey key(refstore::NodeId node, const DecodedArray& array) const;
+  fetch::CacheKey key(refstore::NodeId node, std::size_t decoded_size) const;
+  fetch::CacheKey assembled_key(refstore::NodeId directory, std::uint64_t index, const Assembly& assembly) const;
+  ChunkDecoder::Make assembling(const DecodedArray& array, std::uint64_t index);
 
   const refstore::RefStore& store_;
   const ReadPath& path_;
@@ -61,6 +82,7 @@ class DecodedView {
   const std::uint32_t generation_;
   std::mutex mutex_;
   std::unordered_map<refstore::NodeId, std::unique_ptr<DecodedArray>> arrays_;  // null: shown as stored
+  std::uint64_t next_ordinal_ = 0;  // the synthesized files' numbers given out so far
 };
 
 }  // namespace kerchunkfs::daemon

@@ -77,6 +77,12 @@ struct Filesystem::Generation {
     return node == refstore::kRootNode ? kRootIno : (Ino{number} << kGenerationShift) | (Ino{node} + 1);
   }
   Ino consolidated_ino() const { return (Ino{number} << kGenerationShift) | (Ino{store.node_count()} + 1); }
+  // The chunk files of assembled arrays come after the nodes and the consolidated metadata.
+  std::optional<Ino> synthesized_ino(std::uint64_t ordinal) const {
+    const std::uint64_t low = std::uint64_t{store.node_count()} + 2 + ordinal;
+    if (low >= kLowMask || ordinal >= kLowMask) return std::nullopt;
+    return (Ino{number} << kGenerationShift) | low;
+  }
 
   // The content of a file node: what its entry refers to, or what the decoded view shows.
   std::unique_ptr<Content> content_of(NodeId node) {
@@ -87,6 +93,11 @@ struct Filesystem::Generation {
       if (auto shown = decoded->content_of(node)) return shown;
     }
     const refstore::Entry entry = store.entry(node);
+    if (!decoded && entry.kind == EntryKind::Inline && store.name(node) == ".zarray" &&
+        entry.data.find("\"" + std::string(kAssembledCodec) + "\"") != std::string_view::npos) {
+      return error_content("an array kerchunkfs-scan assembled from files whose chunks or packing differ: "
+                           "only the decoded view shows it (mount with -o decode)");
+    }
     switch (entry.kind) {
       case EntryKind::Inline:
         return inline_content(entry.data);
@@ -257,7 +268,17 @@ void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<voi
   if (!parent) return done(Error{"no such inode", ENOENT});
   if (parent->content) return done(Error{"not a directory", ENOTDIR});
   const GenerationPtr generation = parent->generation;
-  const auto child = generation->store.lookup(parent->node, name);
+  auto child = generation->store.lookup(parent->node, name);
+  if (child && generation->decoded && generation->decoded->hidden(*child)) child.reset();
+  if (!child && generation->decoded) {
+    if (auto file = generation->decoded->synthesized(parent->node, name)) {
+      const auto ino = generation->synthesized_ino(file->ordinal);
+      if (!ino) return done(Error{"too many files in the view", ENOSPC});
+      std::shared_ptr<const Content> content = std::move(file->content);
+      remember(*ino, [&] { return Inode{generation, parent->node, content, 0}; });
+      return done(entry(*generation, *ino, Shape::File, file->size));
+    }
+  }
   const bool in_root = parent->node == refstore::kRootNode;
   if (!child && in_root && options_.stats && name == kStatsDirectoryName) {
     return done(entry(*generation, kStatsDirectoryIno, Shape::Directory, 0));  // not counted: never forgotten
@@ -367,6 +388,11 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
   if (directory->content) return Error{"not a directory", ENOTDIR};
   const GenerationPtr& generation = directory->generation;
   const refstore::RefStore& store = generation->store;
+  if (generation->decoded) {
+    if (const Assembly* assembly = generation->decoded->assembly_of(directory->node)) {
+      return readdir_assembled(*generation, directory->node, *assembly, offset, emit);
+    }
+  }
   const auto children = store.children(directory->node);
   // The root lists the synthesized /.zmetadata after its own entries.
   const bool offers_own = directory->node == refstore::kRootNode && !store.lookup(directory->node, kConsolidatedName);
@@ -404,6 +430,44 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
         return Inode{generation, node, synthesized ? inline_content(*extra) : generation->content_of(node), 0};
       });
     }
+  }
+  return common::Ok{};
+}
+
+common::Status Filesystem::readdir_assembled(Generation& generation, NodeId directory, const Assembly& assembly,
+                                             std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit) {
+  const refstore::RefStore& store = generation.store;
+  // ".", "..", the array's own files (not the files' arrays it is assembled from), then its
+  // chunks, which the kernel looks up by name when it wants them.
+  std::vector<NodeId> shown;
+  for (const NodeId child : store.children(directory)) {
+    if (!generation.decoded->hidden(child)) shown.push_back(child);
+  }
+  const std::uint64_t count = 2 + shown.size() + assembly.grid.chunk_count();
+  std::string name;
+  for (std::uint64_t index = offset; index < count; ++index) {
+    DirEntry item;
+    item.next_offset = index + 1;
+    if (index < 2) {
+      item.name = index == 0 ? "." : "..";
+      const NodeId node = index == 0 ? directory : store.parent(directory);
+      item.entry = entry(generation, generation.ino(node), Shape::Directory, 0);
+    } else if (index < 2 + shown.size()) {
+      const NodeId node = shown[index - 2];
+      item.name = store.name(node);
+      const refstore::Entry e = store.entry(node);
+      item.entry = entry(generation, generation.ino(node), Shape::File, generation.shown_size(node, e).value_or(0));
+    } else {
+      const std::uint64_t chunk = index - 2 - shown.size();
+      name = assembly.grid.key_of(chunk);
+      item.name = name;
+      const auto file = generation.decoded->synthesized(directory, name);
+      const auto ino = file ? generation.synthesized_ino(file->ordinal) : std::nullopt;
+      if (!ino) return Error{"too many files in the view", ENOSPC};
+      item.entry = entry(generation, *ino, Shape::File, assembly.chunk_bytes);
+    }
+    item.entry.ino = 0;  // not lookups: the kernel looks each name up when it needs it
+    if (!emit(item)) break;
   }
   return common::Ok{};
 }

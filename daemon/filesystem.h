@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "daemon/assembled_array.h"
 #include "daemon/chunk_decoder.h"
 #include "daemon/content.h"
 #include "daemon/log.h"
@@ -148,6 +149,8 @@ class Filesystem {
   bool is_stats_directory(Ino ino) const;
   void lookup_stats(std::string_view name, const std::function<void(common::Result<EntryReply>)>& done);
   common::Status readdir_stats(std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit);
+  common::Status readdir_assembled(Generation& generation, refstore::NodeId directory, const Assembly& assembly,
+                                   std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit);
 
   const fetch::SourceRegistry& sources_;
   const Logger& log_;

@@ -9,6 +9,7 @@
 #include <set>
 #include <variant>
 
+#include "codec/codec.h"
 #include "refstore/writer.h"
 #include "scanner/attributes.h"
 #include "scanner/cf_time.h"
@@ -21,9 +22,11 @@ using refstore::json_quote;
 using refstore::ReferenceMap;
 using refstore::ReferenceValue;
 
-// Attributes that change what the stored numbers mean: they must agree wherever a variable is joined.
+// Attributes that change what the stored numbers mean: they must agree wherever a variable is
+// joined, except the packing ones, which an assembled array undoes.
 const std::vector<std::string> kMeaningAttributes = {"scale_factor",  "add_offset", "_FillValue",
                                                      "missing_value", "units",      "calendar"};
+const std::vector<std::string> kPackingAttributes = {"scale_factor", "add_offset", "_FillValue", "missing_value"};
 
 struct Array {
   ArrayMeta meta;
@@ -397,8 +400,15 @@ class Combiner {
       if (found != reference.dims.end()) axis[d] = static_cast<std::size_t>(found - reference.dims.begin());
       joined = joined || axis[d] || (!existing_[d] && !is_coordinate(path, reference));
     }
-    for (const Input* input : holders) check_agreement(path, first, *input, axis);
-    if (!joined) return write_identical(path, holders, out);
+    std::string assemble;  // why the array can only be joined assembled (empty: it joins as is)
+    for (const Input* input : holders) {
+      std::string reason = check_agreement(path, first, *input, axis);
+      if (assemble.empty()) assemble = std::move(reason);
+    }
+    if (!joined) {
+      if (!assemble.empty()) fail(assemble);
+      return write_identical(path, holders, out);
+    }
     const auto dimension = std::ranges::find_if(dimensions_, [&](const ConcatDimension& c) { return c.name == path; });
     if (dimension != dimensions_.end() && is_coordinate(path, reference)) {
       return write_joined_coordinate(static_cast<std::size_t>(dimension - dimensions_.begin()), path, out);
@@ -407,21 +417,27 @@ class Combiner {
       fail(path + ": missing from " + missing_from(path) + ", and without a fill value its absence cannot be read");
     }
 
+    for (std::size_t d = 0; d < dimensions_.size() && assemble.empty(); ++d) {
+      if (!axis[d]) continue;
+      const std::uint64_t chunk = reference.meta.chunks[*axis[d]];
+      for (const Input* input : holders) {
+        const bool last_block = input->block[d] + 1 == blocks_[d].size();
+        if (!last_block && input->extent[d] % chunk != 0) {
+          assemble = input->name + ": " + path + ": its " + std::to_string(input->extent[d]) + " steps along " +
+                     dimensions_[d].name + " do not fill whole chunks of " + std::to_string(chunk) +
+                     ", so the files after it would not sit on the chunk grid";
+          break;
+        }
+      }
+    }
+    if (!assemble.empty()) return write_assembled(path, holders, axis, assemble, out);
+
     ArrayMeta meta = reference.meta;
     std::vector<std::string> dims = reference.dims;
     std::vector<std::size_t> new_axes;  // dimensions that become leading axes, outermost first
     for (std::size_t d = 0; d < dimensions_.size(); ++d) {
       if (axis[d]) {
-        const std::size_t a = *axis[d];
-        meta.shape[a] = totals_[d];
-        for (const Input* input : holders) {
-          const bool last_block = input->block[d] + 1 == blocks_[d].size();
-          if (!last_block && input->extent[d] % meta.chunks[a] != 0) {
-            fail(input->name + ": " + path + ": its " + std::to_string(input->extent[d]) + " steps along " +
-                 dimensions_[d].name + " do not fill whole chunks of " + std::to_string(meta.chunks[a]) +
-                 ", so the files after it would not sit on the chunk grid");
-          }
-        }
+        meta.shape[*axis[d]] = totals_[d];
       } else if (!existing_[d]) {
         new_axes.push_back(d);
       }
@@ -448,6 +464,77 @@ class Combiner {
     }
   }
 
+  // An array joined from files whose chunk grids or packing differ: see combine.h. `why` says
+  // what differs, for the message when even an assembled array cannot join them.
+  void write_assembled(const std::string& path, const std::vector<const Input*>& holders,
+                       const std::vector<std::optional<std::size_t>>& axis, const std::string& why,
+                       ReferenceMap& out) {
+    const auto refuse = [&](const std::string& what) {
+      fail(why + " (kerchunkfs assembles such files into one array only " + what + ")");
+    };
+    if (dimensions_.size() != 1 || !axis[0]) refuse("along one concatenation dimension that the array has");
+    if (holders.size() != inputs_.size()) refuse("when every file holds it; " + missing_from(path) + " does not");
+    const std::size_t d = 0;
+    const std::size_t a = *axis[0];
+    const Array& first = holders.front()->arrays.at(path);
+    // Unpacked when anything about the stored numbers differs; otherwise parts are only re-gridded.
+    bool unpack = false;
+    std::vector<std::string> unpacked;
+    for (const Input* input : holders) {
+      const Array& part = input->arrays.at(path);
+      if (part.meta.order != "\"C\"") refuse("in C order");
+      for (const std::string& name : kPackingAttributes) {
+        const auto x = first.attributes.find(name), y = part.attributes.find(name);
+        const bool same = (x == first.attributes.end()) == (y == part.attributes.end()) &&
+                          (x == first.attributes.end() || x->second == y->second);
+        unpack = unpack || !same;
+      }
+      unpack = unpack || part.meta.dtype != first.meta.dtype || part.meta.fill_value != first.meta.fill_value;
+    }
+    for (const Input* input : holders) {
+      if (!unpack) break;
+      const Array& part = input->arrays.at(path);
+      auto packing = codec::Packing::of_attributes(json_object(part.attributes), part.meta.fill_value);
+      if (!packing) fail(input->name + ": " + path + ": " + packing.error().message);
+      auto dtype = codec::ElementConverter::unpacked_dtype(part.meta.dtype, *packing);
+      if (!dtype) refuse("of integer or float numbers to unpack: " + dtype.error().message);
+      unpacked.push_back(std::move(dtype).value());
+    }
+    ArrayMeta meta = first.meta;
+    meta.shape[a] = totals_[d];
+    std::uint64_t chunk = dimensions_[d].assembled_chunk;
+    if (chunk == 0) {
+      chunk = meta.shape[a];
+      for (const Input* input : holders) chunk = std::min(chunk, input->arrays.at(path).meta.chunks[a]);
+    }
+    meta.chunks[a] = std::max<std::uint64_t>(chunk, 1);
+    Attributes attributes = first.attributes;
+    if (unpack) {
+      auto dtype = codec::common_dtype(unpacked);
+      if (!dtype) refuse("of integer or float numbers to unpack: " + dtype.error().message);
+      meta.dtype = std::move(dtype).value();
+      if (meta.dtype[2] == 'f') meta.fill_value = "\"NaN\"";
+      for (const std::string& name : kPackingAttributes) attributes.erase(name);
+    }
+    std::string parts;
+    for (std::size_t i = 0; i < holders.size(); ++i) {
+      const Input& input = *holders[i];
+      const Array& part = input.arrays.at(path);
+      const std::string key = ".kerchunkfs/" + std::to_string(i);
+      parts += (i ? ", " : "") + std::string("{\"key\": ") + json_quote(key) +
+               ", \"length\": " + std::to_string(input.extent[d]) +
+               ", \"offset\": " + std::to_string(offsets_[d][input.block[d]]) + "}";
+      out[path + "/" + key + "/.zarray"] = part.meta.to_json();
+      out[path + "/" + key + "/.zattrs"] = json_object(part.attributes);
+      for (auto& [indices, value] : chunks_of(input, path)) out[path + "/" + key + "/" + common::chunk_key(indices)] = *value;
+    }
+    meta.compressor = std::string("{\"axis\": ") + std::to_string(a) + ", \"id\": " + json_quote(kAssembledCodec) +
+                      ", \"parts\": [" + parts + "], \"unpack\": " + (unpack ? "true" : "false") + "}";
+    meta.filters = "null";
+    out[path + "/.zarray"] = meta.to_json();
+    out[path + "/.zattrs"] = json_object(attributes);
+  }
+
   std::string missing_from(const std::string& path) const {
     for (const Input& input : inputs_) {
       if (!input.arrays.contains(path)) return input.name;
@@ -455,35 +542,43 @@ class Combiner {
     return "";
   }
 
-  // What must agree between two inputs' copies of an array for them to be joined.
-  void check_agreement(const std::string& path, const Input& first, const Input& other,
-                       const std::vector<std::optional<std::size_t>>& axis) const {
+  // What must agree between two inputs' copies of an array for them to be joined. Differences an
+  // assembled array can join (chunk shape, dtype, fill value, codecs, packing) are returned, as
+  // what differs, rather than refused; the others are refused.
+  std::string check_agreement(const std::string& path, const Input& first, const Input& other,
+                              const std::vector<std::optional<std::size_t>>& axis) const {
     const Array& a = first.arrays.at(path);
     const Array& b = other.arrays.at(path);
-    const auto differ = [&](const std::string& what) {
-      fail(path + ": " + what + " differs between " + first.name + " and " + other.name);
+    const auto differs = [&](const std::string& what) {
+      return path + ": " + what + " differs between " + first.name + " and " + other.name;
     };
-    if (a.dims != b.dims) differ("its dimensions");
+    if (a.dims != b.dims) fail(differs("its dimensions"));
+    std::string assemble;
     // A concatenation coordinate is rewritten from its values: only what they mean must agree.
     const bool concat_coordinate =
         std::ranges::any_of(dimensions_, [&](const ConcatDimension& c) { return c.name == path; });
     if (!concat_coordinate && !a.meta.same_encoding(b.meta)) {
-      differ(a.meta.chunks != b.meta.chunks           ? "its chunk shape"
-             : a.meta.dtype != b.meta.dtype           ? "its dtype"
-             : a.meta.fill_value != b.meta.fill_value ? "its fill value"
-                                                      : "its codecs");
+      if (a.meta.order != b.meta.order) fail(differs("its order"));
+      assemble = differs(a.meta.chunks != b.meta.chunks           ? "its chunk shape"
+                         : a.meta.dtype != b.meta.dtype           ? "its dtype"
+                         : a.meta.fill_value != b.meta.fill_value ? "its fill value"
+                                                                  : "its codecs");
     }
     for (std::size_t i = 0; i < a.meta.shape.size(); ++i) {
       const bool along_concat = std::ranges::any_of(axis, [&](const auto& x) { return x && *x == i; });
-      if (!along_concat && a.meta.shape[i] != b.meta.shape[i]) differ("its extent along " + a.dims[i]);
+      if (!along_concat && a.meta.shape[i] != b.meta.shape[i]) fail(differs("its extent along " + a.dims[i]));
     }
     for (const std::string& name : kMeaningAttributes) {
       if (concat_coordinate && name == "units") continue;  // CF times are re-encoded to one unit
       const auto x = a.attributes.find(name), y = b.attributes.find(name);
       const bool same =
           (x == a.attributes.end()) == (y == b.attributes.end()) && (x == a.attributes.end() || x->second == y->second);
-      if (!same) differ("attribute " + name);
+      if (same) continue;
+      const bool packing = std::ranges::find(kPackingAttributes, name) != kPackingAttributes.end();
+      if (!packing || concat_coordinate) fail(differs("attribute " + name));
+      if (assemble.empty()) assemble = differs("attribute " + name);
     }
+    return assemble;
   }
 
   // An array not joined along anything (lat, lon): every input must hold the same bytes.

@@ -55,6 +55,9 @@ void usage(FILE* out) {
                "                           coordinate variable DIM, the default), attr:NAME (a global\n"
                "                           attribute), attr:VARIABLE:NAME (a variable's attribute),\n"
                "                           regex:PATTERN (on the file name) or index\n"
+               "  --assemble-chunk DIM=N   chunk extent along DIM of arrays assembled from files whose\n"
+               "                           chunks or packing differ (default: the smallest among the files;\n"
+               "                           such arrays need kerchunkfs -o decode, see the man page)\n"
                "  -j, --jobs N             scan N files at once, in N processes (default 1)\n"
                "  --shard I/N              work on the I-th (from 0) of N equal slices of the inputs\n"
                "  --file-timeout SECONDS   give up on a file after this long (default 600; 0: never)\n"
@@ -144,6 +147,7 @@ void add_input(const std::string& argument, std::vector<std::string>& inputs) {
 CommandLine parse(int argc, char* argv[]) {
   CommandLine line;
   std::vector<std::pair<std::string, CoordinateSource>> sources;
+  std::vector<std::pair<std::string, std::uint64_t>> assembled_chunks;
   int first = 1;
   if (argc > 1 && std::string(argv[1]) == "combine") {
     line.combine_only = true;
@@ -177,6 +181,13 @@ CommandLine parse(int argc, char* argv[]) {
       const auto equals = text.find('=');
       if (equals == std::string::npos) usage_error("--coordinate " + text + ": not DIM=SOURCE");
       sources.emplace_back(text.substr(0, equals), coordinate_source(text.substr(equals + 1)));
+    } else if (arg == "--assemble-chunk") {
+      const std::string text = value("DIM=N");
+      const auto equals = text.find('=');
+      if (equals == std::string::npos) usage_error("--assemble-chunk " + text + ": not DIM=N");
+      const std::uint64_t extent = byte_count("--assemble-chunk", text.substr(equals + 1));
+      if (extent == 0) usage_error("--assemble-chunk " + text + ": the extent must be at least 1");
+      assembled_chunks.emplace_back(text.substr(0, equals), extent);
     } else if (arg == "-j" || arg == "--jobs") {
       line.jobs = static_cast<int>(byte_count(arg, value("a number of processes")));
       if (line.jobs < 1) usage_error(arg + ": at least 1");
@@ -221,6 +232,11 @@ CommandLine parse(int argc, char* argv[]) {
     } else {
       add_input(arg, line.inputs);
     }
+  }
+  for (const auto& [name, extent] : assembled_chunks) {
+    auto dimension = std::ranges::find_if(line.dimensions, [&](const ConcatDimension& d) { return d.name == name; });
+    if (dimension == line.dimensions.end()) usage_error("--assemble-chunk " + name + "=...: no --concat-dim " + name);
+    dimension->assembled_chunk = extent;
   }
   for (const auto& source : sources) {
     const std::string& name = source.first;
