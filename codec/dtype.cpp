@@ -14,7 +14,7 @@ using common::Result;
 Result<std::size_t> simple_size(std::string_view text) {
   std::string_view rest = text;
   if (!rest.empty() && (rest[0] == '<' || rest[0] == '>' || rest[0] == '|' || rest[0] == '=')) rest.remove_prefix(1);
-  if (rest.size() < 2) return Error{"dtype \"" + std::string(text) + "\" has no size"};
+  if (rest.size() < 2) return Error{"dtype \"" + std::string(text) + "\" has no fixed size"};
   const char kind = rest[0];
   rest.remove_prefix(1);
   if (const auto unit = rest.find('['); unit != std::string_view::npos) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "codec/codec.h"
+#include "daemon/assembled_array.h"
 #include "fetch/http_response.h"
 #include "refstore/compression.h"
 #include "refstore/refstore.h"
@@ -76,6 +78,84 @@ void scan_input(const std::uint8_t* data, std::size_t size) {
     (void)scanner::scan_file(path, options);
   } catch (const scanner::ScanError&) {
   }
+}
+
+namespace {
+
+// The codec settings the decoder fuzzer picks from: dtype, compressor, filters (as .zarray JSON).
+struct CodecConfig {
+  const char* dtype;
+  const char* compressor;
+  const char* filters;
+};
+constexpr CodecConfig kCodecConfigs[] = {
+    {R"("<f4")", R"({"id": "zlib", "level": 5})", "null"},
+    {R"("<i4")", R"({"id": "gzip", "level": 5})", "null"},
+    {R"("<f8")", R"({"id": "bz2", "level": 5})", "null"},
+    {R"("<i2")", R"({"id": "lzma", "format": 1})", "null"},
+    {R"("<i2")", R"({"id": "lzma", "format": 2})", "null"},
+    {R"(">i8")", R"({"id": "zstd", "level": 3})", "null"},
+    {R"("<u2")", R"({"id": "lz4", "acceleration": 1})", "null"},
+    {R"("<f4")", R"({"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0})", "null"},
+    {R"("<f4")", R"({"id": "zlib", "level": 4})", R"([{"id": "shuffle", "elementsize": 4}])"},
+    {R"("<i4")", R"({"id": "zlib"})", R"([{"id": "delta", "dtype": "<i4", "astype": "<i2"}])"},
+    {R"("<f8")", "null", R"([{"id": "fixedscaleoffset", "offset": 1000, "scale": 10, "dtype": "<f8", "astype": "<u2"}])"},
+    {R"("<f8")", "null", R"([{"id": "astype", "encode_dtype": "<f4", "decode_dtype": "<f8"}])"},
+    {R"("<f8")", "null", R"([{"id": "quantize", "digits": 2, "dtype": "<f8", "astype": "<f4"}])"},
+    {R"("<f4")", "null", R"([{"id": "bitround", "keepbits": 6}])"},
+    {R"("<i4")", R"({"id": "crc32"})", "null"},
+    {R"("<i4")", R"({"id": "adler32"})", "null"},
+    {R"(">f8")", "null", "null"},
+};
+
+void assembly_input(std::string_view text) {
+  const auto loaded = refstore::RefStore::parse(text, refstore::LoadOptions{});
+  if (!loaded) return;
+  const auto array = loaded->lookup(refstore::kRootNode, "a");
+  if (!array) return;
+  const auto zarray = loaded->lookup(*array, ".zarray");
+  if (!zarray || loaded->entry(*zarray).kind != refstore::EntryKind::Inline) return;
+  const auto meta = common::ArrayMeta::parse(loaded->entry(*zarray).data);
+  if (!meta) return;
+  (void)daemon::Assembly::load(*loaded, *array, *meta);
+  (void)codec::Packing::of_attributes(loaded->entry(*zarray).data, meta->fill_value);
+  (void)codec::fill_element(meta->dtype, meta->fill_value);
+}
+
+}  // namespace
+
+void codec_input(const std::uint8_t* data, std::size_t size) {
+  if (size < 3) return;
+  const std::string_view stored(reinterpret_cast<const char*>(data) + 3, size - 3);
+  if (data[0] == 255) return assembly_input(stored);
+  const CodecConfig& config = kCodecConfigs[data[0] % std::size(kCodecConfigs)];
+  const std::uint64_t count = (data[1] | (data[2] << 8)) % 4097;
+  common::ArrayMeta meta;
+  meta.shape = {count};
+  meta.chunks = {count == 0 ? 1 : count};
+  meta.dtype = config.dtype;
+  meta.compressor = config.compressor;
+  meta.filters = config.filters;
+  for (const bool little_endian : {false, true}) {
+    const auto pipeline = codec::Pipeline::of(meta, little_endian);
+    if (!pipeline) __builtin_trap();  // every configuration above is one the decoder knows
+    const auto decoded = pipeline->decode(stored);
+    // A decoding is exactly one chunk, or an error: never short, padded or larger.
+    if (decoded && decoded->size() != pipeline->decoded_size()) __builtin_trap();
+  }
+  // Unpacking any bytes as packed integers: no trap, no overflow.
+  codec::Packing packing;
+  packing.fill_values = {-1};
+  packing.scale_factor = 0.5;
+  packing.add_offset = 3;
+  const auto converter = codec::ElementConverter::make(R"(">i2")", R"("<f4")", packing);
+  if (!converter) __builtin_trap();
+  std::string out(stored.size() / 2 * 4, '\0');
+  converter->convert(stored.data(), out.data(), stored.size() / 2);
+  const auto wide = codec::ElementConverter::make(R"("<f8")", R"("<i8")", {});
+  if (!wide) __builtin_trap();
+  std::string integers(stored.size() / 8 * 8, '\0');
+  wide->convert(stored.data(), integers.data(), stored.size() / 8);
 }
 
 }  // namespace kerchunkfs::fuzz

@@ -1,5 +1,6 @@
 // What each fuzzer feeds its input to: the reference parser (any JSON, compressed or not), the
-// HTTP answer checks, and the scanner over an arbitrary file. Also run over every saved finding
+// HTTP answer checks, the scanner over an arbitrary file, and the chunk decoders (with the
+// unpacking and the assembled-array metadata of the decoded view). Also run over every saved finding
 // by the unit tests, so a fixed crash stays fixed.
 #pragma once
 
@@ -11,5 +12,8 @@ namespace kerchunkfs::fuzz {
 void refstore_input(const std::uint8_t* data, std::size_t size);
 void http_input(const std::uint8_t* data, std::size_t size);
 void scan_input(const std::uint8_t* data, std::size_t size);
+// [codec config: 1 byte][element count: 2 bytes, little-endian][stored chunk...]; config 255:
+// the rest is a reference set whose array "a" is loaded as an assembled array.
+void codec_input(const std::uint8_t* data, std::size_t size);
 
 }  // namespace kerchunkfs::fuzz

@@ -85,25 +85,56 @@ TEST_CASE("times in other units are re-encoded in the first file's units") {
 }
 
 TEST_CASE("joins that could read back other values than the files hold are refused, naming the files") {
-  SECTION("chunks that do not line up along the dimension") {
-    const std::string why = combine_error({day_file("a.nc", {0, 1, 2}, "days since 2000-01-01", 2),
-                                           day_file("b.nc", {3, 4, 5}, "days since 2000-01-01", 2)});
-    CHECK_THAT(why, Catch::Contains("a.nc") && Catch::Contains("would not sit on the chunk grid"));
-  }
-  SECTION("a different chunk shape") {
-    const std::string why = combine_error(
-        {day_file("a.nc", {0, 1}, "days since 2000-01-01", 1), day_file("b.nc", {2, 3}, "days since 2000-01-01", 2)});
-    CHECK_THAT(why, Catch::Contains("chunk shape differs") && Catch::Contains("b.nc"));
-  }
   SECTION("overlapping coordinates") {
     const std::string why = combine_error({day_file("a.nc", {0, 1}), day_file("b.nc", {1, 2})});
     CHECK_THAT(why, Catch::Contains("a.nc") && Catch::Contains("b.nc"));
   }
-  SECTION("different packing") {
+  SECTION("different units") {
     const std::string why =
-        combine_error({day_file("a.nc", {0, 1}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.5)"),
-                       day_file("b.nc", {2, 3}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.25)")});
-    CHECK_THAT(why, Catch::Contains("scale_factor differs"));
+        combine_error({day_file("a.nc", {0, 1}, "days since 2000-01-01", 1, R"(, "units": "K")"),
+                       day_file("b.nc", {2, 3}, "days since 2000-01-01", 1, R"(, "units": "degC")")});
+    CHECK_THAT(why, Catch::Contains("t: attribute units differs between a.nc and b.nc"));
+  }
+  SECTION("uneven chunks, and a file that lacks the variable") {
+    CombineInput without = day_file("b.nc", {3, 4, 5});
+    for (auto it = without.references.begin(); it != without.references.end();) {
+      it = it->first.starts_with("t/") ? without.references.erase(it) : std::next(it);
+    }
+    const std::string why = combine_error({day_file("a.nc", {0, 1, 2}, "days since 2000-01-01", 2), without,
+                                           day_file("c.nc", {6, 7, 8}, "days since 2000-01-01", 2)});
+    CHECK_THAT(why, Catch::Contains("t: missing from b.nc"));
   }
   SECTION("no input at all") { CHECK(combine_error({}) == "nothing to combine"); }
+}
+
+TEST_CASE("files whose chunks do not line up, or whose packing differs, are joined as an assembled array") {
+  SECTION("chunks that do not line up along the dimension") {
+    const ReferenceMap out = join({day_file("a.nc", {0, 1, 2}, "days since 2000-01-01", 2),
+                                   day_file("b.nc", {3, 4, 5}, "days since 2000-01-01", 2)});
+    const std::string meta = std::get<std::string>(out.at("t/.zarray"));
+    CHECK_THAT(meta, Catch::Contains(R"("id": "kerchunkfs.assembled")") && Catch::Contains(R"("shape": [6, 2])") &&
+                         Catch::Contains(R"("chunks": [2, 2])") && Catch::Contains(R"("unpack": false)"));
+    CHECK_THAT(meta, Catch::Contains(R"({"key": ".kerchunkfs/1", "length": 3, "offset": 3})"));
+    // Each file's own array, chunk references unchanged, under the assembled one.
+    CHECK(std::get<RangeReference>(out.at("t/.kerchunkfs/1/1.0")).url == "b.nc");
+    CHECK(std::get<RangeReference>(out.at("t/.kerchunkfs/1/1.0")).offset == 1016);
+    CHECK_THAT(std::get<std::string>(out.at("t/.kerchunkfs/0/.zarray")), Catch::Contains(R"("shape": [3, 2])"));
+    CHECK(out.count("t/0.0") == 0);
+  }
+  SECTION("a different chunk shape") {
+    const ReferenceMap out = join(
+        {day_file("a.nc", {0, 1}, "days since 2000-01-01", 1), day_file("b.nc", {2, 3}, "days since 2000-01-01", 2)});
+    CHECK_THAT(std::get<std::string>(out.at("t/.zarray")),
+               Catch::Contains("kerchunkfs.assembled") && Catch::Contains(R"("chunks": [1, 2])"));
+  }
+  SECTION("different packing: unpacked, in the float dtype xarray gives, its packing attributes gone") {
+    const ReferenceMap out =
+        join({day_file("a.nc", {0, 1}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.5)"),
+              day_file("b.nc", {2, 3}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.25)")});
+    const std::string meta = std::get<std::string>(out.at("t/.zarray"));
+    CHECK_THAT(meta, Catch::Contains(R"("unpack": true)") && Catch::Contains(R"("dtype": "<f4")") &&
+                         Catch::Contains(R"("fill_value": "NaN")"));
+    CHECK_THAT(std::get<std::string>(out.at("t/.zattrs")), !Catch::Contains("scale_factor"));
+    CHECK_THAT(std::get<std::string>(out.at("t/.kerchunkfs/1/.zattrs")), Catch::Contains("0.25"));
+  }
 }

@@ -15,6 +15,7 @@ TEST_CASE("saved fuzzer findings no longer fail") {
       {"refstore", kerchunkfs::fuzz::refstore_input},
       {"http", kerchunkfs::fuzz::http_input},
       {"scan", kerchunkfs::fuzz::scan_input},
+      {"codec", kerchunkfs::fuzz::codec_input},
   };
   std::size_t replayed = 0;
   for (const auto& [name, target] : targets) {
