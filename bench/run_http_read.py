@@ -77,16 +77,26 @@ def references(nginx):
     return out
 
 
+class Mount(type(Path())):
+    """A mount point, and the pid of the daemon serving it."""
+
+    pid = None
+
+
 @contextlib.contextmanager
-def mounted(refs, daemon=DAEMON):
+def mounted(refs, daemon=DAEMON, options=()):
+    """A fresh mount of `refs` (options: more -o values); the daemon's pid is the mount's `pid`."""
     with tempfile.TemporaryDirectory() as mountpoint:
-        process = subprocess.Popen([str(daemon), str(refs), mountpoint, "-f", "-o", "log_level=error"])
+        extra = [arg for option in options for arg in ("-o", option)]
+        process = subprocess.Popen([str(daemon), str(refs), mountpoint, "-f", "-o", "log_level=error", *extra])
         while not os.path.ismount(mountpoint):
             if process.poll() is not None:
                 raise RuntimeError("kerchunkfs exited")
             time.sleep(0.005)
         try:
-            yield Path(mountpoint)
+            mount = Mount(mountpoint)
+            mount.pid = process.pid
+            yield mount
         finally:
             subprocess.run(["fusermount3", "-u", mountpoint], check=True)
             process.wait()

@@ -233,10 +233,11 @@ CommandLine parse(int argc, char* argv[]) {
       add_input(arg, line.inputs);
     }
   }
-  for (const auto& [name, extent] : assembled_chunks) {
+  for (const auto& assembled : assembled_chunks) {
+    const std::string& name = assembled.first;
     auto dimension = std::ranges::find_if(line.dimensions, [&](const ConcatDimension& d) { return d.name == name; });
     if (dimension == line.dimensions.end()) usage_error("--assemble-chunk " + name + "=...: no --concat-dim " + name);
-    dimension->assembled_chunk = extent;
+    dimension->assembled_chunk = assembled.second;
   }
   for (const auto& source : sources) {
     const std::string& name = source.first;
