@@ -2,13 +2,14 @@
 // expected size and failing when the stream would need more room or ends short.
 #include <blosc.h>
 #include <bzlib.h>
+#include <libdeflate.h>
 #include <lz4.h>
 #include <lzma.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <climits>
 #include <cstring>
+#include <memory>
 
 #include "codec/stage.h"
 
@@ -22,43 +23,40 @@ std::string size_mismatch(std::size_t got, std::size_t expected) {
   return "decodes to " + std::to_string(got) + " bytes where the chunk has " + std::to_string(expected);
 }
 
-// zlib and gzip: one inflate that detects either header (numcodecs' Zlib writes zlib streams, its
-// GZip gzip members).
-class Inflate final : public Stage {
+// zlib and gzip through libdeflate, which decodes a whole buffer of known size at once, 2.5 times
+// as fast as zlib's inflate here (shuffle + zlib chunks: 578 against 232 MB/s a core), and says
+// when the stream needs more room than the chunk has.
+class Deflate final : public Stage {
  public:
-  explicit Inflate(std::string_view name) : id_(name) {}
+  explicit Deflate(std::string_view name) : id_(name) {}
   std::string_view id() const override { return id_; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
-    if (input.size() > UINT_MAX || output_size > UINT_MAX) return Error{"chunk larger than 4 GiB"};
-    z_stream stream{};
-    if (inflateInit2(&stream, 15 + 32) != Z_OK) return Error{"zlib could not start"};
-    std::string out(output_size, '\0');
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-    stream.avail_in = static_cast<uInt>(input.size());
-    stream.next_out = reinterpret_cast<Bytef*>(out.data());
-    stream.avail_out = static_cast<uInt>(out.size());
-    int status = inflate(&stream, Z_FINISH);
-    // Output full but the stream not at its end: is there more to come? One spare byte tells.
-    if (status == Z_BUF_ERROR && stream.avail_out == 0) {
-      char spare = 0;
-      stream.next_out = reinterpret_cast<Bytef*>(&spare);
-      stream.avail_out = 1;
-      status = inflate(&stream, Z_FINISH);
-      if (stream.avail_out == 0) status = Z_BUF_ERROR;
-      if (status == Z_BUF_ERROR) {
-        inflateEnd(&stream);
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
+    // A decompressor holds no state between calls; one per thread saves allocating it per chunk.
+    struct Free {
+      void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+    };
+    thread_local const std::unique_ptr<libdeflate_decompressor, Free> decompressor(libdeflate_alloc_decompressor());
+    if (!decompressor) return Error{"libdeflate could not start"};
+    out.resize(output_size);
+    // Either header is taken under either name, as zlib's automatic detection would.
+    const bool gzip = input.size() >= 2 && static_cast<unsigned char>(input[0]) == 0x1f &&
+                      static_cast<unsigned char>(input[1]) == 0x8b;
+    std::size_t produced = 0;
+    const libdeflate_result result =
+        gzip ? libdeflate_gzip_decompress(decompressor.get(), input.data(), input.size(), out.data(), out.size(),
+                                          &produced)
+             : libdeflate_zlib_decompress(decompressor.get(), input.data(), input.size(), out.data(), out.size(),
+                                          &produced);
+    switch (result) {
+      case LIBDEFLATE_SUCCESS:
+        break;
+      case LIBDEFLATE_INSUFFICIENT_SPACE:
         return Error{"inflates past the chunk's " + std::to_string(output_size) + " bytes"};
-      }
-    }
-    const std::size_t produced = stream.total_out;
-    const char* message = stream.msg;
-    inflateEnd(&stream);
-    if (status != Z_STREAM_END) {
-      return Error{status == Z_BUF_ERROR ? "stream ends early (truncated)"
-                                         : std::string("corrupt stream: ") + (message ? message : "inflate failed")};
+      default:
+        return Error{"corrupt or truncated stream"};
     }
     if (produced != output_size) return Error{size_mismatch(produced, output_size)};
-    return out;
+    return common::Ok{};
   }
 
  private:
@@ -68,18 +66,18 @@ class Inflate final : public Stage {
 class Zstd final : public Stage {
  public:
   std::string_view id() const override { return "zstd"; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     const unsigned long long declared = ZSTD_getFrameContentSize(input.data(), input.size());
     if (declared == ZSTD_CONTENTSIZE_ERROR) return Error{"not a zstd frame"};
     if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != output_size) {
       return Error{"frame declares " + std::to_string(declared) + " bytes where the chunk has " +
                    std::to_string(output_size)};
     }
-    std::string out(output_size, '\0');
+    out.resize(output_size);
     const std::size_t produced = ZSTD_decompress(out.data(), out.size(), input.data(), input.size());
     if (ZSTD_isError(produced) != 0U) return Error{std::string(ZSTD_getErrorName(produced))};
     if (produced != output_size) return Error{size_mismatch(produced, output_size)};
-    return out;
+    return common::Ok{};
   }
 };
 
@@ -87,7 +85,7 @@ class Zstd final : public Stage {
 class Lz4 final : public Stage {
  public:
   std::string_view id() const override { return "lz4"; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     if (input.size() < 4) return Error{"shorter than its 4-byte size header"};
     const auto* header = reinterpret_cast<const unsigned char*>(input.data());
     const std::size_t declared = header[0] | (header[1] << 8) | (header[2] << 16) | (std::size_t{header[3]} << 24);
@@ -96,22 +94,22 @@ class Lz4 final : public Stage {
                    std::to_string(output_size)};
     }
     if (input.size() - 4 > INT_MAX || output_size > INT_MAX) return Error{"chunk larger than 2 GiB"};
-    std::string out(output_size, '\0');
+    out.resize(output_size);
     const int produced = LZ4_decompress_safe(input.data() + 4, out.data(), static_cast<int>(input.size() - 4),
                                              static_cast<int>(out.size()));
     if (produced < 0) return Error{"corrupt or truncated block"};
     if (static_cast<std::size_t>(produced) != output_size) return Error{size_mismatch(produced, output_size)};
-    return out;
+    return common::Ok{};
   }
 };
 
 class Bz2 final : public Stage {
  public:
   std::string_view id() const override { return "bz2"; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     if (input.size() > UINT_MAX || output_size >= UINT_MAX) return Error{"chunk larger than 4 GiB"};
     // One byte of room beyond the chunk tells a stream that decodes to more from one that fits.
-    std::string out(output_size + 1, '\0');
+    out.resize(output_size + 1);
     auto length = static_cast<unsigned>(out.size());
     const int status = BZ2_bzBuffToBuffDecompress(out.data(), &length, const_cast<char*>(input.data()),
                                                   static_cast<unsigned>(input.size()), 0, 0);
@@ -122,7 +120,7 @@ class Bz2 final : public Stage {
     if (status != BZ_OK) return Error{"corrupt stream (libbz2 status " + std::to_string(status) + ")"};
     if (length != output_size) return Error{size_mismatch(length, output_size)};
     out.resize(length);
-    return out;
+    return common::Ok{};
   }
 };
 
@@ -130,12 +128,12 @@ class Bz2 final : public Stage {
 class Lzma final : public Stage {
  public:
   std::string_view id() const override { return "lzma"; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     lzma_stream stream = LZMA_STREAM_INIT;
     // The decoder's own memory, bounded whatever the stream header asks for.
     constexpr std::uint64_t kMemoryLimit = 256ull << 20;
     if (lzma_auto_decoder(&stream, kMemoryLimit, 0) != LZMA_OK) return Error{"liblzma could not start"};
-    std::string out(output_size + 1, '\0');
+    out.resize(output_size + 1);
     stream.next_in = reinterpret_cast<const std::uint8_t*>(input.data());
     stream.avail_in = input.size();
     stream.next_out = reinterpret_cast<std::uint8_t*>(out.data());
@@ -157,7 +155,7 @@ class Lzma final : public Stage {
     }
     if (produced != output_size) return Error{size_mismatch(produced, output_size)};
     out.resize(produced);
-    return out;
+    return common::Ok{};
   }
 };
 
@@ -166,7 +164,7 @@ class Lzma final : public Stage {
 class Blosc final : public Stage {
  public:
   std::string_view id() const override { return "blosc"; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     std::size_t decoded = 0, compressed = 0, block = 0;
     if (input.size() < BLOSC_MIN_HEADER_LENGTH) return Error{"shorter than a blosc header"};
     blosc_cbuffer_sizes(input.data(), &decoded, &compressed, &block);
@@ -178,19 +176,19 @@ class Blosc final : public Stage {
       return Error{"frame declares " + std::to_string(decoded) + " bytes where the chunk has " +
                    std::to_string(output_size)};
     }
-    std::string out(output_size, '\0');
+    out.resize(output_size);
     // The _ctx call keeps no global state, so worker threads may decode at once.
     const int produced = blosc_decompress_ctx(input.data(), out.data(), out.size(), 1);
     if (produced < 0) return Error{"corrupt frame (libblosc status " + std::to_string(produced) + ")"};
     if (static_cast<std::size_t>(produced) != output_size) return Error{size_mismatch(produced, output_size)};
-    return out;
+    return common::Ok{};
   }
 };
 
 }  // namespace
 
 std::unique_ptr<Stage> compressor_stage(std::string_view id, simdjson::dom::object config, Error& refused) {
-  if (id == "zlib" || id == "gzip") return std::make_unique<Inflate>(id);
+  if (id == "zlib" || id == "gzip") return std::make_unique<Deflate>(id);
   if (id == "zstd") return std::make_unique<Zstd>();
   if (id == "lz4") return std::make_unique<Lz4>();
   if (id == "bz2") return std::make_unique<Bz2>();

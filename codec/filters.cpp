@@ -2,6 +2,9 @@
 // fixedscaleoffset, astype, quantize, bitround, crc32 and adler32. Numeric filters compute the
 // way numpy does in numcodecs (the same dtype for accumulation, the same float width).
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -34,16 +37,16 @@ class NumericFilter : public Stage {
 
  protected:
   template <class Body>
-  Result<std::string> each_type(std::string_view input, std::size_t output_size, Body&& body) const {
+  common::Status each_type(std::string_view input, std::size_t output_size, std::string& out, Body&& body) const {
     if (output_size % decoded_.size != 0 || input.size() != encoded_size(output_size)) {
       return wrong_input(id_, input.size(), encoded_size(output_size));
     }
-    std::string out(output_size, '\0');
+    out.resize(output_size);
     const std::size_t count = output_size / decoded_.size;
     with_type(encoded_, [&](auto from) {
       with_type(decoded_, [&](auto to) { body(from, to, input.data(), out.data(), count); });
     });
-    return out;
+    return common::Ok{};
   }
   std::string id_;
   Numeric decoded_, encoded_;
@@ -53,14 +56,14 @@ class NumericFilter : public Stage {
 class Delta final : public NumericFilter {
  public:
   using NumericFilter::NumericFilter;
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
-    return each_type(input, output_size, [this](auto from, auto to, const char* in, char* out, std::size_t count) {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
+    return each_type(input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
       using From = decltype(from);
       using To = decltype(to);
       To sum{};
       for (std::size_t i = 0; i < count; ++i) {
         sum = add<To>(sum, cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)));
-        store<To>(out + i * sizeof(To), sum, decoded_.swapped);
+        store<To>(to_bytes + i * sizeof(To), sum, decoded_.swapped);
       }
     });
   }
@@ -72,8 +75,8 @@ class FixedScaleOffset final : public NumericFilter {
  public:
   FixedScaleOffset(Numeric decoded, Numeric encoded, double scale, double offset)
       : NumericFilter("fixedscaleoffset", std::move(decoded), std::move(encoded)), scale_(scale), offset_(offset) {}
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
-    return each_type(input, output_size, [this](auto from, auto to, const char* in, char* out, std::size_t count) {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
+    return each_type(input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
       using From = decltype(from);
       using To = decltype(to);
       using Compute = std::conditional_t<std::is_same_v<From, float>, float, double>;
@@ -81,7 +84,7 @@ class FixedScaleOffset final : public NumericFilter {
         const Compute value = static_cast<Compute>(load<From>(in + i * sizeof(From), encoded_.swapped)) /
                                   static_cast<Compute>(scale_) +
                               static_cast<Compute>(offset_);
-        store<To>(out + i * sizeof(To), cast_as<To>(value), decoded_.swapped);
+        store<To>(to_bytes + i * sizeof(To), cast_as<To>(value), decoded_.swapped);
       }
     });
   }
@@ -95,12 +98,12 @@ class FixedScaleOffset final : public NumericFilter {
 class Cast final : public NumericFilter {
  public:
   using NumericFilter::NumericFilter;
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
-    return each_type(input, output_size, [this](auto from, auto to, const char* in, char* out, std::size_t count) {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
+    return each_type(input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
       using From = decltype(from);
       using To = decltype(to);
       for (std::size_t i = 0; i < count; ++i) {
-        store<To>(out + i * sizeof(To), cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)),
+        store<To>(to_bytes + i * sizeof(To), cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)),
                   decoded_.swapped);
       }
     });
@@ -113,14 +116,64 @@ class Identity final : public Stage {
  public:
   explicit Identity(std::string_view name) : id_(name) {}
   std::string_view id() const override { return id_; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     if (input.size() != output_size) return wrong_input(id_, input.size(), output_size);
-    return std::string(input);
+    out.assign(input);
+    return common::Ok{};
   }
 
  private:
   std::string id_;
 };
+
+// Unshuffling 16 elements at a time: 16 bytes from each byte plane, interleaved in registers
+// (SSE2, which every x86-64 has) and written out in order; the remainder byte by byte.
+template <std::size_t N>
+void unshuffle(const char* in, char* out, std::size_t count) {
+  std::size_t i = 0;
+#ifdef __SSE2__
+  const auto plane = [&](std::size_t b) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + b * count + i));
+  };
+  auto* target = reinterpret_cast<__m128i*>(out);
+  for (; i + 16 <= count; i += 16) {
+    __m128i* to = target + i * N / 16;
+    if constexpr (N == 2) {
+      const __m128i a = plane(0), b = plane(1);
+      _mm_storeu_si128(to, _mm_unpacklo_epi8(a, b));
+      _mm_storeu_si128(to + 1, _mm_unpackhi_epi8(a, b));
+    } else if constexpr (N == 4) {
+      const __m128i a = plane(0), b = plane(1), c = plane(2), d = plane(3);
+      const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+      const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+      _mm_storeu_si128(to, _mm_unpacklo_epi16(ab_lo, cd_lo));
+      _mm_storeu_si128(to + 1, _mm_unpackhi_epi16(ab_lo, cd_lo));
+      _mm_storeu_si128(to + 2, _mm_unpacklo_epi16(ab_hi, cd_hi));
+      _mm_storeu_si128(to + 3, _mm_unpackhi_epi16(ab_hi, cd_hi));
+    } else {
+      static_assert(N == 8);
+      __m128i pairs[8];  // planes 2k and 2k+1 interleaved: low and high halves
+      for (std::size_t k = 0; k < 4; ++k) {
+        const __m128i x = plane(2 * k), y = plane(2 * k + 1);
+        pairs[2 * k] = _mm_unpacklo_epi8(x, y);
+        pairs[2 * k + 1] = _mm_unpackhi_epi8(x, y);
+      }
+      for (std::size_t half = 0; half < 2; ++half) {
+        const __m128i p01 = pairs[half], p23 = pairs[2 + half], p45 = pairs[4 + half], p67 = pairs[6 + half];
+        const __m128i quads[4] = {_mm_unpacklo_epi16(p01, p23), _mm_unpackhi_epi16(p01, p23),
+                                  _mm_unpacklo_epi16(p45, p67), _mm_unpackhi_epi16(p45, p67)};
+        for (std::size_t q = 0; q < 2; ++q) {
+          _mm_storeu_si128(to + half * 4 + q * 2, _mm_unpacklo_epi32(quads[q], quads[2 + q]));
+          _mm_storeu_si128(to + half * 4 + q * 2 + 1, _mm_unpackhi_epi32(quads[q], quads[2 + q]));
+        }
+      }
+    }
+  }
+#endif
+  for (; i < count; ++i) {
+    for (std::size_t b = 0; b < N; ++b) out[i * N + b] = in[b * count + i];
+  }
+}
 
 // Shuffle: byte j of every element was stored together; bytes past the last whole element stay
 // where they are (as HDF5's shuffle leaves them).
@@ -128,17 +181,23 @@ class Shuffle final : public Stage {
  public:
   explicit Shuffle(std::size_t element_size) : element_size_(element_size) {}
   std::string_view id() const override { return "shuffle"; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     if (input.size() != output_size) return wrong_input("shuffle", input.size(), output_size);
-    std::string out(output_size, '\0');
+    out.resize(output_size);
     const std::size_t count = output_size / element_size_;
-    for (std::size_t byte = 0; byte < element_size_; ++byte) {
-      const char* from = input.data() + byte * count;
-      for (std::size_t i = 0; i < count; ++i) out[i * element_size_ + byte] = from[i];
+    switch (element_size_) {
+      case 2: unshuffle<2>(input.data(), out.data(), count); break;
+      case 4: unshuffle<4>(input.data(), out.data(), count); break;
+      case 8: unshuffle<8>(input.data(), out.data(), count); break;
+      default:
+        for (std::size_t byte = 0; byte < element_size_; ++byte) {
+          const char* from = input.data() + byte * count;
+          for (std::size_t i = 0; i < count; ++i) out[i * element_size_ + byte] = from[i];
+        }
     }
     const std::size_t whole = count * element_size_;
     std::copy(input.begin() + static_cast<std::ptrdiff_t>(whole), input.end(), out.begin() + static_cast<std::ptrdiff_t>(whole));
-    return out;
+    return common::Ok{};
   }
 
  private:
@@ -150,16 +209,16 @@ class ByteSwap final : public Stage {
  public:
   explicit ByteSwap(std::size_t element_size) : element_size_(element_size) {}
   std::string_view id() const override { return "byte order"; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     if (input.size() != output_size || output_size % element_size_ != 0) {
       return wrong_input("byte order", input.size(), output_size);
     }
-    std::string out(input);
+    out.assign(input);
     for (std::size_t at = 0; at < out.size(); at += element_size_) {
       std::reverse(out.begin() + static_cast<std::ptrdiff_t>(at),
                    out.begin() + static_cast<std::ptrdiff_t>(at + element_size_));
     }
-    return out;
+    return common::Ok{};
   }
 
  private:
@@ -172,7 +231,7 @@ class Checksum final : public Stage {
   explicit Checksum(std::string_view name) : id_(name) {}
   std::string_view id() const override { return id_; }
   std::size_t encoded_size(std::size_t decoded) const override { return decoded + 4; }
-  Result<std::string> decode(std::string_view input, std::size_t output_size) const override {
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
     if (input.size() != output_size + 4) return wrong_input(id_, input.size(), output_size + 4);
     const auto* data = reinterpret_cast<const Bytef*>(input.data() + 4);
     const auto length = static_cast<uInt>(output_size);
@@ -180,7 +239,8 @@ class Checksum final : public Stage {
     if (load<std::uint32_t>(input.data(), std::endian::native != std::endian::little) != actual) {
       return Error{id_ + ": checksum does not match (corrupt chunk)"};
     }
-    return std::string(input.substr(4));
+    out.assign(input.substr(4));
+    return common::Ok{};
   }
 
  private:

@@ -21,8 +21,10 @@ class Stage {
   // The size of this stage's input for an output of `decoded` bytes; 0 where it cannot be known
   // (a compressor's input is whatever was stored).
   virtual std::size_t encoded_size(std::size_t decoded) const { return decoded; }
-  // Exactly `output_size` bytes from `input`, or why not.
-  [[nodiscard]] virtual common::Result<std::string> decode(std::string_view input, std::size_t output_size) const = 0;
+  // Exactly `output_size` bytes from `input` into `out`, or why not.
+  // `out` is resized to exactly `output_size` (a buffer that is reused: its old bytes are not kept).
+  [[nodiscard]] virtual common::Status decode(std::string_view input, std::size_t output_size,
+                                              std::string& out) const = 0;
 };
 
 // A numeric dtype filters compute in: "<f8", ">i2", "|u1".

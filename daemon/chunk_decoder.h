@@ -58,6 +58,9 @@ class ChunkDecoder {
   // The same for bytes `make` makes.
   void get_made(const fetch::CacheKey& key, const Make& make, Done done);
   void prefetch_made(const fetch::CacheKey& key, const Make& make);
+  // Forgets a decoded chunk that its reader has read to the end: the kernel's page cache holds
+  // it now, and its memory is better reused for the chunks ahead (fresh memory costs page faults).
+  void consumed(const fetch::CacheKey& key) { cache_.drop(key); }
   // Runs `task` on a worker.
   void post(std::function<void()> task);
 

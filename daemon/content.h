@@ -6,7 +6,9 @@
 //   range       [url, offset, length]: a range of a target, through the fetcher and read-ahead
 //   whole file  [url]: a whole target, whose size may take a request
 //   live text   made by the daemon anew for every read, never cached by the kernel: the statistics
-// New kinds (decoded chunks, parquet-backed references) implement the same two calls.
+//   error       a file that answers only an error (an assembled array's .zarray without -o decode)
+// The decoded view's kinds (decoded and assembled chunks) are in daemon/decoded_view.cpp; new
+// kinds (parquet-backed references) implement the same two calls.
 #pragma once
 
 #include <cstdint>

@@ -43,13 +43,17 @@ class AssembledChunkContent final : public Content {
   std::uint64_t index_;
 };
 
-// The bytes [offset, offset + length) of a decoded chunk, to `done`.
-auto slicer(std::uint64_t offset, std::size_t length, ContentRead done) {
-  return [offset, length, done = std::move(done)](const Result<fetch::Bytes>& bytes) {
+// The bytes [offset, offset + length) of decoded chunk `key`, to `done`; a read that reaches the
+// chunk's end lets the decoder forget it.
+auto slicer(ChunkDecoder& decoder, const fetch::CacheKey& key, std::uint64_t offset, std::size_t length,
+            ContentRead done) {
+  return [&decoder, key, offset, length, done = std::move(done)](const Result<fetch::Bytes>& bytes) {
     if (!bytes) return done(bytes.error());
     const std::string_view view = bytes->view;
     if (offset >= view.size()) return done(std::span<const char>{});
-    done(std::span<const char>(view.data() + offset, std::min<std::uint64_t>(length, view.size() - offset)));
+    const std::uint64_t count = std::min<std::uint64_t>(length, view.size() - offset);
+    done(std::span<const char>(view.data() + offset, count));
+    if (offset + count == view.size()) decoder.consumed(key);
   };
 }
 
@@ -209,32 +213,47 @@ ChunkDecoder::Make DecodedView::assembling(const DecodedArray& array, std::uint6
   };
 }
 
+std::uint64_t DecodedView::decode_ahead(const DecodedArray& array, std::uint64_t index, std::size_t chunk_bytes) const {
+  const std::uint64_t last = array.last_read.exchange(index);
+  const bool serial = last == DecodedArray::kNone ? index == 0 : index == last + 1;
+  if (!serial) return 0;
+  constexpr std::uint64_t kPerWorker = 4;
+  const std::uint64_t room = decoder_.cache_capacity() / 2 / std::max<std::size_t>(chunk_bytes, 1);
+  return std::min<std::uint64_t>(kPerWorker * decoder_.thread_count(), room);
+}
+
 void DecodedView::read_assembled(NodeId directory, const DecodedArray& array, std::uint64_t index,
                                  std::uint64_t offset, std::size_t length, ContentRead done) {
   const Assembly& assembly = *array.assembly;
   if (offset >= assembly.chunk_bytes) return done(std::span<const char>{});
-  // Serial readers read the next chunks next: they are assembled meanwhile, one per worker.
-  const std::uint64_t room = decoder_.cache_capacity() / 2 / std::max<std::size_t>(assembly.chunk_bytes, 1);
-  const std::uint64_t ahead = std::min<std::uint64_t>(decoder_.thread_count(), room);
+  // Serial readers read the next chunks next: they are assembled meanwhile.
+  const std::uint64_t ahead = offset == 0 ? decode_ahead(array, index, assembly.chunk_bytes) : 0;
   for (std::uint64_t next = index + 1; next <= index + ahead && next < assembly.grid.chunk_count(); ++next) {
     decoder_.prefetch_made(assembled_key(directory, next, assembly), assembling(array, next));
   }
-  decoder_.get_made(assembled_key(directory, index, assembly), assembling(array, index),
-                    slicer(offset, length, std::move(done)));
+  const fetch::CacheKey chunk = assembled_key(directory, index, assembly);
+  decoder_.get_made(chunk, assembling(array, index), slicer(decoder_, chunk, offset, length, std::move(done)));
 }
 
 void DecodedView::read_chunk(NodeId node, const DecodedArray& array, std::uint64_t offset, std::size_t length,
                              ContentRead done) {
   const std::size_t size = array.pipeline->decoded_size();
   if (offset >= size) return done(std::span<const char>{});
-  // The chunks a serial reader reads next: their stored bytes are fetched together (coalesced),
-  // and decoded on the workers as they arrive, no more than half the decoded cache ahead.
-  const std::vector<NodeId> ahead = path_.readahead.on_chunk_read(path_.fetcher, path_.targets, node);
-  const std::uint64_t room = decoder_.cache_capacity() / 2 / std::max<std::size_t>(size, 1);
-  for (std::size_t i = 0; i < ahead.size() && i < room; ++i) {
-    decoder_.prefetch(key(ahead[i], size), array.pipeline, stored(ahead[i]));
+  // The chunks a serial reader reads next: their stored bytes are fetched ahead (read-ahead's
+  // window, coalesced), and the nearest ones decoded meanwhile on the workers.
+  (void)path_.readahead.on_chunk_read(path_.fetcher, path_.targets, node);
+  const auto index = offset == 0 ? array.grid.index_of(store_.name(node)) : std::nullopt;
+  if (index) {
+    const NodeId directory = store_.parent(node);
+    const std::uint64_t ahead = decode_ahead(array, *index, size);
+    for (std::uint64_t next = *index + 1; next <= *index + ahead && next < array.grid.chunk_count(); ++next) {
+      if (const auto chunk = store_.lookup(directory, array.grid.key_of(next))) {
+        decoder_.prefetch(key(*chunk, size), array.pipeline, stored(*chunk));
+      }
+    }
   }
-  decoder_.get(key(node, size), array.pipeline, stored(node), slicer(offset, length, std::move(done)));
+  const fetch::CacheKey chunk = key(node, size);
+  decoder_.get(chunk, array.pipeline, stored(node), slicer(decoder_, chunk, offset, length, std::move(done)));
 }
 
 }  // namespace kerchunkfs::daemon

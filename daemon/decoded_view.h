@@ -8,6 +8,7 @@
 // One view per generation, resolved lazily, array by array, as its files are looked up.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,8 @@ struct DecodedArray {
   common::ChunkGrid grid;
   std::string zarray;           // the .zarray shown
   std::uint64_t first_ordinal = 0;  // assembled: chunk i's file is synthesized file first_ordinal + i
+  mutable std::atomic<std::uint64_t> last_read{kNone};  // the chunk read last: is the reader serial?
+  static constexpr std::uint64_t kNone = ~std::uint64_t{0};
 };
 
 // A chunk file of an assembled array, which no key of the set names.
@@ -72,6 +75,9 @@ class DecodedView {
   std::unique_ptr<DecodedArray> load(refstore::NodeId directory);
   ChunkDecoder::Stored stored(refstore::NodeId node) const;
   fetch::CacheKey key(refstore::NodeId node, std::size_t decoded_size) const;
+  // How many chunks after `index` to decode ahead: a few per worker while reads go in order (the
+  // memory of chunks read is reused for those ahead), none after a jump.
+  std::uint64_t decode_ahead(const DecodedArray& array, std::uint64_t index, std::size_t chunk_bytes) const;
   fetch::CacheKey assembled_key(refstore::NodeId directory, std::uint64_t index, const Assembly& assembly) const;
   ChunkDecoder::Make assembling(const DecodedArray& array, std::uint64_t index);
 

@@ -90,6 +90,16 @@ void BlockCache::complete(const CacheKey& key, const common::Result<Bytes>& byte
   for (const Waiter& waiter : waiters) waiter(bytes);
 }
 
+void BlockCache::drop(const CacheKey& key) {
+  Shard& shard = shard_of(key);
+  const std::lock_guard lock(shard.mutex);
+  const auto found = shard.entries.find(key);
+  if (found == shard.entries.end()) return;
+  shard.bytes -= found->second.bytes.size();
+  shard.recency.erase(found->second.position);
+  shard.entries.erase(found);
+}
+
 CacheStats BlockCache::stats() const {
   CacheStats total;
   for (const Shard& shard : shards_) {

@@ -77,6 +77,8 @@ class BlockCache {
   bool claim(const CacheKey& key);
   // Ends a fetch: stores the bytes (or holds the failure) and calls every waiter, outside the lock.
   void complete(const CacheKey& key, const common::Result<Bytes>& bytes);
+  // Forgets a range held (bytes handed out stay valid: they share their buffer).
+  void drop(const CacheKey& key);
 
   CacheStats stats() const;
   std::uint64_t capacity() const { return capacity_; }

@@ -289,8 +289,8 @@ def test_bad_chunks_are_eio_with_a_log_line_and_the_mount_keeps_serving(tmp_path
         assert failure.value.errno == 5, index
     assert m.path("a/0").read_bytes() == good.tobytes()
     log = m.log()
-    assert re.search(r"a/1: zlib: corrupt stream", log), log
-    assert re.search(r"a/2: zlib: stream ends early", log), log
+    assert re.search(r"a/1: zlib: corrupt or truncated stream", log), log
+    assert re.search(r"a/2: zlib: corrupt or truncated stream", log), log
     assert re.search(r"a/3: zlib: inflates past the chunk's 256 bytes", log), log
     assert re.search(r"a/4: zlib: decodes to 252 bytes where the chunk has 256", log), log
     stats = m.path(".kerchunkfs/stats").read_text()
