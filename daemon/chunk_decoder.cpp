@@ -63,13 +63,12 @@ void ChunkDecoder::prefetch(const fetch::CacheKey& key, std::shared_ptr<const co
 
 void ChunkDecoder::start(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
                          const Stored& stored) {
-  stored([this, key, pipeline = std::move(pipeline)](const Result<std::span<const char>>& bytes) {
+  stored([this, key, pipeline = std::move(pipeline)](const Result<fetch::Bytes>& bytes) {
     if (!bytes) return cache_.complete(key, bytes.error());
-    // The stored bytes are lent for the callback only, which runs on a fetch thread: they are
-    // copied (a compressed chunk, the smaller side) and decoded on a worker.
-    post([this, key, pipeline, input = std::string(bytes->data(), bytes->size())] {
+    // The callback runs on a fetch thread: the decoding goes to a worker, holding the bytes.
+    post([this, key, pipeline, input = *bytes] {
       const auto began = std::chrono::steady_clock::now();
-      Result<std::string> decoded = pipeline->decode(input);
+      Result<std::string> decoded = pipeline->decode(input.view);
       counters_.nanoseconds += static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count());
       if (!decoded) {

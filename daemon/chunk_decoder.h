@@ -36,8 +36,9 @@ struct DecodeCounters {
 
 class ChunkDecoder {
  public:
-  // Reads the stored chunk; the bytes are valid during the callback only.
-  using Stored = std::function<void(fetch::BytesDone)>;
+  // Reads the stored chunk, handing over bytes that stay valid while held (no copy for a cached one).
+  using StoredDone = std::function<void(const common::Result<fetch::Bytes>&)>;
+  using Stored = std::function<void(StoredDone)>;
   using Done = std::function<void(const common::Result<fetch::Bytes>&)>;
   // Makes a chunk's bytes (an assembled chunk, from decoded ones) and hands them to its callback.
   using Made = std::function<void(common::Result<std::string>)>;

@@ -160,33 +160,27 @@ ChunkDecoder::Stored DecodedView::stored(NodeId node) const {
   fetch::Fetcher& fetcher = path_.fetcher;
   switch (entry.kind) {
     case EntryKind::Inline:
-      // Called at once by the decoder, while the generation holding the bytes is alive.
-      return [data = entry.data](const fetch::BytesDone& done) { done(std::span<const char>(data)); };
+      // A copy: the decoding may outlive the generation holding the set's bytes.
+      return [bytes = fetch::Bytes::whole(std::string(entry.data))](const ChunkDecoder::StoredDone& done) {
+        done(bytes);
+      };
     case EntryKind::Range: {
       const fetch::Extent extent{path_.targets[entry.url], entry.offset, entry.length};
-      return [&fetcher, extent](fetch::BytesDone done) {
-        fetcher.read(extent, 0, extent.length, [extent, done = std::move(done)](const Result<std::span<const char>>& bytes) {
-          if (bytes && bytes->size() != extent.length) {
-            return done(Error{"target ends before the referenced range: got " + std::to_string(bytes->size()) +
-                              " of " + std::to_string(extent.length) + " bytes"});
-          }
-          done(bytes);
-        });
-      };
+      return [&fetcher, extent](ChunkDecoder::StoredDone done) { fetcher.read_shared(extent, std::move(done)); };
     }
     case EntryKind::WholeFile: {
       const fetch::Target* target = path_.targets[entry.url];
-      return [&fetcher, target](fetch::BytesDone done) {
+      return [&fetcher, target](ChunkDecoder::StoredDone done) {
         fetcher.size(*target, [&fetcher, target, done = std::move(done)](Result<std::uint64_t> size) {
           if (!size) return done(size.error());
-          fetcher.read(fetch::Extent{target, 0, *size}, 0, *size, done);
+          fetcher.read_shared(fetch::Extent{target, 0, *size}, done);
         });
       };
     }
     case EntryKind::Directory:
       break;
   }
-  return [](const fetch::BytesDone& done) { done(Error{"not a file"}); };
+  return [](const ChunkDecoder::StoredDone& done) { done(Error{"not a file"}); };
 }
 
 fetch::CacheKey DecodedView::key(NodeId node, std::size_t decoded_size) const {

@@ -125,6 +125,34 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
   }
 }
 
+void Fetcher::read_shared(const Extent& extent, std::function<void(const common::Result<Bytes>&)> done) {
+  const auto checked = [length = extent.length, url = extent.target->url, done](const common::Result<Bytes>& bytes) {
+    if (bytes && bytes->size() != length) {
+      return done(common::Error{"target ends before the referenced range: got " + std::to_string(bytes->size()) +
+                                " of " + std::to_string(length) + " bytes"});
+    }
+    done(bytes);
+  };
+  if (!extent.target->cached || is_large(extent)) {
+    return read(extent, 0, extent.length, [checked](const common::Result<std::span<const char>>& bytes) {
+      if (!bytes) return checked(bytes.error());
+      checked(Bytes::whole(std::string(bytes->data(), bytes->size())));
+    });
+  }
+  const CacheKey key{extent.target->id, extent.offset, extent.length};
+  const auto found = cache_.lookup(key, checked);
+  switch (found.outcome) {
+    case BlockCache::Lookup::Hit:
+      return checked(found.bytes);
+    case BlockCache::Lookup::Failed:
+      return checked(common::Error{found.error.message + " (failed less than a second ago)", found.error.code});
+    case BlockCache::Lookup::MustFetch:
+      return fetch_into_cache(*extent.target, key.offset, key.length, {key});
+    case BlockCache::Lookup::Joined:
+      return;
+  }
+}
+
 void Fetcher::prefetch_range(const Extent& extent, std::uint64_t position, std::uint64_t length) {
   if (!extent.target->cached || position >= extent.length || length == 0) return;
   const std::uint64_t end = std::min(extent.length, position + length);

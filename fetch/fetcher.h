@@ -74,6 +74,9 @@ class Fetcher {
 
   // Bytes [position, position + length) of the extent, clipped to its end.
   void read(const Extent& extent, std::uint64_t position, std::size_t length, BytesDone done);
+  // The whole extent as bytes that stay valid as long as they are held: a remote chunk's cached
+  // buffer itself, shared; a copy for local and large extents. Fails when the target ends early.
+  void read_shared(const Extent& extent, std::function<void(const common::Result<Bytes>&)> done);
   // Starts fetching these extents into the cache, if remote, not larger than a block, and
   // neither cached nor under way; extents of one URL that lie close together are fetched with
   // one request.
