@@ -1,6 +1,6 @@
 """kerchunkfs-scan --concat-dim / combine: many netCDF4 files → one dataset. Read through the
 mount (xarray, dask) and through fsspec, it equals xarray.open_mfdataset on the originals; what
-cannot be joined exactly is refused with the file named."""
+cannot be joined exactly is refused with the file named, or joined as an assembled array."""
 
 import gzip
 import json
@@ -149,18 +149,30 @@ def test_a_second_concat_dimension_from_file_names_and_variables_in_some_files(t
             np.testing.assert_array_equal(got.extra.isel(member=member).values, expected.extra.values)
 
 
+@pytest.mark.parametrize("case", ["grid", "chunks", "scale"])
+def test_files_whose_grids_or_packing_differ_join_as_assembled_arrays(tmp_path, mounts, case):
+    """What kerchunk must refuse is joined as an assembled array, which -o decode reads as
+    xarray.open_mfdataset reads the files (more in test_assembled_combine.py)."""
+    write_day_file(tmp_path / "day00.nc", 0, 2)
+    second = {"grid": dict(steps=3), "chunks": dict(chunk=1), "scale": dict(scale=0.2)}[case]
+    write_day_file(tmp_path / "day01.nc", 2, second.pop("steps", 2), **second)
+    write_day_file(tmp_path / "day02.nc", 10, 2)
+    paths = [tmp_path / f"day0{i}.nc" for i in range(3)]
+    scan("--concat-dim", "time", *paths, "-o", tmp_path / "combined.json")
+    refs = json.loads((tmp_path / "combined.json").read_text())["refs"]
+    assert json.loads(refs["precip/.zarray"])["compressor"]["id"] == "kerchunkfs.assembled"
+    m = mounts(tmp_path / "combined.json", "-o", "decode", "-o", f"allow_local={tmp_path}")
+    xr.testing.assert_identical(xr.open_zarr(str(m.path()), consolidated=False).load(), open_mf(paths))
+
+
 @pytest.mark.parametrize("case,message", [
-    ("grid", "day01.nc: precip: its 3 steps along time do not fill whole chunks of 2"),
-    ("chunks", "precip: its chunk shape differs between"),
-    ("scale", "precip: attribute scale_factor differs between"),
     ("lat", "lat: its values differ between"),
     ("duplicate", "both hold time"),
     ("calendar", "time: attribute calendar differs between"),
 ])
 def test_what_cannot_be_joined_exactly_is_refused_naming_the_files(tmp_path, case, message):
     write_day_file(tmp_path / "day00.nc", 0, 2)
-    second = {"grid": dict(steps=3), "chunks": dict(chunk=1), "scale": dict(scale=0.2), "lat": dict(lat_shift=0.5),
-              "duplicate": dict(first_day=0), "calendar": dict(calendar="noleap")}[case]
+    second = {"lat": dict(lat_shift=0.5), "duplicate": dict(first_day=0), "calendar": dict(calendar="noleap")}[case]
     arguments = dict(first_day=2, steps=2) | second
     write_day_file(tmp_path / "day01.nc", arguments.pop("first_day"), arguments.pop("steps"), **arguments)
     write_day_file(tmp_path / "day02.nc", 10, 2)
