@@ -36,7 +36,7 @@ class Pipeline {
   // decoded here, or a dtype without a fixed size.
   [[nodiscard]] static common::Result<Pipeline> of(const common::ArrayMeta& meta, bool little_endian = false);
 
-  bool empty() const { return steps_.empty(); }  // the chunks are stored raw already
+  bool empty() const { return steps_.empty(); }               // the chunks are stored raw already
   std::size_t decoded_size() const { return decoded_size_; }  // of one chunk
   // Exactly decoded_size() bytes, or an error naming the codec that failed and why.
   [[nodiscard]] common::Result<std::string> decode(std::string_view stored) const;

@@ -17,7 +17,6 @@ namespace kerchunkfs::codec {
 namespace {
 
 using common::Error;
-using common::Result;
 
 std::string size_mismatch(std::size_t got, std::size_t expected) {
   return "decodes to " + std::to_string(got) + " bytes where the chunk has " + std::to_string(expected);
@@ -42,11 +41,10 @@ class Deflate final : public Stage {
     const bool gzip = input.size() >= 2 && static_cast<unsigned char>(input[0]) == 0x1f &&
                       static_cast<unsigned char>(input[1]) == 0x8b;
     std::size_t produced = 0;
-    const libdeflate_result result =
-        gzip ? libdeflate_gzip_decompress(decompressor.get(), input.data(), input.size(), out.data(), out.size(),
-                                          &produced)
-             : libdeflate_zlib_decompress(decompressor.get(), input.data(), input.size(), out.data(), out.size(),
-                                          &produced);
+    const libdeflate_result result = gzip ? libdeflate_gzip_decompress(decompressor.get(), input.data(), input.size(),
+                                                                       out.data(), out.size(), &produced)
+                                          : libdeflate_zlib_decompress(decompressor.get(), input.data(), input.size(),
+                                                                       out.data(), out.size(), &produced);
     switch (result) {
       case LIBDEFLATE_SUCCESS:
         break;

@@ -29,7 +29,15 @@ Result<std::size_t> simple_size(std::string_view text) {
   switch (kind) {
     case 'U':
       return size * 4;  // UCS-4 characters
-    case 'i': case 'u': case 'f': case 'c': case 'b': case 'S': case 'V': case 'M': case 'm':
+    case 'i':
+    case 'u':
+    case 'f':
+    case 'c':
+    case 'b':
+    case 'S':
+    case 'V':
+    case 'M':
+    case 'm':
       return size;
     default:
       return Error{"dtype \"" + std::string(text) + "\" has no fixed size"};

@@ -23,7 +23,8 @@ using common::Error;
 using common::Result;
 
 Error wrong_input(std::string_view id, std::size_t got, std::size_t expected) {
-  return Error{std::string(id) + " expects " + std::to_string(expected) + " bytes and was given " + std::to_string(got)};
+  return Error{std::string(id) + " expects " + std::to_string(expected) + " bytes and was given " +
+               std::to_string(got)};
 }
 
 // A filter from elements of one numeric dtype to another's; `body(from, to, in, out, count)` is
@@ -57,15 +58,16 @@ class Delta final : public NumericFilter {
  public:
   using NumericFilter::NumericFilter;
   common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
-    return each_type(input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
-      using From = decltype(from);
-      using To = decltype(to);
-      To sum{};
-      for (std::size_t i = 0; i < count; ++i) {
-        sum = add<To>(sum, cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)));
-        store<To>(to_bytes + i * sizeof(To), sum, decoded_.swapped);
-      }
-    });
+    return each_type(input, output_size, out,
+                     [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
+                       using From = decltype(from);
+                       using To = decltype(to);
+                       To sum{};
+                       for (std::size_t i = 0; i < count; ++i) {
+                         sum = add<To>(sum, cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)));
+                         store<To>(to_bytes + i * sizeof(To), sum, decoded_.swapped);
+                       }
+                     });
   }
 };
 
@@ -76,17 +78,18 @@ class FixedScaleOffset final : public NumericFilter {
   FixedScaleOffset(Numeric decoded, Numeric encoded, double scale, double offset)
       : NumericFilter("fixedscaleoffset", std::move(decoded), std::move(encoded)), scale_(scale), offset_(offset) {}
   common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
-    return each_type(input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
-      using From = decltype(from);
-      using To = decltype(to);
-      using Compute = std::conditional_t<std::is_same_v<From, float>, float, double>;
-      for (std::size_t i = 0; i < count; ++i) {
-        const Compute value = static_cast<Compute>(load<From>(in + i * sizeof(From), encoded_.swapped)) /
-                                  static_cast<Compute>(scale_) +
-                              static_cast<Compute>(offset_);
-        store<To>(to_bytes + i * sizeof(To), cast_as<To>(value), decoded_.swapped);
-      }
-    });
+    return each_type(
+        input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
+          using From = decltype(from);
+          using To = decltype(to);
+          using Compute = std::conditional_t<std::is_same_v<From, float>, float, double>;
+          for (std::size_t i = 0; i < count; ++i) {
+            const Compute value = static_cast<Compute>(load<From>(in + i * sizeof(From), encoded_.swapped)) /
+                                      static_cast<Compute>(scale_) +
+                                  static_cast<Compute>(offset_);
+            store<To>(to_bytes + i * sizeof(To), cast_as<To>(value), decoded_.swapped);
+          }
+        });
   }
 
  private:
@@ -99,14 +102,15 @@ class Cast final : public NumericFilter {
  public:
   using NumericFilter::NumericFilter;
   common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
-    return each_type(input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
-      using From = decltype(from);
-      using To = decltype(to);
-      for (std::size_t i = 0; i < count; ++i) {
-        store<To>(to_bytes + i * sizeof(To), cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)),
-                  decoded_.swapped);
-      }
-    });
+    return each_type(input, output_size, out,
+                     [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
+                       using From = decltype(from);
+                       using To = decltype(to);
+                       for (std::size_t i = 0; i < count; ++i) {
+                         store<To>(to_bytes + i * sizeof(To),
+                                   cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)), decoded_.swapped);
+                       }
+                     });
   }
 };
 
@@ -186,9 +190,15 @@ class Shuffle final : public Stage {
     out.resize(output_size);
     const std::size_t count = output_size / element_size_;
     switch (element_size_) {
-      case 2: unshuffle<2>(input.data(), out.data(), count); break;
-      case 4: unshuffle<4>(input.data(), out.data(), count); break;
-      case 8: unshuffle<8>(input.data(), out.data(), count); break;
+      case 2:
+        unshuffle<2>(input.data(), out.data(), count);
+        break;
+      case 4:
+        unshuffle<4>(input.data(), out.data(), count);
+        break;
+      case 8:
+        unshuffle<8>(input.data(), out.data(), count);
+        break;
       default:
         for (std::size_t byte = 0; byte < element_size_; ++byte) {
           const char* from = input.data() + byte * count;
@@ -196,7 +206,8 @@ class Shuffle final : public Stage {
         }
     }
     const std::size_t whole = count * element_size_;
-    std::copy(input.begin() + static_cast<std::ptrdiff_t>(whole), input.end(), out.begin() + static_cast<std::ptrdiff_t>(whole));
+    std::copy(input.begin() + static_cast<std::ptrdiff_t>(whole), input.end(),
+              out.begin() + static_cast<std::ptrdiff_t>(whole));
     return common::Ok{};
   }
 

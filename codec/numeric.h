@@ -34,17 +34,25 @@ auto with_type(const Numeric& type, Visit&& visit) {
   switch (type.kind) {
     case 'i':
       switch (type.size) {
-        case 1: return visit(std::int8_t{});
-        case 2: return visit(std::int16_t{});
-        case 4: return visit(std::int32_t{});
-        default: return visit(std::int64_t{});
+        case 1:
+          return visit(std::int8_t{});
+        case 2:
+          return visit(std::int16_t{});
+        case 4:
+          return visit(std::int32_t{});
+        default:
+          return visit(std::int64_t{});
       }
     case 'u':
       switch (type.size) {
-        case 1: return visit(std::uint8_t{});
-        case 2: return visit(std::uint16_t{});
-        case 4: return visit(std::uint32_t{});
-        default: return visit(std::uint64_t{});
+        case 1:
+          return visit(std::uint8_t{});
+        case 2:
+          return visit(std::uint16_t{});
+        case 4:
+          return visit(std::uint32_t{});
+        default:
+          return visit(std::uint64_t{});
       }
     default:
       return type.size == 4 ? visit(float{}) : visit(double{});

@@ -32,7 +32,8 @@ Result<Pipeline> Pipeline::of(const common::ArrayMeta& meta, bool little_endian)
   pipeline.dtype_ = meta.dtype;
   pipeline.decoded_size_ = *element;
   for (const std::uint64_t extent : meta.chunks) {
-    if (extent != 0 && pipeline.decoded_size_ > (std::size_t{1} << 40) / extent) return Error{"chunks larger than 1 TiB"};
+    if (extent != 0 && pipeline.decoded_size_ > (std::size_t{1} << 40) / extent)
+      return Error{"chunks larger than 1 TiB"};
     pipeline.decoded_size_ *= extent;
   }
   // Encoding runs the filters in order, then the compressor; decoding the other way round.

@@ -122,15 +122,20 @@ Result<std::string> fill_element(std::string_view dtype_json, std::string_view f
   std::int64_t whole = 0;
   std::uint64_t positive = 0;
   if (!fill.get(text)) {
-    if (text == "NaN") value = std::numeric_limits<double>::quiet_NaN();
-    else if (text == "Infinity") value = std::numeric_limits<double>::infinity();
-    else if (text == "-Infinity") value = -std::numeric_limits<double>::infinity();
-    else return Error{"fill value " + std::string(fill_json) + " is not a number"};
+    if (text == "NaN")
+      value = std::numeric_limits<double>::quiet_NaN();
+    else if (text == "Infinity")
+      value = std::numeric_limits<double>::infinity();
+    else if (text == "-Infinity")
+      value = -std::numeric_limits<double>::infinity();
+    else
+      return Error{"fill value " + std::string(fill_json) + " is not a number"};
   } else if (type->kind == 'i' && !fill.get(whole)) {
     with_type(*type, [&](auto t) { store<decltype(t)>(out.data(), static_cast<decltype(t)>(whole), type->swapped); });
     return out;
   } else if (type->kind == 'u' && !fill.get(positive)) {
-    with_type(*type, [&](auto t) { store<decltype(t)>(out.data(), static_cast<decltype(t)>(positive), type->swapped); });
+    with_type(*type,
+              [&](auto t) { store<decltype(t)>(out.data(), static_cast<decltype(t)>(positive), type->swapped); });
     return out;
   } else if (fill.get(value)) {
     return Error{"fill value " + std::string(fill_json) + " is not a number"};
@@ -199,15 +204,15 @@ void ElementConverter::convert(const char* in, char* out, std::size_t count) con
       for (std::size_t i = 0; i < count; ++i) {
         const From raw = load<From>(in + i * sizeof(From), t.from.swapped);
         To result{};
-        if (t.masked && std::ranges::any_of(packing_.fill_values,
-                                            [&](double fill) { return static_cast<double>(raw) == fill; })) {
+        if (t.masked &&
+            std::ranges::any_of(packing_.fill_values, [&](double fill) { return static_cast<double>(raw) == fill; })) {
           if constexpr (std::is_floating_point_v<To>) result = std::numeric_limits<To>::quiet_NaN();
         } else if (t.scaled_size == 4) {
-          result = cast_as<To>(scale(t.masked_size == 8 ? static_cast<float>(static_cast<double>(raw))
-                                                        : static_cast<float>(raw)));
+          result = cast_as<To>(
+              scale(t.masked_size == 8 ? static_cast<float>(static_cast<double>(raw)) : static_cast<float>(raw)));
         } else if (t.scaled_size == 8) {
-          result = cast_as<To>(scale(t.masked_size == 4 ? static_cast<double>(static_cast<float>(raw))
-                                                        : static_cast<double>(raw)));
+          result = cast_as<To>(
+              scale(t.masked_size == 4 ? static_cast<double>(static_cast<float>(raw)) : static_cast<double>(raw)));
         } else if (t.masked_size == 4) {
           result = cast_as<To>(static_cast<float>(raw));
         } else if (t.masked_size == 8) {

@@ -76,7 +76,9 @@ void copy_piece(const Assembly& assembly, const Piece& piece, const std::vector<
     }
     char* destination = out + target * assembly.element_size;
     if (!piece.node) {
-      for (std::uint64_t i = 0; i < run; ++i) std::memcpy(destination + i * assembly.element_size, part.fill.data(), part.fill.size());
+      for (std::uint64_t i = 0; i < run; ++i) {
+        std::copy(part.fill.begin(), part.fill.end(), destination + i * assembly.element_size);
+      }
     } else if (part.converter) {
       part.converter->convert(piece.bytes.view.data() + source * source_size, destination, run);
     } else {
@@ -97,7 +99,8 @@ void copy_piece(const Assembly& assembly, const Piece& piece, const std::vector<
 Result<Assembly> Assembly::load(const refstore::RefStore& store, NodeId directory, const common::ArrayMeta& meta) {
   simdjson::dom::parser parser;
   simdjson::dom::object codec;
-  if (parser.parse(simdjson::padded_string(meta.compressor)).get(codec)) return Error{"its compressor is not an object"};
+  if (parser.parse(simdjson::padded_string(meta.compressor)).get(codec))
+    return Error{"its compressor is not an object"};
   Assembly assembly;
   std::uint64_t axis = 0;
   bool unpack = false;

@@ -19,7 +19,7 @@ ChunkDecoder::~ChunkDecoder() {
 }
 
 void ChunkDecoder::get(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
-                       const Stored& stored, Done done) {
+                       const Stored& stored, const Done& done) {
   fetch::BlockCache::Found found = cache_.lookup(key, done);
   switch (found.outcome) {
     case fetch::BlockCache::Lookup::Hit:
@@ -33,7 +33,7 @@ void ChunkDecoder::get(const fetch::CacheKey& key, std::shared_ptr<const codec::
   }
 }
 
-void ChunkDecoder::get_made(const fetch::CacheKey& key, const Make& make, Done done) {
+void ChunkDecoder::get_made(const fetch::CacheKey& key, const Make& make, const Done& done) {
   fetch::BlockCache::Found found = cache_.lookup(key, done);
   switch (found.outcome) {
     case fetch::BlockCache::Lookup::Hit:

@@ -30,8 +30,8 @@ struct DecodeCounters {
   std::atomic<std::uint64_t> failures{0};      // chunks that would not decode
   std::atomic<std::uint64_t> stored_bytes{0};  // bytes decoded from
   std::atomic<std::uint64_t> decoded_bytes{0};
-  std::atomic<std::uint64_t> nanoseconds{0};   // worker time spent decoding
-  std::atomic<std::uint64_t> raw_arrays{0};    // arrays left as stored: a codec not decoded here
+  std::atomic<std::uint64_t> nanoseconds{0};  // worker time spent decoding
+  std::atomic<std::uint64_t> raw_arrays{0};   // arrays left as stored: a codec not decoded here
 };
 
 class ChunkDecoder {
@@ -53,11 +53,11 @@ class ChunkDecoder {
   // The decoded chunk named `key`: cached, joined to a decoding under way, or read with `stored`
   // and decoded by `pipeline` on a worker. `done` may run on a worker thread.
   void get(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored,
-           Done done);
+           const Done& done);
   // Starts decoding `key` unless it is cached or under way; nobody waits for it.
   void prefetch(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored);
   // The same for bytes `make` makes.
-  void get_made(const fetch::CacheKey& key, const Make& make, Done done);
+  void get_made(const fetch::CacheKey& key, const Make& make, const Done& done);
   void prefetch_made(const fetch::CacheKey& key, const Make& make);
   // Forgets a decoded chunk that its reader has read to the end: the kernel's page cache holds
   // it now, and its memory is better reused for the chunks ahead (fresh memory costs page faults).

@@ -161,9 +161,8 @@ ChunkDecoder::Stored DecodedView::stored(NodeId node) const {
   switch (entry.kind) {
     case EntryKind::Inline:
       // A copy: the decoding may outlive the generation holding the set's bytes.
-      return [bytes = fetch::Bytes::whole(std::string(entry.data))](const ChunkDecoder::StoredDone& done) {
-        done(bytes);
-      };
+      return
+          [bytes = fetch::Bytes::whole(std::string(entry.data))](const ChunkDecoder::StoredDone& done) { done(bytes); };
     case EntryKind::Range: {
       const fetch::Extent extent{path_.targets[entry.url], entry.offset, entry.length};
       return [&fetcher, extent](ChunkDecoder::StoredDone done) { fetcher.read_shared(extent, std::move(done)); };
@@ -216,8 +215,8 @@ std::uint64_t DecodedView::decode_ahead(const DecodedArray& array, std::uint64_t
   return std::min<std::uint64_t>(kPerWorker * decoder_.thread_count(), room);
 }
 
-void DecodedView::read_assembled(NodeId directory, const DecodedArray& array, std::uint64_t index,
-                                 std::uint64_t offset, std::size_t length, ContentRead done) {
+void DecodedView::read_assembled(NodeId directory, const DecodedArray& array, std::uint64_t index, std::uint64_t offset,
+                                 std::size_t length, ContentRead done) {
   const Assembly& assembly = *array.assembly;
   if (offset >= assembly.chunk_bytes) return done(std::span<const char>{});
   // Serial readers read the next chunks next: they are assembled meanwhile.

@@ -2,8 +2,8 @@
 // shown as if stored raw, so that any zarr reader reads it, whatever codecs the reader has. Its
 // .zarray says "compressor": null, "filters": null (shape, chunks, fill value and order as they
 // are; the dtype little-endian, since NCZarr 4.9 misreads big-endian arrays), and each chunk file
-// holds the raw bytes of its chunk, decoded by the mount's ChunkDecoder. An array with a codec not decoded here stays as stored, with one log line naming
-// the array and the codec. Missing chunks stay missing: the reader fills them.
+// holds the raw bytes of its chunk, decoded by the mount's ChunkDecoder. An array with a codec not decoded here stays
+// as stored, with one log line naming the array and the codec. Missing chunks stay missing: the reader fills them.
 //
 // One view per generation, resolved lazily, array by array, as its files are looked up.
 #pragma once
@@ -27,9 +27,9 @@ namespace kerchunkfs::daemon {
 
 struct DecodedArray {
   std::shared_ptr<const codec::Pipeline> pipeline;  // null for an assembled array
-  std::shared_ptr<const Assembly> assembly;          // an array combine assembled (assembled_array.h)
+  std::shared_ptr<const Assembly> assembly;         // an array combine assembled (assembled_array.h)
   common::ChunkGrid grid;
-  std::string zarray;           // the .zarray shown
+  std::string zarray;               // the .zarray shown
   std::uint64_t first_ordinal = 0;  // assembled: chunk i's file is synthesized file first_ordinal + i
   mutable std::atomic<std::uint64_t> last_read{kNone};  // the chunk read last: is the reader serial?
   static constexpr std::uint64_t kNone = ~std::uint64_t{0};
@@ -68,8 +68,8 @@ class DecodedView {
   void read_chunk(refstore::NodeId node, const DecodedArray& array, std::uint64_t offset, std::size_t length,
                   ContentRead done);
   // The same for chunk `index` of the assembled array in `directory`.
-  void read_assembled(refstore::NodeId directory, const DecodedArray& array, std::uint64_t index,
-                      std::uint64_t offset, std::size_t length, ContentRead done);
+  void read_assembled(refstore::NodeId directory, const DecodedArray& array, std::uint64_t index, std::uint64_t offset,
+                      std::size_t length, ContentRead done);
 
  private:
   std::unique_ptr<DecodedArray> load(refstore::NodeId directory);

@@ -49,9 +49,9 @@ std::vector<std::string> url_table(const refstore::RefStore& store) {
 }  // namespace
 
 struct Filesystem::Generation {
-  Generation(std::uint32_t generation_number, refstore::RefStore loaded, fetch::Fetcher& fetcher,
-             ChunkDecoder& decoder, const Logger& log, const FilesystemOptions& options,
-             const struct timespec& modified, std::atomic<std::size_t>& live)
+  Generation(std::uint32_t generation_number, refstore::RefStore loaded, fetch::Fetcher& fetcher, ChunkDecoder& decoder,
+             const Logger& log, const FilesystemOptions& options, const struct timespec& modified,
+             std::atomic<std::size_t>& live)
       : number(generation_number),
         store(std::move(loaded)),
         targets(fetcher.targets(url_table(store))),
@@ -95,8 +95,9 @@ struct Filesystem::Generation {
     const refstore::Entry entry = store.entry(node);
     if (!decoded && entry.kind == EntryKind::Inline && store.name(node) == ".zarray" &&
         entry.data.find("\"" + std::string(kAssembledCodec) + "\"") != std::string_view::npos) {
-      return error_content("an array kerchunkfs-scan assembled from files whose chunks or packing differ: "
-                           "only the decoded view shows it (mount with -o decode)");
+      return error_content(
+          "an array kerchunkfs-scan assembled from files whose chunks or packing differ: "
+          "only the decoded view shows it (mount with -o decode)");
     }
     switch (entry.kind) {
       case EntryKind::Inline:
@@ -419,8 +420,9 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
     const Shape shape = e.kind == EntryKind::Directory ? Shape::Directory : Shape::File;
     // A whole file's size may need a request: its entry carries no inode number, so the kernel
     // looks it up when it needs the attributes. Only readdirplus entries are lookups.
-    const std::optional<std::uint64_t> size =
-        synthesized || shape == Shape::Directory ? std::optional<std::uint64_t>(e.length) : generation->shown_size(node, e);
+    const std::optional<std::uint64_t> size = synthesized || shape == Shape::Directory
+                                                  ? std::optional<std::uint64_t>(e.length)
+                                                  : generation->shown_size(node, e);
     const bool counted = plus && size.has_value();
     item.entry = entry(*generation, ino, shape, size.value_or(0));
     if (!counted) item.entry.ino = 0;

@@ -158,7 +158,7 @@ class Filesystem {
   ReadCounters counters_;
   std::atomic<std::size_t> live_generations_{0};  // before the generations: they count down in it
   fetch::Fetcher fetcher_;
-  ChunkDecoder decoder_;  // after the fetcher: its workers stop before the fetcher goes
+  ChunkDecoder decoder_;      // after the fetcher: its workers stop before the fetcher goes
   mutable std::mutex mutex_;  // guards current_ and inodes_
   GenerationPtr current_;
   std::uint32_t next_generation_ = 0;

@@ -126,7 +126,7 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
 }
 
 void Fetcher::read_shared(const Extent& extent, std::function<void(const common::Result<Bytes>&)> done) {
-  const auto checked = [length = extent.length, url = extent.target->url, done](const common::Result<Bytes>& bytes) {
+  const auto checked = [length = extent.length, done = std::move(done)](const common::Result<Bytes>& bytes) {
     if (bytes && bytes->size() != length) {
       return done(common::Error{"target ends before the referenced range: got " + std::to_string(bytes->size()) +
                                 " of " + std::to_string(length) + " bytes"});

@@ -4,47 +4,9 @@
 #include <cstring>
 #include <future>
 
-#include <simdjson.h>
-
-#include "refstore/compression.h"
 #include "refstore/refstore.h"
 
 namespace kerchunkfs::scanner {
-namespace {
-
-common::Status inflate_all(std::string& bytes) {
-  auto inflated = refstore::inflate_zlib(bytes, "a chunk");
-  if (!inflated) return inflated.error();
-  bytes = std::move(inflated).value();
-  return common::Ok{};
-}
-
-void unshuffle(std::string& bytes, std::size_t element_size) {
-  if (element_size <= 1 || bytes.size() % element_size != 0) return;
-  const std::size_t count = bytes.size() / element_size;
-  std::string out(bytes.size(), '\0');
-  for (std::size_t byte = 0; byte < element_size; ++byte) {
-    for (std::size_t i = 0; i < count; ++i) out[i * element_size + byte] = bytes[byte * count + i];
-  }
-  bytes = std::move(out);
-}
-
-// Undoes one codec given as a JSON object.
-common::Status undo_codec(simdjson::dom::element codec, std::string& bytes) {
-  std::string_view id;
-  if (codec.is_null()) return common::Ok{};
-  if (codec["id"].get_string().get(id)) return common::Error{"a codec without an id"};
-  if (id == "zlib" || id == "gzip") return inflate_all(bytes);
-  if (id == "shuffle") {
-    std::uint64_t element_size = 4;
-    if (codec["elementsize"].get_uint64().get(element_size)) element_size = 4;  // numcodecs' default
-    unshuffle(bytes, element_size);
-    return common::Ok{};
-  }
-  return common::Error{"codec \"" + std::string(id) + "\" is not one the combiner decodes (zlib, gzip, shuffle)"};
-}
-
-}  // namespace
 
 ReferenceReader::ReferenceReader() : sources_(fetch::SourceRegistry::with_default_sources()) {}
 ReferenceReader::~ReferenceReader() { sources_.stop_all(); }
@@ -67,25 +29,6 @@ common::Result<std::string> ReferenceReader::bytes(const refstore::ReferenceValu
   if (result->bytes.size() != range.length)
     return common::Error{range.url + ": the file ends inside the referenced range"};
   return std::move(result->bytes);
-}
-
-common::Result<std::string> decode_chunk(const ArrayMeta& meta, std::string bytes) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element compressor, filters;
-  if (parser.parse(simdjson::padded_string(meta.compressor)).get(compressor))
-    return common::Error{"unreadable compressor"};
-  if (const auto undone = undo_codec(compressor, bytes); !undone) return undone.error();
-  simdjson::dom::parser filter_parser;
-  if (filter_parser.parse(simdjson::padded_string(meta.filters)).get(filters))
-    return common::Error{"unreadable filters"};
-  if (filters.is_array()) {
-    std::vector<simdjson::dom::element> list;
-    for (const auto codec : filters.get_array()) list.push_back(codec);
-    for (auto codec = list.rbegin(); codec != list.rend(); ++codec) {
-      if (const auto undone = undo_codec(*codec, bytes); !undone) return undone.error();
-    }
-  }
-  return bytes;
 }
 
 common::Result<std::vector<long double>> array_values(const ArrayMeta& meta,

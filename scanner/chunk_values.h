@@ -31,10 +31,6 @@ class ReferenceReader {
   std::map<std::string, std::string> local_paths_;
 };
 
-// One chunk's stored bytes decoded to raw array bytes: compressor and filters may be zlib, gzip
-// or shuffle (what coordinate variables use); anything else is refused by name.
-[[nodiscard]] common::Result<std::string> decode_chunk(const ArrayMeta& meta, std::string bytes);
-
 // Every element of a 1-D array whose chunks are in `chunk_bytes` (in order; absent chunks read
 // as the fill value), as numbers; other dtypes are refused.
 [[nodiscard]] common::Result<std::vector<long double>> array_values(const ArrayMeta& meta,

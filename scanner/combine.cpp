@@ -119,13 +119,20 @@ std::vector<long double> read_values(const Input& input, const std::string& path
   const std::uint64_t chunk = std::max<std::uint64_t>(array.meta.chunks.at(0), 1);
   const std::uint64_t count = common::ChunkGrid::of({array.meta.shape.data(), 1}, {&chunk, 1})->chunk_count();
   std::vector<std::string> chunks(count);
+  const auto pipeline = codec::Pipeline::of(array.meta);
+  if (!pipeline) fail(input.name + ": " + path + ": " + pipeline.error().message);
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto found = input.references.find(path + "/" + std::to_string(i));
     if (found == input.references.end())
       fail(input.name + ": " + path + ": chunk " + std::to_string(i) + " was never written");
     auto stored = reader.bytes(found->second);
     if (!stored) fail(input.name + ": " + path + ": " + stored.error().message);
-    auto decoded = decode_chunk(array.meta, std::move(stored).value());
+    // Raw chunks are taken as they are (an inlined last chunk may be cut to the array's end).
+    if (pipeline->empty()) {
+      chunks[i] = std::move(stored).value();
+      continue;
+    }
+    auto decoded = pipeline->decode(*stored);
     if (!decoded) fail(input.name + ": " + path + ": " + decoded.error().message);
     chunks[i] = std::move(decoded).value();
   }
@@ -467,8 +474,7 @@ class Combiner {
   // An array joined from files whose chunk grids or packing differ: see combine.h. `why` says
   // what differs, for the message when even an assembled array cannot join them.
   void write_assembled(const std::string& path, const std::vector<const Input*>& holders,
-                       const std::vector<std::optional<std::size_t>>& axis, const std::string& why,
-                       ReferenceMap& out) {
+                       const std::vector<std::optional<std::size_t>>& axis, const std::string& why, ReferenceMap& out) {
     const auto refuse = [&](const std::string& what) {
       fail(why + " (kerchunkfs assembles such files into one array only " + what + ")");
     };
@@ -526,7 +532,8 @@ class Combiner {
                ", \"offset\": " + std::to_string(offsets_[d][input.block[d]]) + "}";
       out[path + "/" + key + "/.zarray"] = part.meta.to_json();
       out[path + "/" + key + "/.zattrs"] = json_object(part.attributes);
-      for (auto& [indices, value] : chunks_of(input, path)) out[path + "/" + key + "/" + common::chunk_key(indices)] = *value;
+      for (auto& [indices, value] : chunks_of(input, path))
+        out[path + "/" + key + "/" + common::chunk_key(indices)] = *value;
     }
     meta.compressor = std::string("{\"axis\": ") + std::to_string(a) + ", \"id\": " + json_quote(kAssembledCodec) +
                       ", \"parts\": [" + parts + "], \"unpack\": " + (unpack ? "true" : "false") + "}";

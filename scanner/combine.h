@@ -56,7 +56,8 @@ inline constexpr const char* kAssembledCodec = "kerchunkfs.assembled";
 // "compressor" is {"id": "kerchunkfs.assembled", "axis": A, "parts": [{"key": ".kerchunkfs/0",
 // "offset": 0, "length": 365}, ...], "unpack": true|false}, and each file's own array (metadata,
 // attributes, chunk references) sits under ARRAY/.kerchunkfs/N/. kerchunkfs -o decode assembles
-// its chunks; other tools refuse the unknown codec. `reader` reads coordinate values and the variables checked to be identical.
+// its chunks; other tools refuse the unknown codec. `reader` reads coordinate values and the variables checked to be
+// identical.
 refstore::ReferenceMap combine(std::vector<CombineInput> inputs, const std::vector<ConcatDimension>& dimensions,
                                ReferenceReader& reader);
 

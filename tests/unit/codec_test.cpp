@@ -71,7 +71,8 @@ std::string xz_encode(const std::string& raw) {
   std::string out(lzma_stream_buffer_bound(raw.size()), '\0');
   std::size_t used = 0;
   REQUIRE(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr, reinterpret_cast<const std::uint8_t*>(raw.data()),
-                                  raw.size(), reinterpret_cast<std::uint8_t*>(out.data()), &used, out.size()) == LZMA_OK);
+                                  raw.size(), reinterpret_cast<std::uint8_t*>(out.data()), &used,
+                                  out.size()) == LZMA_OK);
   out.resize(used);
   return out;
 }
@@ -88,8 +89,8 @@ std::string lz4_encode(const std::string& raw) {
   std::string out(4 + LZ4_compressBound(static_cast<int>(raw.size())), '\0');
   const auto size = static_cast<std::uint32_t>(raw.size());
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((size >> (8 * i)) & 0xFF);
-  const int used = LZ4_compress_default(raw.data(), out.data() + 4, static_cast<int>(raw.size()),
-                                        static_cast<int>(out.size() - 4));
+  const int used =
+      LZ4_compress_default(raw.data(), out.data() + 4, static_cast<int>(raw.size()), static_cast<int>(out.size() - 4));
   REQUIRE(used > 0);
   out.resize(4 + static_cast<std::size_t>(used));
   return out;
@@ -154,10 +155,9 @@ TEST_CASE("codecs and dtypes not decoded here are refused by name") {
         R"(codec "packbits" is not decoded by kerchunkfs)");
   CHECK(codec::Pipeline::of(meta_of("|O", 8, "null", R"([{"id": "vlen-utf8"}])")).error().message ==
         R"(dtype "|O" has no fixed size)");
-  CHECK_THAT(codec::Pipeline::of(meta_of("<i2", 8, R"({"id": "lzma", "format": 3, "filters": [{"id": 33}]})"))
-                 .error()
-                 .message,
-             Catch::Contains("raw streams"));
+  CHECK_THAT(
+      codec::Pipeline::of(meta_of("<i2", 8, R"({"id": "lzma", "format": 3, "filters": [{"id": 33}]})")).error().message,
+      Catch::Contains("raw streams"));
   CHECK(codec::Pipeline::of(meta_of("<f4", 8, "null")).value().empty());
 }
 
@@ -179,9 +179,10 @@ TEST_CASE("filters undo what numcodecs' filters do") {
   }
   SECTION("fixedscaleoffset: stored / scale + offset") {
     const std::uint16_t stored[] = {0, 15, 65535};
-    const auto out = decode(
-        meta_of("<f8", 3, "null", R"([{"id": "fixedscaleoffset", "offset": 1000, "scale": 10, "dtype": "<f8", "astype": "<u2"}])"),
-        std::string(reinterpret_cast<const char*>(stored), sizeof stored));
+    const auto out =
+        decode(meta_of("<f8", 3, "null",
+                       R"([{"id": "fixedscaleoffset", "offset": 1000, "scale": 10, "dtype": "<f8", "astype": "<u2"}])"),
+               std::string(reinterpret_cast<const char*>(stored), sizeof stored));
     double values[3];
     std::memcpy(values, out.data(), sizeof values);
     CHECK(values[0] == 1000.0);
@@ -236,7 +237,8 @@ TEST_CASE("unpacking follows xarray's dtypes and arithmetic") {
   REQUIRE(packing);
   CHECK(packing->scale_factor == 0.5);
   CHECK(packing->fill_values == std::vector<double>{-9, 1, 2});
-  CHECK(codec::Packing::of_attributes(R"({"add_offset": "x"})").error().message == "attribute add_offset is not a number");
+  CHECK(codec::Packing::of_attributes(R"({"add_offset": "x"})").error().message ==
+        "attribute add_offset is not a number");
   CHECK(codec::fill_element(R"(">i2")", "-2").value() == std::string("\xFF\xFE", 2));
   CHECK(codec::fill_element(R"("|S3")", "\"YWJj\"").value() == std::string(3, '\0'));
 }

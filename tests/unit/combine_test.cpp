@@ -128,9 +128,8 @@ TEST_CASE("files whose chunks do not line up, or whose packing differs, are join
                Catch::Contains("kerchunkfs.assembled") && Catch::Contains(R"("chunks": [1, 2])"));
   }
   SECTION("different packing: unpacked, in the float dtype xarray gives, its packing attributes gone") {
-    const ReferenceMap out =
-        join({day_file("a.nc", {0, 1}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.5)"),
-              day_file("b.nc", {2, 3}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.25)")});
+    const ReferenceMap out = join({day_file("a.nc", {0, 1}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.5)"),
+                                   day_file("b.nc", {2, 3}, "days since 2000-01-01", 1, R"(, "scale_factor": 0.25)")});
     const std::string meta = std::get<std::string>(out.at("t/.zarray"));
     CHECK_THAT(meta, Catch::Contains(R"("unpack": true)") && Catch::Contains(R"("dtype": "<f4")") &&
                          Catch::Contains(R"("fill_value": "NaN")"));

@@ -119,8 +119,8 @@ TEST_CASE("an assembled array is shown with a regular grid, its chunks made from
   const std::string assembled =
       R"({"shape": [5], "chunks": [2], "dtype": "|u1", "fill_value": 0, "compressor": {"id": "kerchunkfs.assembled", "axis": 0, "unpack": false, "parts": [{"key": ".kerchunkfs/0", "offset": 0, "length": 3}, {"key": ".kerchunkfs/1", "offset": 3, "length": 2}]}})";
   const std::string set = R"({"a/.zarray": )" + quoted(assembled) + R"(, "a/.kerchunkfs/0/.zarray": )" + part_meta(3) +
-                          R"(, "a/.kerchunkfs/0/0": ["http://h/d", 0, 3], "a/.kerchunkfs/1/.zarray": )" +
-                          part_meta(2) + R"(, "a/.kerchunkfs/1/0": ["http://h/d", 3, 2]})";
+                          R"(, "a/.kerchunkfs/0/0": ["http://h/d", 0, 3], "a/.kerchunkfs/1/.zarray": )" + part_meta(2) +
+                          R"(, "a/.kerchunkfs/1/0": ["http://h/d", 3, 2]})";
   Fixture f(set, true);
   f.source->put("http://h/d", "ABCDE");
   CHECK(f.read("a/0") == "AB");
