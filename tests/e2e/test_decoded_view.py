@@ -295,3 +295,42 @@ def test_bad_chunks_are_eio_with_a_log_line_and_the_mount_keeps_serving(tmp_path
     assert re.search(r"a/4: zlib: decodes to 252 bytes where the chunk has 256", log), log
     stats = m.path(".kerchunkfs/stats").read_text()
     assert re.search(r"^kerchunkfs_decode_failures_total 4$", stats, re.M), stats
+
+
+def test_scanned_hdf5_codecs_read_in_every_reader_with_decode(tmp_path, mounts):
+    """HDF5 files written by h5py with hdf5plugin's filters (and zstd chunks from numcodecs), as
+    the scanner references them: every reader reads h5py's values through -o decode."""
+    import h5py
+    import hdf5plugin
+
+    reason = readers.zarrita_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    rng = np.random.default_rng(11)
+    data = np.repeat(rng.integers(0, 9, size=300), 10).reshape(60, 50).astype("<f4")
+    path = tmp_path / "codecs.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("blosc_lz4_bit", data=data, chunks=(16, 20),
+                         **hdf5plugin.Blosc(cname="lz4", clevel=5, shuffle=hdf5plugin.Blosc.BITSHUFFLE))
+        f.create_dataset("blosc_zstd_byte", data=data, chunks=(16, 20),
+                         **hdf5plugin.Blosc(cname="zstd", clevel=5, shuffle=hdf5plugin.Blosc.SHUFFLE))
+        f.create_dataset("bzip2", data=data, chunks=(16, 20), **hdf5plugin.BZip2(blocksize=5))
+        f.create_dataset("gzip_shuffle_fletcher32", data=data.astype(">i4"), chunks=(16, 20), shuffle=True,
+                         compression="gzip", fletcher32=True)
+        z = f.create_dataset("zstd", shape=data.shape, dtype="<i8", chunks=(30, 25), compression=32015,
+                             compression_opts=(7,), allow_unknown_filter=True)
+        for i in range(2):
+            for j in range(2):
+                block = np.ascontiguousarray((data * 10).astype("<i8")[i * 30:(i + 1) * 30, j * 25:(j + 1) * 25])
+                z.id.write_direct_chunk((i * 30, j * 25), numcodecs.Zstd(level=7).encode(block))
+    scan(path, "-o", tmp_path / "refs.json", "--inline-threshold", "0")
+    m = mounts(tmp_path / "refs.json", "-o", "decode", "-o", f"allow_local={tmp_path}")
+    with h5py.File(path) as f:  # no zstd plugin in Debian: those chunks' truth is what was encoded
+        expected = {name: f[name][...] for name in f if name != "zstd"}
+    expected["zstd"] = (data * 10).astype("<i8")
+    assert all(json.loads(m.path(f"{name}/.zarray").read_text())["filters"] is None for name in expected)
+    for reader in (readers.read_zarrita, readers.read_gdal, readers.read_nczarr):
+        values, errors = reader(m.path(), list(expected))
+        assert not errors, (reader.__name__, errors)
+        for name, truth in expected.items():
+            np.testing.assert_array_equal(values[name], truth, err_msg=f"{reader.__name__} {name}")
