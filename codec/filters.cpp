@@ -49,6 +49,20 @@ class NumericFilter : public Stage {
     });
     return common::Ok{};
   }
+  // Each element on its own: `convert(value, To{})` gives the decoded element of the stored one.
+  template <class Convert>
+  common::Status each_element(std::string_view input, std::size_t output_size, std::string& out,
+                              Convert&& convert) const {
+    return each_type(
+        input, output_size, out, [&](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
+          using From = decltype(from);
+          using To = decltype(to);
+          for (std::size_t i = 0; i < count; ++i) {
+            store<To>(to_bytes + i * sizeof(To), convert(load<From>(in + i * sizeof(From), encoded_.swapped), To{}),
+                      decoded_.swapped);
+          }
+        });
+  }
   std::string id_;
   Numeric decoded_, encoded_;
 };
@@ -78,18 +92,11 @@ class FixedScaleOffset final : public NumericFilter {
   FixedScaleOffset(Numeric decoded, Numeric encoded, double scale, double offset)
       : NumericFilter("fixedscaleoffset", std::move(decoded), std::move(encoded)), scale_(scale), offset_(offset) {}
   common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
-    return each_type(
-        input, output_size, out, [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
-          using From = decltype(from);
-          using To = decltype(to);
-          using Compute = std::conditional_t<std::is_same_v<From, float>, float, double>;
-          for (std::size_t i = 0; i < count; ++i) {
-            const Compute value = static_cast<Compute>(load<From>(in + i * sizeof(From), encoded_.swapped)) /
-                                      static_cast<Compute>(scale_) +
-                                  static_cast<Compute>(offset_);
-            store<To>(to_bytes + i * sizeof(To), cast_as<To>(value), decoded_.swapped);
-          }
-        });
+    return each_element(input, output_size, out, [this](auto value, auto to) {
+      using Compute = std::conditional_t<std::is_same_v<decltype(value), float>, float, double>;
+      return cast_as<decltype(to)>(static_cast<Compute>(value) / static_cast<Compute>(scale_) +
+                                   static_cast<Compute>(offset_));
+    });
   }
 
  private:
@@ -102,15 +109,7 @@ class Cast final : public NumericFilter {
  public:
   using NumericFilter::NumericFilter;
   common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
-    return each_type(input, output_size, out,
-                     [this](auto from, auto to, const char* in, char* to_bytes, std::size_t count) {
-                       using From = decltype(from);
-                       using To = decltype(to);
-                       for (std::size_t i = 0; i < count; ++i) {
-                         store<To>(to_bytes + i * sizeof(To),
-                                   cast_as<To>(load<From>(in + i * sizeof(From), encoded_.swapped)), decoded_.swapped);
-                       }
-                     });
+    return each_element(input, output_size, out, [](auto value, auto to) { return cast_as<decltype(to)>(value); });
   }
 };
 

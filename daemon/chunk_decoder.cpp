@@ -18,22 +18,7 @@ ChunkDecoder::~ChunkDecoder() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-void ChunkDecoder::get(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
-                       const Stored& stored, const Done& done) {
-  fetch::BlockCache::Found found = cache_.lookup(key, done);
-  switch (found.outcome) {
-    case fetch::BlockCache::Lookup::Hit:
-      return done(found.bytes);
-    case fetch::BlockCache::Lookup::Failed:
-      return done(found.error);
-    case fetch::BlockCache::Lookup::Joined:
-      return;
-    case fetch::BlockCache::Lookup::MustFetch:
-      return start(key, std::move(pipeline), stored);
-  }
-}
-
-void ChunkDecoder::get_made(const fetch::CacheKey& key, const Make& make, const Done& done) {
+void ChunkDecoder::get(const fetch::CacheKey& key, const Make& make, const Done& done) {
   fetch::BlockCache::Found found = cache_.lookup(key, done);
   switch (found.outcome) {
     case fetch::BlockCache::Lookup::Hit:
@@ -47,7 +32,7 @@ void ChunkDecoder::get_made(const fetch::CacheKey& key, const Make& make, const 
   }
 }
 
-void ChunkDecoder::prefetch_made(const fetch::CacheKey& key, const Make& make) {
+void ChunkDecoder::prefetch(const fetch::CacheKey& key, const Make& make) {
   if (cache_.claim(key)) make([this, key](Result<std::string> made) { finish(key, std::move(made)); });
 }
 
@@ -56,31 +41,27 @@ void ChunkDecoder::finish(const fetch::CacheKey& key, Result<std::string> made) 
   cache_.complete(key, fetch::Bytes::whole(std::move(*made)));
 }
 
-void ChunkDecoder::prefetch(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
-                            const Stored& stored) {
-  if (cache_.claim(key)) start(key, std::move(pipeline), stored);
-}
-
-void ChunkDecoder::start(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline,
-                         const Stored& stored) {
-  stored([this, key, pipeline = std::move(pipeline)](const Result<fetch::Bytes>& bytes) {
-    if (!bytes) return cache_.complete(key, bytes.error());
-    // The callback runs on a fetch thread: the decoding goes to a worker, holding the bytes.
-    post([this, key, pipeline, input = *bytes] {
-      const auto began = std::chrono::steady_clock::now();
-      Result<std::string> decoded = pipeline->decode(input.view);
-      counters_.nanoseconds += static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count());
-      if (!decoded) {
-        counters_.failures += 1;
-        return cache_.complete(key, decoded.error());
-      }
-      counters_.chunks += 1;
-      counters_.stored_bytes += input.size();
-      counters_.decoded_bytes += decoded->size();
-      cache_.complete(key, fetch::Bytes::whole(std::move(*decoded)));
+ChunkDecoder::Make ChunkDecoder::decoding(std::shared_ptr<const codec::Pipeline> pipeline, Stored stored) {
+  return [this, pipeline = std::move(pipeline), stored = std::move(stored)](Made made) {
+    stored([this, pipeline, made = std::move(made)](const Result<fetch::Bytes>& bytes) {
+      if (!bytes) return made(bytes.error());
+      // The callback runs on a fetch thread: the decoding goes to a worker, holding the bytes.
+      post([this, pipeline, made, input = *bytes] {
+        const auto began = std::chrono::steady_clock::now();
+        Result<std::string> decoded = pipeline->decode(input.view);
+        counters_.nanoseconds += static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count());
+        if (!decoded) {
+          counters_.failures += 1;
+        } else {
+          counters_.chunks += 1;
+          counters_.stored_bytes += input.size();
+          counters_.decoded_bytes += decoded->size();
+        }
+        made(std::move(decoded));
+      });
     });
-  });
+  };
 }
 
 void ChunkDecoder::post(std::function<void()> task) {

@@ -50,15 +50,13 @@ class ChunkDecoder {
   ChunkDecoder(const ChunkDecoder&) = delete;
   ChunkDecoder& operator=(const ChunkDecoder&) = delete;
 
-  // The decoded chunk named `key`: cached, joined to a decoding under way, or read with `stored`
-  // and decoded by `pipeline` on a worker. `done` may run on a worker thread.
-  void get(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored,
-           const Done& done);
-  // Starts decoding `key` unless it is cached or under way; nobody waits for it.
-  void prefetch(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored);
-  // The same for bytes `make` makes.
-  void get_made(const fetch::CacheKey& key, const Make& make, const Done& done);
-  void prefetch_made(const fetch::CacheKey& key, const Make& make);
+  // Makes a chunk by reading it with `stored` and decoding it with `pipeline` on a worker.
+  Make decoding(std::shared_ptr<const codec::Pipeline> pipeline, Stored stored);
+  // The chunk named `key`: cached, joined to a making under way, or made with `make`. `done` may
+  // run on a worker thread.
+  void get(const fetch::CacheKey& key, const Make& make, const Done& done);
+  // Starts making `key` unless it is cached or under way; nobody waits for it.
+  void prefetch(const fetch::CacheKey& key, const Make& make);
   // Forgets a decoded chunk that its reader has read to the end: the kernel's page cache holds
   // it now, and its memory is better reused for the chunks ahead (fresh memory costs page faults).
   void consumed(const fetch::CacheKey& key) { cache_.drop(key); }
@@ -72,7 +70,6 @@ class ChunkDecoder {
   unsigned thread_count() const { return thread_count_; }
 
  private:
-  void start(const fetch::CacheKey& key, std::shared_ptr<const codec::Pipeline> pipeline, const Stored& stored);
   void finish(const fetch::CacheKey& key, common::Result<std::string> made);
   void work();
 

@@ -196,7 +196,7 @@ ChunkDecoder::Make DecodedView::assembling(const DecodedArray& array, std::uint6
   // call: what runs later holds only the assembly, the fetcher and the decoder.
   return [this, assembly = array.assembly, index](ChunkDecoder::Made made) {
     const PartChunk decoded = [this](const AssemblyPart& part, NodeId node, ChunkDecoder::Done done) {
-      decoder_.get(key(node, part.pipeline->decoded_size()), part.pipeline, stored(node),
+      decoder_.get(key(node, part.pipeline->decoded_size()), decoder_.decoding(part.pipeline, stored(node)),
                    [name = store_.key(node), done = std::move(done)](const Result<fetch::Bytes>& bytes) {
                      if (!bytes) return done(common::wrap(bytes.error(), name));
                      done(bytes);
@@ -222,10 +222,10 @@ void DecodedView::read_assembled(NodeId directory, const DecodedArray& array, st
   // Serial readers read the next chunks next: they are assembled meanwhile.
   const std::uint64_t ahead = offset == 0 ? decode_ahead(array, index, assembly.chunk_bytes) : 0;
   for (std::uint64_t next = index + 1; next <= index + ahead && next < assembly.grid.chunk_count(); ++next) {
-    decoder_.prefetch_made(assembled_key(directory, next, assembly), assembling(array, next));
+    decoder_.prefetch(assembled_key(directory, next, assembly), assembling(array, next));
   }
   const fetch::CacheKey chunk = assembled_key(directory, index, assembly);
-  decoder_.get_made(chunk, assembling(array, index), slicer(decoder_, chunk, offset, length, std::move(done)));
+  decoder_.get(chunk, assembling(array, index), slicer(decoder_, chunk, offset, length, std::move(done)));
 }
 
 void DecodedView::read_chunk(NodeId node, const DecodedArray& array, std::uint64_t offset, std::size_t length,
@@ -241,12 +241,13 @@ void DecodedView::read_chunk(NodeId node, const DecodedArray& array, std::uint64
     const std::uint64_t ahead = decode_ahead(array, *index, size);
     for (std::uint64_t next = *index + 1; next <= *index + ahead && next < array.grid.chunk_count(); ++next) {
       if (const auto chunk = store_.lookup(directory, array.grid.key_of(next))) {
-        decoder_.prefetch(key(*chunk, size), array.pipeline, stored(*chunk));
+        decoder_.prefetch(key(*chunk, size), decoder_.decoding(array.pipeline, stored(*chunk)));
       }
     }
   }
   const fetch::CacheKey chunk = key(node, size);
-  decoder_.get(chunk, array.pipeline, stored(node), slicer(decoder_, chunk, offset, length, std::move(done)));
+  decoder_.get(chunk, decoder_.decoding(array.pipeline, stored(node)),
+               slicer(decoder_, chunk, offset, length, std::move(done)));
 }
 
 }  // namespace kerchunkfs::daemon

@@ -5,68 +5,26 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
-#include <future>
 #include <memory>
 #include <string>
 
 #include "daemon/filesystem.h"
-#include "fake_source.h"
+#include "filesystem_fixture.h"
 
 using namespace kerchunkfs;
-using daemon::EntryReply;
-using daemon::Filesystem;
-using daemon::kRootIno;
-using testing::FakeSource;
 
 namespace {
 
-struct Fixture {
-  Fixture(const std::string& json, bool decode) {
-    registry.add("http", source);
-    daemon::FilesystemOptions options;
-    options.fetch.cache_size = 1 << 20;
-    options.decode = decode;
-    options.decode_cache_bytes = 1 << 20;
-    options.decode_threads = 2;
-    filesystem = std::make_unique<Filesystem>(refstore::RefStore::parse(json, {}).value(), registry, log, options);
-  }
-  common::Result<EntryReply> try_lookup(daemon::Ino parent, std::string_view name) {
-    std::promise<common::Result<EntryReply>> answer;
-    filesystem->lookup(parent, name, [&](common::Result<EntryReply> r) { answer.set_value(std::move(r)); });
-    return answer.get_future().get();
-  }
-  daemon::Ino path(std::string_view key) {
-    daemon::Ino ino = kRootIno;
-    while (!key.empty()) {
-      const auto slash = key.find('/');
-      auto reply = try_lookup(ino, key.substr(0, slash));
-      REQUIRE(reply);
-      ino = reply->ino;
-      REQUIRE(ino != 0);
-      key = slash == std::string_view::npos ? std::string_view{} : key.substr(slash + 1);
-    }
-    return ino;
-  }
-  std::string read(std::string_view key) {
-    std::promise<std::string> answer;
-    filesystem->read(path(key), 0, 1 << 20, [&](common::Result<std::span<const char>> bytes) {
-      answer.set_value(bytes ? std::string(bytes->data(), bytes->size())
-                             : "error " + std::to_string(bytes.error().code) + ": " + bytes.error().message);
-    });
-    return answer.get_future().get();
-  }
-  std::vector<std::string> list(std::string_view key) {
-    std::vector<std::string> names;
-    REQUIRE(filesystem->readdir(path(key), 0, false, [&](const daemon::DirEntry& e) {
-      names.emplace_back(e.name);
-      return true;
-    }));
-    return names;
-  }
-  std::shared_ptr<FakeSource> source = std::make_shared<FakeSource>();
-  fetch::SourceRegistry registry;
-  daemon::Logger log;
-  std::unique_ptr<Filesystem> filesystem;
+// A mount with -o decode (or without), two decoding threads.
+struct Fixture : testing::FilesystemFixture {
+  Fixture(const std::string& json, bool decode)
+      : FilesystemFixture(json, [decode](daemon::FilesystemOptions& options) {
+          options.decode = decode;
+          options.decode_cache_bytes = 1 << 20;
+          options.decode_threads = 2;
+        }) {}
+  std::string read(std::string_view key) { return FilesystemFixture::read(path(key)); }
+  std::vector<std::string> list(std::string_view key) { return FilesystemFixture::list(path(key)); }
 };
 
 std::string compressed(const std::string& raw) {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "fake_source.h"
+#include "filesystem_fixture.h"
 
 using namespace kerchunkfs;
 using daemon::EntryReply;
@@ -16,52 +16,7 @@ using testing::FakeSource;
 
 namespace {
 
-struct Fixture {
-  explicit Fixture(const std::string& json) {
-    registry.add("http", source);
-    daemon::FilesystemOptions options;
-    options.fetch.cache_size = 1 << 20;
-    options.prefetch_bytes = 0;
-    filesystem = std::make_unique<Filesystem>(refstore::RefStore::parse(json, {}).value(), registry, log, options);
-  }
-  EntryReply lookup(daemon::Ino parent, std::string_view name) {
-    common::Result<EntryReply> reply = common::Error{"no answer"};
-    filesystem->lookup(parent, name, [&](common::Result<EntryReply> r) { reply = std::move(r); });
-    REQUIRE(reply);
-    return *reply;
-  }
-  daemon::Ino path(std::string_view key) {
-    daemon::Ino ino = kRootIno;
-    while (!key.empty()) {
-      const auto slash = key.find('/');
-      ino = lookup(ino, key.substr(0, slash)).ino;
-      REQUIRE(ino != 0);
-      key = slash == std::string_view::npos ? std::string_view{} : key.substr(slash + 1);
-    }
-    return ino;
-  }
-  // The bytes, or "error N: message".
-  std::string read(daemon::Ino ino, std::uint64_t offset = 0, std::size_t size = 1 << 20) {
-    std::string out = "<no answer>";
-    filesystem->read(ino, offset, size, [&](common::Result<std::span<const char>> bytes) {
-      out = bytes ? std::string(bytes->data(), bytes->size())
-                  : "error " + std::to_string(bytes.error().code) + ": " + bytes.error().message;
-    });
-    return out;
-  }
-  std::vector<std::string> list(daemon::Ino ino, bool plus = false) {
-    std::vector<std::string> names;
-    REQUIRE(filesystem->readdir(ino, 0, plus, [&](const daemon::DirEntry& e) {
-      names.emplace_back(e.name);
-      return true;
-    }));
-    return names;
-  }
-  std::shared_ptr<FakeSource> source = std::make_shared<FakeSource>();
-  fetch::SourceRegistry registry;
-  daemon::Logger log;
-  std::unique_ptr<Filesystem> filesystem;
-};
+using Fixture = testing::FilesystemFixture;
 
 const char* kSet =
     R"({".zgroup": "{\"zarr_format\": 2}", "v/.zarray": "{\"shape\": [4], \"chunks\": [2], \"dtype\": \"|u1\"}",
