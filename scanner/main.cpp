@@ -20,6 +20,7 @@
 #include "refstore/refstore.h"
 #include "scanner/batch.h"
 #include "scanner/combine.h"
+#include "scanner/parquet_references.h"
 #include "scanner/reference_files.h"
 #include "scanner/scan.h"
 
@@ -41,7 +42,10 @@ void usage(FILE* out) {
                "Scan HDF5/netCDF4 files and write reference sets that kerchunkfs, fsspec and kerchunk read;\n"
                "combine many into one dataset. Inputs may be @LIST (one per line) or quoted globs.\n"
                "\n"
-               "  -o, --output FILE        the reference set written (.gz or .zst: compressed)\n"
+               "  -o, --output FILE        the reference set written (.gz or .zst: compressed; .parq: a\n"
+               "                           directory in kerchunk's parquet layout)\n"
+               "  --record-size N          references per refs.K.parq file of the parquet layout\n"
+               "                           (default 100000, as kerchunk)\n"
                "  --out-dir DIR            one reference set per input, DIR/NAME.json\n"
                "  --url URL                the URL written into references (default: the input's path);\n"
                "                           {name} is replaced by the input's file name\n"
@@ -92,6 +96,7 @@ struct CommandLine {
   kerchunkfs::scanner::ScanOptions scan;
   std::vector<ConcatDimension> dimensions;
   int version = 1, jobs = 1;
+  std::uint64_t record_size = kerchunkfs::scanner::kDefaultRecordSize;
   unsigned file_timeout_s = 600;
   std::size_t shard = 0, shards = 1;
   bool skip_unsupported = false, quiet = false;
@@ -181,6 +186,9 @@ CommandLine parse(int argc, char* argv[]) {
       const auto equals = text.find('=');
       if (equals == std::string::npos) usage_error("--coordinate " + text + ": not DIM=SOURCE");
       sources.emplace_back(text.substr(0, equals), coordinate_source(text.substr(equals + 1)));
+    } else if (arg == "--record-size") {
+      line.record_size = byte_count(arg, value("a number of references"));
+      if (line.record_size == 0) usage_error("--record-size: at least 1");
     } else if (arg == "--assemble-chunk") {
       const std::string text = value("DIM=N");
       const auto equals = text.find('=');
@@ -287,7 +295,7 @@ bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry* 
     std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
     return false;
   }
-  if (const auto written = kerchunkfs::scanner::write_reference_file(target, result.references, line.version);
+  if (const auto written = kerchunkfs::scanner::write_reference_file(target, result.references, line.version, line.record_size);
       !written) {
     std::fprintf(stderr, "kerchunkfs-scan: %s\n", written.error().message.c_str());
     return false;
@@ -353,7 +361,7 @@ int combine(const CommandLine& line, std::vector<kerchunkfs::scanner::CombineInp
             kerchunkfs::scanner::ReferenceReader& reader) {
   try {
     const auto combined = kerchunkfs::scanner::combine(std::move(inputs), line.dimensions, reader);
-    if (const auto written = kerchunkfs::scanner::write_reference_file(line.output, combined, line.version); !written) {
+    if (const auto written = kerchunkfs::scanner::write_reference_file(line.output, combined, line.version, line.record_size); !written) {
       std::fprintf(stderr, "kerchunkfs-scan: %s\n", written.error().message.c_str());
       return kExitFailure;
     }

@@ -1,5 +1,7 @@
 #include "scanner/reference_files.h"
 
+#include "scanner/parquet_references.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -38,7 +40,9 @@ common::Result<refstore::ReferenceMap> read_reference_file(const std::string& pa
   return references;
 }
 
-common::Status write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version) {
+common::Status write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version,
+                                    std::uint64_t record_size) {
+  if (path.ends_with(".parq") || path.ends_with(".parq/")) return write_parquet_references(path, references, record_size);
   std::ostringstream text;
   refstore::write_references(text, references, version);
   const std::string bytes = refstore::compress(text.str(), refstore::compression_for_name(path));

@@ -1,6 +1,7 @@
-"""zarr readers other than zarr-python, run on a directory: zarrita.js (npm, Node), GDAL's
-multidimensional API (python3-gdal) and netCDF-C's NCZarr (python3-netcdf4). Each returns
-{array name: numpy array} for the arrays it read, and {array name: error text} for the others."""
+"""Independent implementations the tests compare with: zarr readers other than zarr-python, run on
+a directory — zarrita.js (npm, Node), GDAL's multidimensional API (python3-gdal) and netCDF-C's
+NCZarr (python3-netcdf4), each returning {array name: numpy array} for the arrays it read and
+{array name: error text} for the others — and npm packages run as Node scripts."""
 
 import json
 import shutil
@@ -14,23 +15,34 @@ ZARRITA_VERSION = "0.7"
 ZARRITA_STORAGE_VERSION = "0.2"
 
 
-def zarrita_unavailable_reason(install_dir=REPO / "build" / "node"):
-    """Installs zarrita.js from npm into `install_dir` when it is not there yet."""
+def npm_unavailable_reason(packages, install_dir=REPO / "build" / "node"):
+    """Installs the npm packages ({name: version}) into `install_dir` when they are not there yet;
+    why they cannot be had, or None."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        return "node and npm are needed for zarrita.js"
-    if not (Path(install_dir) / "node_modules" / "zarrita").exists():
+        return f"node and npm are needed for {', '.join(packages)}"
+    missing = [f"{name}@{version}" for name, version in packages.items()
+               if not (Path(install_dir) / "node_modules" / name).exists()]
+    if missing:
         out = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(install_dir),
-                              f"zarrita@{ZARRITA_VERSION}", f"@zarrita/storage@{ZARRITA_STORAGE_VERSION}"],
-                             capture_output=True, text=True)
+                              *missing], capture_output=True, text=True)
         if out.returncode != 0:
-            return f"npm could not install zarrita: {out.stderr.strip()[-300:]}"
+            return f"npm could not install {' '.join(missing)}: {out.stderr.strip()[-300:]}"
     return None
 
 
+def zarrita_unavailable_reason(install_dir=REPO / "build" / "node"):
+    return npm_unavailable_reason({"zarrita": ZARRITA_VERSION, "@zarrita/storage": ZARRITA_STORAGE_VERSION}, install_dir)
+
+
+def run_node(script, *args, install_dir=REPO / "build" / "node"):
+    """Runs one of this folder's ES module scripts from `install_dir`, where its packages resolve."""
+    target = Path(install_dir) / Path(script).name
+    shutil.copyfile(Path(__file__).parent / script, target)
+    return subprocess.run(["node", str(target), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
 def read_zarrita(root, names, install_dir=REPO / "build" / "node"):
-    script = Path(install_dir) / "zarrita_read.mjs"
-    shutil.copyfile(Path(__file__).parent / "zarrita_read.mjs", script)
-    out = subprocess.run(["node", str(script), str(root), *names], capture_output=True, text=True, timeout=300)
+    out = run_node("zarrita_read.mjs", root, *names, install_dir=install_dir)
     assert out.returncode == 0, out.stderr
     values, errors = {}, {}
     for line in out.stdout.splitlines():

@@ -1,0 +1,164 @@
+"""The Parquet reader and writer for kerchunk's parquet reference layout, against independent
+implementations: hyparquet (JavaScript) reads what we read and what we write; fastparquet (the
+published fixture), hyparquet-writer and parquet-wasm (Arrow's Rust writer) write what we read."""
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import readers
+from conftest import SCAN_BIN, scan
+
+FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "realrefs" / \
+    "ProjectPythia__kerchunk-cookbook__combined.parq"
+PACKAGES = {"hyparquet": "1", "hyparquet-compressors": "1", "hyparquet-writer": "0.17", "parquet-wasm": "0.7",
+            "apache-arrow": "21"}
+# Our reader's view of a file, as a tool built with the tests (beside the scanner of the build tested).
+DUMP = Path(SCAN_BIN).parents[1] / "tests" / "parquet-dump"
+
+
+@pytest.fixture(scope="module")
+def node_packages():
+    reason = readers.npm_unavailable_reason(PACKAGES)
+    if reason:
+        pytest.skip(reason)
+
+
+def ours(*files):
+    out = subprocess.run([str(DUMP), *map(str, files)], capture_output=True, text=True, timeout=120)
+    return [line if line.startswith("error: ") else json.loads(line) for line in out.stdout.splitlines()]
+
+
+def hyparquet(*files):
+    out = readers.run_node("parquet_dump.mjs", *files)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def rows_with_every_kind(n=23):
+    """Inline, range, whole-file and missing rows (a missing one with null offset and size too)."""
+    rows = []
+    for i in range(n):
+        if i % 5 == 0:
+            rows.append({"path": None, "offset": 0, "size": 0, "raw": base64.b64encode(bytes([i % 256, 0, 255, 10])).decode()})
+        elif i % 7 == 0:
+            rows.append({"path": None, "offset": None, "size": None, "raw": None})
+        elif i % 11 == 0:
+            rows.append({"path": f"/data/whole{i}.nc", "offset": 0, "size": 0, "raw": None})
+        else:
+            rows.append({"path": f"s3://bucket/file{i % 3}.nc", "offset": 1000 * i + 2**40, "size": 100 + i, "raw": None})
+    return rows
+
+
+def test_our_reader_reads_the_fastparquet_fixture_as_hyparquet_does(node_packages):
+    files = sorted(FIXTURE.glob("*/refs.*.parq"))
+    assert len(files) == 11
+    assert ours(*files) == hyparquet(*files)
+
+
+@pytest.mark.parametrize("compression", ["UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD", "LZ4_RAW"])
+@pytest.mark.parametrize("values", ["dict", "plain"])
+@pytest.mark.parametrize("pages", ["V1", "V2"])
+def test_our_reader_reads_what_parquet_wasm_writes(node_packages, tmp_path, compression, values, pages):
+    rows_file = tmp_path / "rows.json"
+    rows_file.write_text(json.dumps(rows_with_every_kind()))
+    out = readers.run_node("parquet_write.mjs", rows_file, tmp_path / "refs.0.parq", "parquet-wasm", compression,
+                           values, pages)
+    assert out.returncode == 0, out.stderr
+    got = ours(tmp_path / "refs.0.parq")[0]
+    if values == "plain" and pages == "V2":
+        # Arrow's V2 writer encodes unrepeated strings as DELTA_BYTE_ARRAY: refused by name.
+        assert got == "error: column path: values in DELTA_BYTE_ARRAY are not read"
+        return
+    assert got == hyparquet(tmp_path / "refs.0.parq")[0]
+    assert [row["raw"] for row in got] == [row["raw"] for row in rows_with_every_kind()]
+
+
+def test_our_reader_reads_what_hyparquet_writer_writes(node_packages, tmp_path):
+    rows_file = tmp_path / "rows.json"
+    rows_file.write_text(json.dumps(rows_with_every_kind(300)))
+    out = readers.run_node("parquet_write.mjs", rows_file, tmp_path / "refs.0.parq", "hyparquet-writer")
+    assert out.returncode == 0, out.stderr
+    assert ours(tmp_path / "refs.0.parq") == hyparquet(tmp_path / "refs.0.parq")
+
+
+def write_grouped_file(path):
+    import h5py
+    import numpy as np
+    with h5py.File(path, "w") as f:
+        f.create_dataset("a", data=np.arange(70, dtype="<i4").reshape(7, 10), chunks=(2, 10))  # 4 chunks
+        group = f.create_group("inner/deeper")
+        group.create_dataset("b", data=np.arange(30, dtype="<f8"), chunks=(5,))  # 6 chunks
+        group.create_dataset("small", data=np.arange(3, dtype="<i2"))  # inlined
+    return path
+
+
+@pytest.mark.parametrize("record_size", [2, 3, 100000])
+def test_the_scanner_writes_the_layout_that_hyparquet_reads_as_our_json(node_packages, tmp_path, record_size):
+    source = write_grouped_file(tmp_path / "grouped.h5")
+    scan(source, "-o", tmp_path / "refs.json", "--inline-threshold", "50")
+    scan(source, "-o", tmp_path / "refs.parq", "--inline-threshold", "50", "--record-size", record_size)
+    expected = json.loads((tmp_path / "refs.json").read_text())["refs"]
+    zmetadata = json.loads((tmp_path / "refs.parq" / ".zmetadata").read_text())
+    assert zmetadata["record_size"] == record_size
+    metadata_keys = {k for k in expected if k.rsplit("/", 1)[-1] in (".zgroup", ".zattrs", ".zarray")}
+    assert set(zmetadata["metadata"]) == metadata_keys
+    for key in metadata_keys:
+        assert zmetadata["metadata"][key] == json.loads(expected[key]), key
+    # Every chunk in the row its C-order index names; every other row missing.
+    for name in ("a", "inner/deeper/b", "inner/deeper/small"):
+        meta = zmetadata["metadata"][f"{name}/.zarray"]
+        counts = [-(-s // c) for s, c in zip(meta["shape"], meta["chunks"])]
+        total = 1
+        for count in counts:
+            total *= count
+        files = sorted((tmp_path / "refs.parq" / name).glob("refs.*.parq"), key=lambda p: int(p.name.split(".")[1]))
+        assert len(files) == max(1, -(-total // record_size))
+        rows = [row for table in hyparquet(*files) for row in table]
+        assert ours(*files) == hyparquet(*files)
+        for index, row in enumerate(rows):
+            key = [index]
+            for count in reversed(counts[1:]):
+                key.insert(1, key[0] % count)
+                key[0] //= count
+            chunk = f"{name}/{'.'.join(map(str, key))}" if index < total else None
+            value = expected.get(chunk) if chunk else None
+            if value is None:
+                assert row["path"] is None and row["raw"] is None, (name, index)
+            elif isinstance(value, list):
+                assert [row["path"], row["offset"], row["size"], row["raw"]] == value + [None], (name, index)
+            else:
+                stored = base64.b64decode(value[7:]) if value.startswith("base64:") else value.encode()
+                assert base64.b64decode(row["raw"]) == stored and row["path"] is None, (name, index)
+
+
+def test_bad_parquet_files_get_one_clear_error(tmp_path):
+    good = FIXTURE / "lat" / "refs.0.parq"
+    data = good.read_bytes()
+    cases = {
+        "truncated": data[:-20],
+        "magic": b"PAR2" + data[4:],
+        "footer": data[:-8] + (len(data)).to_bytes(4, "little") + b"PAR1",
+    }
+    # A page that says it has more bytes than the file: the first page header's third field.
+    header = bytearray(data)
+    at = 4
+    for _ in range(3):  # fields 1, 2, 3: short-form i32 field headers followed by a zigzag varint
+        assert header[at] & 0x0F == 5
+        at += 1
+        start = at
+        while header[at] & 0x80:
+            at += 1
+        at += 1
+    header[start:at] = bytes([0xfe, 0xff, 0xff, 0xff, 0x07])  # the zigzag varint of 2**30 - 1
+    cases["page"] = bytes(header)
+    for name, content in cases.items():
+        (tmp_path / f"{name}.parq").write_bytes(content)
+    got = dict(zip(cases, ours(*(tmp_path / f"{name}.parq" for name in cases))))
+    assert got["truncated"] == "error: not a Parquet file (no PAR1 at both ends)"
+    assert got["magic"] == "error: not a Parquet file (no PAR1 at both ends)"
+    assert got["footer"].startswith("error: the footer says it has") and "more than the file holds" in got["footer"]
+    assert "says it has 1073741823 bytes, more than the file holds" in got["page"], got["page"]
