@@ -11,6 +11,7 @@
 #include "codec/codec.h"
 #include "daemon/assembled_array.h"
 #include "fetch/http_response.h"
+#include "parquet/parquet.h"
 #include "refstore/compression.h"
 #include "refstore/refstore.h"
 #include "scanner/scan.h"
@@ -157,6 +158,32 @@ void codec_input(const std::uint8_t* data, std::size_t size) {
   if (!wide) __builtin_trap();
   std::string integers(stored.size() / 8 * 8, '\0');
   wide->convert(stored.data(), integers.data(), stored.size() / 8);
+}
+
+void parquet_input(const std::uint8_t* data, std::size_t size) {
+  const auto table = parquet::read_table(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!table) return;
+  for (const parquet::Column& column : table->columns) {
+    if (column.size() != table->rows) __builtin_trap();
+    for (std::size_t row = 0; row < column.size(); ++row) {
+      (void)column.integer(row);
+      (void)column.bytes(row);
+    }
+  }
+  // Written again and read back, the table is the same.
+  const auto written = parquet::write_table(*table);
+  if (!written) return;
+  const auto again = parquet::read_table(*written);
+  if (!again || again->rows != table->rows || again->columns.size() != table->columns.size()) __builtin_trap();
+  for (std::size_t c = 0; c < table->columns.size(); ++c) {
+    for (std::size_t row = 0; row < table->rows; ++row) {
+      const parquet::Column& a = table->columns[c];
+      const parquet::Column& b = again->columns[c];
+      if (a.is_null(row) != b.is_null(row) || a.bytes(row) != b.bytes(row) || a.integer(row) != b.integer(row)) {
+        __builtin_trap();
+      }
+    }
+  }
 }
 
 }  // namespace kerchunkfs::fuzz

@@ -15,5 +15,8 @@ void scan_input(const std::uint8_t* data, std::size_t size);
 // [codec config: 1 byte][element count: 2 bytes, little-endian][stored chunk...]; config 255:
 // the rest is a reference set whose array "a" is loaded as an assembled array.
 void codec_input(const std::uint8_t* data, std::size_t size);
+// Any bytes as a Parquet file through the reader; a table read must hold as many values per
+// column as it has rows, and what it reads must survive being written and read again.
+void parquet_input(const std::uint8_t* data, std::size_t size);
 
 }  // namespace kerchunkfs::fuzz

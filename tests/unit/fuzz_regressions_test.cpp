@@ -16,6 +16,7 @@ TEST_CASE("saved fuzzer findings no longer fail") {
       {"http", kerchunkfs::fuzz::http_input},
       {"scan", kerchunkfs::fuzz::scan_input},
       {"codec", kerchunkfs::fuzz::codec_input},
+      {"parquet", kerchunkfs::fuzz::parquet_input},
   };
   std::size_t replayed = 0;
   for (const auto& [name, target] : targets) {
