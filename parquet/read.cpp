@@ -26,14 +26,14 @@ enum Codec { kUncompressed = 0, kSnappy = 1, kGzip = 2, kZstd = 6, kLz4Raw = 7 }
 enum PageType { kDataPage = 0, kDictionaryPage = 2, kDataPageV2 = 3 };
 
 std::string type_name(std::int64_t type) {
-  static const char* names[] = {"BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE", "BYTE_ARRAY",
-                                "FIXED_LEN_BYTE_ARRAY"};
+  static const char* names[] = {"BOOLEAN", "INT32",  "INT64",      "INT96",
+                                "FLOAT",   "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
   return type >= 0 && type < 8 ? names[type] : "type " + std::to_string(type);
 }
 std::string encoding_name(std::int64_t encoding) {
-  static const char* names[] = {"PLAIN",           "GROUP_VAR_INT",        "PLAIN_DICTIONARY", "RLE",
-                                "BIT_PACKED",      "DELTA_BINARY_PACKED",  "DELTA_LENGTH_BYTE_ARRAY",
-                                "DELTA_BYTE_ARRAY", "RLE_DICTIONARY",      "BYTE_STREAM_SPLIT"};
+  static const char* names[] = {"PLAIN",          "GROUP_VAR_INT",       "PLAIN_DICTIONARY",        "RLE",
+                                "BIT_PACKED",     "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+                                "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
   return encoding >= 0 && encoding < 10 ? names[encoding] : "encoding " + std::to_string(encoding);
 }
 std::string codec_name(std::int64_t codec) {
@@ -87,8 +87,7 @@ Result<bool> integer_into(ThriftReader& in, std::int64_t& out) {
 }
 
 template <class Element>
-Result<bool> list_of(ThriftReader& in, std::vector<Element>& out,
-                     Result<Element> (*element)(ThriftReader&)) {
+Result<bool> list_of(ThriftReader& in, std::vector<Element>& out, Result<Element> (*element)(ThriftReader&)) {
   auto header = in.list();
   if (!header) return header.error();
   if (header->element != WireType::Struct) return Error{"a list that should hold structs holds another type"};
@@ -104,16 +103,20 @@ Result<SchemaElement> schema_element(ThriftReader& in) {
   SchemaElement e;
   auto status = each_field(in, [&](ThriftReader::Field f) -> Result<bool> {
     switch (f.id) {
-      case 1: return integer_into(in, e.type);
-      case 3: return integer_into(in, e.repetition);
+      case 1:
+        return integer_into(in, e.type);
+      case 3:
+        return integer_into(in, e.repetition);
       case 4: {
         auto name = in.binary();
         if (!name) return name.error();
         e.name = std::string(*name);
         return true;
       }
-      case 5: return integer_into(in, e.children);
-      default: return false;
+      case 5:
+        return integer_into(in, e.children);
+      default:
+        return false;
     }
   });
   if (!status) return status.error();
@@ -124,12 +127,18 @@ Result<ColumnMeta> column_meta(ThriftReader& in) {
   ColumnMeta m;
   auto status = each_field(in, [&](ThriftReader::Field f) -> Result<bool> {
     switch (f.id) {
-      case 1: return integer_into(in, m.type);
-      case 4: return integer_into(in, m.codec);
-      case 5: return integer_into(in, m.values);
-      case 9: return integer_into(in, m.data_page);
-      case 11: return integer_into(in, m.dictionary_page);
-      default: return false;
+      case 1:
+        return integer_into(in, m.type);
+      case 4:
+        return integer_into(in, m.codec);
+      case 5:
+        return integer_into(in, m.values);
+      case 9:
+        return integer_into(in, m.data_page);
+      case 11:
+        return integer_into(in, m.dictionary_page);
+      default:
+        return false;
     }
   });
   if (!status) return status.error();
@@ -171,10 +180,14 @@ Result<FileMeta> file_meta(std::string_view bytes) {
   FileMeta meta;
   auto status = each_field(in, [&](ThriftReader::Field f) -> Result<bool> {
     switch (f.id) {
-      case 2: return list_of<SchemaElement>(in, meta.schema, schema_element);
-      case 3: return integer_into(in, meta.rows);
-      case 4: return list_of<std::vector<ColumnMeta>>(in, meta.row_groups, row_group);
-      default: return false;
+      case 2:
+        return list_of<SchemaElement>(in, meta.schema, schema_element);
+      case 3:
+        return integer_into(in, meta.rows);
+      case 4:
+        return list_of<std::vector<ColumnMeta>>(in, meta.row_groups, row_group);
+      default:
+        return false;
     }
   });
   if (!status) return common::wrap(status.error(), "footer");
@@ -196,37 +209,53 @@ Result<PageHeader> page_header(ThriftReader& in) {
     return [&, kind](ThriftReader::Field f) -> Result<bool> {
       if (kind == 5) {
         switch (f.id) {
-          case 1: return integer_into(in, h.values);
-          case 2: return integer_into(in, h.encoding);
-          case 3: return integer_into(in, h.level_encoding);
-          default: return false;
+          case 1:
+            return integer_into(in, h.values);
+          case 2:
+            return integer_into(in, h.encoding);
+          case 3:
+            return integer_into(in, h.level_encoding);
+          default:
+            return false;
         }
       }
       if (kind == 7) {
         switch (f.id) {
-          case 1: return integer_into(in, h.values);
-          case 2: return integer_into(in, h.encoding);
-          default: return false;
+          case 1:
+            return integer_into(in, h.values);
+          case 2:
+            return integer_into(in, h.encoding);
+          default:
+            return false;
         }
       }
       switch (f.id) {
-        case 1: return integer_into(in, h.values);
-        case 2: return integer_into(in, h.nulls);
-        case 4: return integer_into(in, h.encoding);
-        case 5: return integer_into(in, h.definition_bytes);
-        case 6: return integer_into(in, h.repetition_bytes);
+        case 1:
+          return integer_into(in, h.values);
+        case 2:
+          return integer_into(in, h.nulls);
+        case 4:
+          return integer_into(in, h.encoding);
+        case 5:
+          return integer_into(in, h.definition_bytes);
+        case 6:
+          return integer_into(in, h.repetition_bytes);
         case 7:
           h.values_compressed = f.type == WireType::True;
           return true;
-        default: return false;
+        default:
+          return false;
       }
     };
   };
   auto status = each_field(in, [&](ThriftReader::Field f) -> Result<bool> {
     switch (f.id) {
-      case 1: return integer_into(in, h.type);
-      case 2: return integer_into(in, h.uncompressed);
-      case 3: return integer_into(in, h.compressed);
+      case 1:
+        return integer_into(in, h.type);
+      case 2:
+        return integer_into(in, h.uncompressed);
+      case 3:
+        return integer_into(in, h.compressed);
       case 5:
       case 7:
       case 8: {
@@ -235,7 +264,8 @@ Result<PageHeader> page_header(ThriftReader& in) {
         if (!inner) return inner.error();
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   });
   if (!status) return status.error();
@@ -270,8 +300,9 @@ Result<std::string> decompress(std::int64_t codec, std::string_view in, std::int
       const std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> d(
           libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
       std::size_t produced = 0;
-      if (!d || libdeflate_gzip_decompress(d.get(), in.data(), in.size(), out.data(), out.size(), &produced) !=
-                    LIBDEFLATE_SUCCESS ||
+      if (!d ||
+          libdeflate_gzip_decompress(d.get(), in.data(), in.size(), out.data(), out.size(), &produced) !=
+              LIBDEFLATE_SUCCESS ||
           produced != out.size()) {
         return Error{"a gzip page that does not decompress to its stated size"};
       }
@@ -286,8 +317,8 @@ Result<std::string> decompress(std::int64_t codec, std::string_view in, std::int
     }
     case kLz4Raw: {
       if (in.size() > INT_MAX || out.size() > INT_MAX) return Error{"an lz4 page larger than 2 GiB"};
-      const int produced = LZ4_decompress_safe(in.data(), out.data(), static_cast<int>(in.size()),
-                                               static_cast<int>(out.size()));
+      const int produced =
+          LZ4_decompress_safe(in.data(), out.data(), static_cast<int>(in.size()), static_cast<int>(out.size()));
       if (produced != static_cast<int>(out.size())) return Error{"an lz4 page that does not decompress to its size"};
       return out;
     }
@@ -315,7 +346,8 @@ Result<std::vector<std::uint32_t>> hybrid(std::string_view in, unsigned width, s
       const std::uint64_t run = header >> 1;
       if (value_bytes > in.size() - at) return Error{"levels or indices end early"};
       std::uint32_t value = 0;
-      for (std::size_t i = 0; i < value_bytes; ++i) value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in[at + i])) << (8 * i);
+      for (std::size_t i = 0; i < value_bytes; ++i)
+        value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in[at + i])) << (8 * i);
       at += value_bytes;
       if (run == 0) return Error{"an empty run"};
       for (std::uint64_t i = 0; i < run && out.size() < count; ++i) out.push_back(value);
@@ -377,8 +409,8 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
   if (meta.type != kInt32 && meta.type != kInt64 && meta.type != kByteArray) {
     return Error{"columns of type " + type_name(meta.type) + " are not read"};
   }
-  std::int64_t position = meta.dictionary_page >= 0 && meta.dictionary_page < meta.data_page ? meta.dictionary_page
-                                                                                               : meta.data_page;
+  std::int64_t position =
+      meta.dictionary_page >= 0 && meta.dictionary_page < meta.data_page ? meta.dictionary_page : meta.data_page;
   std::vector<std::string> buffers;  // pages decompressed: the values' views point into them
   Values dictionary;
   bool have_dictionary = false;
@@ -421,7 +453,8 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
       buffers.push_back(std::move(*bytes));
       std::string_view page = buffers.back();
       if (optional) {
-        if (header->level_encoding != kRle) return Error{"definition levels in " + encoding_name(header->level_encoding)};
+        if (header->level_encoding != kRle)
+          return Error{"definition levels in " + encoding_name(header->level_encoding)};
         if (page.size() < 4) return Error{"a data page ends before its levels"};
         std::uint32_t length = 0;
         std::memcpy(&length, page.data(), 4);
@@ -447,7 +480,8 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
         values = rest;
       }
     }
-    if (count > static_cast<std::uint64_t>(meta.values - done)) return Error{"a page holds more values than its column"};
+    if (count > static_cast<std::uint64_t>(meta.values - done))
+      return Error{"a page holds more values than its column"};
     std::vector<std::uint32_t> defined(count, 1);
     std::uint64_t present = count;
     if (optional) {

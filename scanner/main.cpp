@@ -295,7 +295,8 @@ bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry* 
     std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
     return false;
   }
-  if (const auto written = kerchunkfs::scanner::write_reference_file(target, result.references, line.version, line.record_size);
+  if (const auto written =
+          kerchunkfs::scanner::write_reference_file(target, result.references, line.version, line.record_size);
       !written) {
     std::fprintf(stderr, "kerchunkfs-scan: %s\n", written.error().message.c_str());
     return false;
@@ -361,7 +362,9 @@ int combine(const CommandLine& line, std::vector<kerchunkfs::scanner::CombineInp
             kerchunkfs::scanner::ReferenceReader& reader) {
   try {
     const auto combined = kerchunkfs::scanner::combine(std::move(inputs), line.dimensions, reader);
-    if (const auto written = kerchunkfs::scanner::write_reference_file(line.output, combined, line.version, line.record_size); !written) {
+    if (const auto written =
+            kerchunkfs::scanner::write_reference_file(line.output, combined, line.version, line.record_size);
+        !written) {
       std::fprintf(stderr, "kerchunkfs-scan: %s\n", written.error().message.c_str());
       return kExitFailure;
     }

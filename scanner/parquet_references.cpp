@@ -37,10 +37,9 @@ common::Status write_file(const std::filesystem::path& path, std::string_view by
 common::Result<std::string> refs_file(const Array& array, std::uint64_t first, std::uint64_t record_size) {
   parquet::Table table;
   table.rows = record_size;
-  table.columns = {parquet::Column("path", parquet::Column::Kind::Bytes),
-                   parquet::Column("offset", parquet::Column::Kind::Integer),
-                   parquet::Column("size", parquet::Column::Kind::Integer),
-                   parquet::Column("raw", parquet::Column::Kind::Bytes)};
+  table.columns = {
+      parquet::Column("path", parquet::Column::Kind::Bytes), parquet::Column("offset", parquet::Column::Kind::Integer),
+      parquet::Column("size", parquet::Column::Kind::Integer), parquet::Column("raw", parquet::Column::Kind::Bytes)};
   parquet::Column& path = table.columns[0];
   parquet::Column& offset = table.columns[1];
   parquet::Column& size = table.columns[2];

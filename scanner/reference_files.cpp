@@ -42,7 +42,8 @@ common::Result<refstore::ReferenceMap> read_reference_file(const std::string& pa
 
 common::Status write_reference_file(const std::string& path, const refstore::ReferenceMap& references, int version,
                                     std::uint64_t record_size) {
-  if (path.ends_with(".parq") || path.ends_with(".parq/")) return write_parquet_references(path, references, record_size);
+  if (path.ends_with(".parq") || path.ends_with(".parq/"))
+    return write_parquet_references(path, references, record_size);
   std::ostringstream text;
   refstore::write_references(text, references, version);
   const std::string bytes = refstore::compress(text.str(), refstore::compression_for_name(path));

@@ -5,10 +5,11 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = ("common", "refstore", "fetch", "codec", "daemon", "scanner")
+MODULES = ("common", "refstore", "fetch", "codec", "parquet", "daemon", "scanner")
 # Who may use whom, as the dependency arrows in ARCHITECTURE.md and the meson.build files say.
-DEPENDS = {"common": set(), "refstore": {"common"}, "fetch": {"common"}, "codec": {"common"},
-           "daemon": {"common", "refstore", "fetch", "codec"}, "scanner": {"common", "refstore", "fetch", "codec"}}
+DEPENDS = {"common": set(), "refstore": {"common"}, "fetch": {"common"}, "codec": {"common"}, "parquet": {"common"},
+           "daemon": {"common", "refstore", "fetch", "codec", "parquet"},
+           "scanner": {"common", "refstore", "fetch", "codec", "parquet"}}
 
 
 def public_headers():
