@@ -27,6 +27,18 @@ class InlineContent final : public Content {
   std::string_view bytes_;
 };
 
+class OwnedInlineContent final : public Content {
+ public:
+  explicit OwnedInlineContent(std::string bytes) : bytes_(std::move(bytes)) {}
+  void size(ContentSize done) const override { done(std::uint64_t{bytes_.size()}); }
+  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
+    done(slice(bytes_, offset, length));
+  }
+
+ private:
+  std::string bytes_;
+};
+
 class ErrorContent final : public Content {
  public:
   explicit ErrorContent(std::string message) : message_(std::move(message)) {}
@@ -101,6 +113,10 @@ class WholeFileContent final : public Content {
 }  // namespace
 
 std::unique_ptr<Content> inline_content(std::string_view bytes) { return std::make_unique<InlineContent>(bytes); }
+
+std::unique_ptr<Content> owned_inline_content(std::string bytes) {
+  return std::make_unique<OwnedInlineContent>(std::move(bytes));
+}
 
 std::unique_ptr<Content> error_content(std::string message) {
   return std::make_unique<ErrorContent>(std::move(message));

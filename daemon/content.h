@@ -43,6 +43,8 @@ class Content {
 
 // Bytes that outlive the content (the generation holding them outlives its files' inodes).
 std::unique_ptr<Content> inline_content(std::string_view bytes);
+// Bytes the content holds itself (a parquet set's inline chunk: its table may be evicted).
+std::unique_ptr<Content> owned_inline_content(std::string bytes);
 // A file that cannot be read: its size and reads fail with `message` (logged with its key).
 std::unique_ptr<Content> error_content(std::string message);
 // Text made anew for every read, shown at a fixed `shown_size` (which the text must not exceed:

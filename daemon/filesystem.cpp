@@ -8,6 +8,8 @@
 #include "daemon/consolidated.h"
 #include "daemon/decoded_view.h"
 #include "daemon/readahead.h"
+#include "daemon/target_check.h"
+#include "fetch/url.h"
 
 namespace kerchunkfs::daemon {
 namespace {
@@ -50,8 +52,8 @@ std::vector<std::string> url_table(const refstore::RefStore& store) {
 
 struct Filesystem::Generation {
   Generation(std::uint32_t generation_number, refstore::RefStore loaded, fetch::Fetcher& fetcher, ChunkDecoder& decoder,
-             const Logger& log, const FilesystemOptions& options, const struct timespec& modified,
-             std::atomic<std::size_t>& live)
+             ParquetTables& tables, std::optional<ParquetLayout> layout, const Logger& log,
+             const FilesystemOptions& options, const struct timespec& modified, std::atomic<std::size_t>& live)
       : number(generation_number),
         store(std::move(loaded)),
         targets(fetcher.targets(url_table(store))),
@@ -59,6 +61,8 @@ struct Filesystem::Generation {
         read_path{fetcher, readahead, targets},
         decoded(options.decode ? std::make_unique<DecodedView>(store, read_path, decoder, log, generation_number)
                                : nullptr),
+        parquet(layout ? std::make_unique<ParquetView>(store, std::move(*layout), tables, options.relative_base)
+                       : nullptr),
         mtime(modified),
         live_count(live) {
     live_count += 1;
@@ -153,6 +157,7 @@ struct Filesystem::Generation {
   ReadAhead readahead;
   const ReadPath read_path;
   const std::unique_ptr<DecodedView> decoded;  // with -o decode
+  const std::unique_ptr<ParquetView> parquet;  // a set in the parquet layout
   const struct timespec mtime;
   std::uint64_t total_bytes = 0;
   std::uint64_t references = 0;  // keys, not directories
@@ -162,14 +167,15 @@ struct Filesystem::Generation {
 };
 
 Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
-                       FilesystemOptions options)
+                       FilesystemOptions options, std::optional<ParquetLayout> parquet)
     : sources_(sources),
       log_(log),
       options_(std::move(options)),
       fetcher_(sources, options_.fetch),
+      parquet_tables_(options_.parquet_cache_bytes),
       decoder_(options_.decode_cache_bytes, options_.decode_threads) {
-  current_ = std::make_shared<Generation>(next_generation_++, std::move(store), fetcher_, decoder_, log_, options_,
-                                          options_.mtime, live_generations_);
+  current_ = std::make_shared<Generation>(next_generation_++, std::move(store), fetcher_, decoder_, parquet_tables_,
+                                          std::move(parquet), log_, options_, options_.mtime, live_generations_);
 }
 
 Filesystem::~Filesystem() = default;
@@ -204,14 +210,15 @@ void Filesystem::forget(Ino ino, std::uint64_t count) {
   if (found->second->lookups == 0) inodes_.erase(found);  // its generation goes with its last inode
 }
 
-std::vector<std::string> Filesystem::replace(refstore::RefStore store, const struct timespec& mtime) {
+std::vector<std::string> Filesystem::replace(refstore::RefStore store, const struct timespec& mtime,
+                                             std::optional<ParquetLayout> parquet) {
   std::uint32_t number = 0;
   {
     const std::lock_guard lock(mutex_);
     number = next_generation_++;
   }
-  auto fresh = std::make_shared<Generation>(number, std::move(store), fetcher_, decoder_, log_, options_, mtime,
-                                            live_generations_);
+  auto fresh = std::make_shared<Generation>(number, std::move(store), fetcher_, decoder_, parquet_tables_,
+                                            std::move(parquet), log_, options_, mtime, live_generations_);
   counters_.reloads += 1;
   GenerationPtr old;
   {
@@ -280,6 +287,9 @@ void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<voi
       return done(entry(*generation, *ino, Shape::File, file->size));
     }
   }
+  if (!child && generation->parquet && generation->parquet->grid(parent->node) != nullptr) {
+    return lookup_parquet(generation, parent->node, name, std::move(done));
+  }
   const bool in_root = parent->node == refstore::kRootNode;
   if (!child && in_root && options_.stats && name == kStatsDirectoryName) {
     return done(entry(*generation, kStatsDirectoryIno, Shape::Directory, 0));  // not counted: never forgotten
@@ -308,6 +318,57 @@ void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<voi
   made->content->size([this, made, ino, done = std::move(done)](Result<std::uint64_t> size) {
     if (!size) {
       log_.error(made->generation->store.key(made->node) + ": " + size.error().message);
+      return done(Error{size.error().message, EIO});
+    }
+    const EntryReply e = entry(*made->generation, ino, Shape::File, *size);
+    remember(ino, [&] { return *made; });
+    done(e);
+  });
+}
+
+void Filesystem::lookup_parquet(const GenerationPtr& generation, NodeId directory, std::string_view name,
+                                std::function<void(Result<EntryReply>)> done) {
+  const common::ChunkGrid& grid = *generation->parquet->grid(directory);
+  const auto index = grid.index_of(name);
+  EntryReply absent;
+  absent.entry_timeout = options_.cache_timeout;
+  if (!index) return done(absent);
+  const std::string key = generation->store.key(directory) + "/" + std::string(name);
+  auto chunk = generation->parquet->chunk(directory, *index);
+  if (!chunk) {
+    log_.error(key + ": " + chunk.error().message);
+    return done(Error{chunk.error().message, EIO});
+  }
+  std::unique_ptr<Content> content;
+  switch (chunk->kind) {
+    case ParquetChunk::Kind::Missing:
+      return done(absent);  // never written: the reader's fill value
+    case ParquetChunk::Kind::Inline:
+      content = owned_inline_content(std::move(chunk->bytes));
+      break;
+    case ParquetChunk::Kind::Range:
+    case ParquetChunk::Kind::WholeFile: {
+      // The untrusted-set policy, for a URL met only now.
+      if (const auto refused = target_refusal(chunk->url, sources_, options_)) {
+        const std::string message = "URL " + fetch::redact_url(chunk->url) + ": " + *refused;
+        log_.error(key + ": " + message);
+        return done(Error{message, EIO});
+      }
+      const std::string urls[] = {chunk->url};
+      const fetch::Target* target = fetcher_.targets(urls).front();
+      content = chunk->kind == ParquetChunk::Kind::Range
+                    ? range_content(generation->read_path, directory,
+                                    fetch::Extent{target, chunk->offset, chunk->length})
+                    : whole_file_content(generation->read_path, directory, *target);
+      break;
+    }
+  }
+  const auto ino = generation->synthesized_ino(generation->parquet->first_ordinal(directory) + *index);
+  if (!ino) return done(Error{"too many files in the view", ENOSPC});
+  auto made = std::make_shared<Inode>(Inode{generation, directory, std::move(content), 0});
+  made->content->size([this, made, key, ino = *ino, done = std::move(done)](Result<std::uint64_t> size) {
+    if (!size) {
+      log_.error(key + ": " + size.error().message);
       return done(Error{size.error().message, EIO});
     }
     const EntryReply e = entry(*made->generation, ino, Shape::File, *size);
@@ -391,7 +452,16 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
   const refstore::RefStore& store = generation->store;
   if (generation->decoded) {
     if (const Assembly* assembly = generation->decoded->assembly_of(directory->node)) {
-      return readdir_assembled(*generation, directory->node, *assembly, offset, emit);
+      const auto file = generation->decoded->synthesized(directory->node, assembly->grid.key_of(0));
+      return readdir_synthesized(*generation, directory->node, assembly->grid, file ? file->ordinal : 0,
+                                 assembly->chunk_bytes, offset, emit);
+    }
+  }
+  if (generation->parquet) {
+    if (const common::ChunkGrid* grid = generation->parquet->grid(directory->node)) {
+      // Sizes are not known before a chunk's row is read: the kernel looks each file up.
+      return readdir_synthesized(*generation, directory->node, *grid, generation->parquet->first_ordinal(directory->node),
+                                 0, offset, emit);
     }
   }
   const auto children = store.children(directory->node);
@@ -436,16 +506,18 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
   return common::Ok{};
 }
 
-common::Status Filesystem::readdir_assembled(Generation& generation, NodeId directory, const Assembly& assembly,
-                                             std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit) {
+common::Status Filesystem::readdir_synthesized(Generation& generation, NodeId directory, const common::ChunkGrid& grid,
+                                               std::uint64_t first_ordinal, std::uint64_t chunk_size,
+                                               std::uint64_t offset,
+                                               const std::function<bool(const DirEntry&)>& emit) {
   const refstore::RefStore& store = generation.store;
-  // ".", "..", the array's own files (not the files' arrays it is assembled from), then its
-  // chunks, which the kernel looks up by name when it wants them.
+  // ".", "..", the array's own files (not the files' arrays an assembled one is made from), then
+  // its chunks, which the kernel looks up by name when it wants them.
   std::vector<NodeId> shown;
   for (const NodeId child : store.children(directory)) {
-    if (!generation.decoded->hidden(child)) shown.push_back(child);
+    if (!generation.decoded || !generation.decoded->hidden(child)) shown.push_back(child);
   }
-  const std::uint64_t count = 2 + shown.size() + assembly.grid.chunk_count();
+  const std::uint64_t count = 2 + shown.size() + grid.chunk_count();
   std::string name;
   for (std::uint64_t index = offset; index < count; ++index) {
     DirEntry item;
@@ -461,12 +533,11 @@ common::Status Filesystem::readdir_assembled(Generation& generation, NodeId dire
       item.entry = entry(generation, generation.ino(node), Shape::File, generation.shown_size(node, e).value_or(0));
     } else {
       const std::uint64_t chunk = index - 2 - shown.size();
-      name = assembly.grid.key_of(chunk);
+      name = grid.key_of(chunk);
       item.name = name;
-      const auto file = generation.decoded->synthesized(directory, name);
-      const auto ino = file ? generation.synthesized_ino(file->ordinal) : std::nullopt;
+      const auto ino = generation.synthesized_ino(first_ordinal + chunk);
       if (!ino) return Error{"too many files in the view", ENOSPC};
-      item.entry = entry(generation, *ino, Shape::File, assembly.chunk_bytes);
+      item.entry = entry(generation, *ino, Shape::File, chunk_size);
     }
     item.entry.ino = 0;  // not lookups: the kernel looks each name up when it needs it
     if (!emit(item)) break;

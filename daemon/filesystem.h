@@ -33,6 +33,7 @@
 #include "daemon/chunk_decoder.h"
 #include "daemon/content.h"
 #include "daemon/log.h"
+#include "daemon/parquet_view.h"
 #include "daemon/stats.h"
 #include "fetch/fetcher.h"
 #include "fetch/object_store.h"
@@ -55,6 +56,8 @@ struct FilesystemOptions {
   bool decode = false;
   std::uint64_t decode_cache_bytes = 512ull << 20;  // decoded chunks kept
   unsigned decode_threads = 0;                      // 0: one per core
+  std::uint64_t parquet_cache_bytes = 256ull << 20;  // decoded refs.K.parq files kept (parquet sets)
+  std::string relative_base = ".";                   // relative target paths of a parquet set start here
   // Real paths of the directories local targets may lie in; none: local targets are refused.
   std::vector<std::string> local_roots;
   std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load
@@ -90,8 +93,9 @@ struct DirEntry {
 
 class Filesystem {
  public:
+  // `parquet`: the set is in kerchunk's parquet layout, its chunks' references read lazily.
   Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
-             FilesystemOptions options);
+             FilesystemOptions options, std::optional<ParquetLayout> parquet = std::nullopt);
   ~Filesystem();
   Filesystem(const Filesystem&) = delete;
   Filesystem& operator=(const Filesystem&) = delete;
@@ -112,7 +116,8 @@ class Filesystem {
 
   // Serves `store` from now on (shown with `mtime`). Returns the names in the root whose cached
   // entries the kernel must drop (those of the old and the new set), so paths resolve again.
-  std::vector<std::string> replace(refstore::RefStore store, const struct timespec& mtime);
+  std::vector<std::string> replace(refstore::RefStore store, const struct timespec& mtime,
+                                   std::optional<ParquetLayout> parquet = std::nullopt);
   void count_failed_reload() { counters_.failed_reloads += 1; }
 
   // Read counters: the FUSE adapter counts every read it answers here.
@@ -149,8 +154,14 @@ class Filesystem {
   bool is_stats_directory(Ino ino) const;
   void lookup_stats(std::string_view name, const std::function<void(common::Result<EntryReply>)>& done);
   common::Status readdir_stats(std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit);
-  common::Status readdir_assembled(Generation& generation, refstore::NodeId directory, const Assembly& assembly,
-                                   std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit);
+  // An array whose chunk files no key names (assembled, or in a parquet set): its own files,
+  // then a file per chunk of `grid`, numbered from `first_ordinal`.
+  common::Status readdir_synthesized(Generation& generation, refstore::NodeId directory,
+                                     const common::ChunkGrid& grid, std::uint64_t first_ordinal,
+                                     std::uint64_t chunk_size, std::uint64_t offset,
+                                     const std::function<bool(const DirEntry&)>& emit);
+  void lookup_parquet(const std::shared_ptr<Generation>& generation, refstore::NodeId directory,
+                      std::string_view name, std::function<void(common::Result<EntryReply>)> done);
 
   const fetch::SourceRegistry& sources_;
   const Logger& log_;
@@ -158,6 +169,7 @@ class Filesystem {
   ReadCounters counters_;
   std::atomic<std::size_t> live_generations_{0};  // before the generations: they count down in it
   fetch::Fetcher fetcher_;
+  ParquetTables parquet_tables_;
   ChunkDecoder decoder_;      // after the fetcher: its workers stop before the fetcher goes
   mutable std::mutex mutex_;  // guards current_ and inodes_
   GenerationPtr current_;

@@ -110,13 +110,25 @@ kerchunkfs::refstore::LoadOptions load_options_for(const std::string& refs_path,
   return options;
 }
 
-// The reference set at `path`, checked against the target policy; or why it is refused.
-Result<RefStore> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
+// A reference set loaded: a JSON set whole, or a parquet set's tree with where its rows lie.
+struct LoadedSet {
+  RefStore store;
+  std::optional<kerchunkfs::daemon::ParquetLayout> parquet;
+};
+
+// The reference set at `path`, checked against the target policy (a parquet set's targets are
+// checked as its rows are read); or why it is refused.
+Result<LoadedSet> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
+  if (kerchunkfs::daemon::is_parquet_set(path)) {
+    auto set = kerchunkfs::daemon::load_parquet_set(path, load_options_for(path, settings));
+    if (!set) return set.error();
+    return LoadedSet{std::move(set->store), std::move(set->layout)};
+  }
   Result<RefStore> store = RefStore::load_file(path, load_options_for(path, settings));
-  if (!store) return store;
+  if (!store) return store.error();
   const auto refused = kerchunkfs::daemon::check_targets(*store, sources, settings.filesystem);
   if (!refused) return Error{path + ": " + refused.error().message};
-  return store;
+  return LoadedSet{std::move(*store), std::nullopt};
 }
 
 struct ArgsDeleter {
@@ -173,14 +185,14 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
             const kerchunkfs::daemon::ServiceNotifier& notifier) {
   notifier.send("RELOADING=1");
   struct stat refs_stat {};
-  Result<RefStore> store = ::stat(refs_path.c_str(), &refs_stat) == 0 ? load(refs_path, settings, sources)
-                                                                      : Error{refs_path + ": " + std::strerror(errno)};
-  if (store) {
-    const std::size_t nodes = store->node_count();
-    adapter.replace(std::move(store).value(), refs_stat.st_mtim, session);
+  Result<LoadedSet> set = ::stat(refs_path.c_str(), &refs_stat) == 0 ? load(refs_path, settings, sources)
+                                                                     : Error{refs_path + ": " + std::strerror(errno)};
+  if (set) {
+    const std::size_t nodes = set->store.node_count();
+    adapter.replace(std::move(set->store), refs_stat.st_mtim, session, std::move(set->parquet));
     log.info("reloaded " + refs_path + " (" + std::to_string(nodes) + " entries)");
   } else {
-    log.error("reload failed, still serving the previous reference set: " + store.error().message);
+    log.error("reload failed, still serving the previous reference set: " + set.error().message);
     filesystem.count_failed_reload();
   }
   notifier.send("READY=1");
@@ -349,11 +361,13 @@ int main(int argc, char* argv[]) {
   // background in serve().
   const auto sources = SourceRegistry::with_default_sources(settings->filesystem.fetch.http, settings->filesystem.s3,
                                                             settings->filesystem.local_roots);
-  Result<RefStore> store = load(refs_path, *settings, sources);
-  if (!store) {
-    std::fprintf(stderr, "kerchunkfs: %s\n", store.error().message.c_str());
+  settings->filesystem.relative_base = directory_of(refs_path);
+  Result<LoadedSet> set = load(refs_path, *settings, sources);
+  if (!set) {
+    std::fprintf(stderr, "kerchunkfs: %s\n", set.error().message.c_str());
     return kExitFailure;
   }
-  kerchunkfs::daemon::Filesystem filesystem(std::move(store).value(), sources, log, settings->filesystem);
+  kerchunkfs::daemon::Filesystem filesystem(std::move(set->store), sources, log, settings->filesystem,
+                                            std::move(set->parquet));
   return serve(args.get(), cmdline, refs_path, refs_stat, *settings, sources, filesystem, log);
 }

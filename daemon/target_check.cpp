@@ -54,6 +54,11 @@ std::optional<std::string> refusal(const std::string& url, const fetch::SourceRe
 
 }  // namespace
 
+std::optional<std::string> target_refusal(const std::string& url, const fetch::SourceRegistry& sources,
+                                          const FilesystemOptions& options) {
+  return refusal(url, sources, options);
+}
+
 common::Status check_targets(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
                              const FilesystemOptions& options) {
   std::vector<std::optional<std::string>> refused(store.url_count());

@@ -17,5 +17,8 @@ namespace kerchunkfs::daemon {
 // local_roots, and its HTTP options' allowed hosts and link-local setting).
 [[nodiscard]] common::Status check_targets(const refstore::RefStore& store, const fetch::SourceRegistry& sources,
                                            const FilesystemOptions& options);
+// Why `options` refuse `url` as a target, or nothing (for URLs met while mounted: a parquet set's).
+std::optional<std::string> target_refusal(const std::string& url, const fetch::SourceRegistry& sources,
+                                          const FilesystemOptions& options);
 
 }  // namespace kerchunkfs::daemon

@@ -1,0 +1,173 @@
+#include "daemon/parquet_view.h"
+
+#include <simdjson.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "refstore/writer.h"
+
+namespace kerchunkfs::daemon {
+namespace {
+
+using common::Error;
+using common::Result;
+
+std::optional<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// What a table's memory comes to, near enough for the cache's budget.
+std::uint64_t size_of(const parquet::Table& table) {
+  std::uint64_t bytes = 0;
+  for (const parquet::Column& column : table.columns) {
+    for (std::size_t row = 0; row < column.size(); ++row) {
+      const auto value = column.bytes(row);
+      bytes += 9 + (value ? value->size() : 0);
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+bool is_parquet_set(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && ::stat((path + "/.zmetadata").c_str(), &st) == 0;
+}
+
+Result<ParquetSet> load_parquet_set(const std::string& directory, const refstore::LoadOptions& options) {
+  const std::string name = directory + "/.zmetadata";
+  const auto text = read_whole(name);
+  if (!text) return Error{name + ": cannot read"};
+  simdjson::dom::parser parser;
+  simdjson::dom::object top;
+  if (parser.parse(simdjson::padded_string(*text)).get(top)) return Error{name + ": not a JSON object"};
+  std::uint64_t record_size = 0;
+  if (top["record_size"].get(record_size) || record_size == 0) {
+    return Error{name + ": no positive record_size: not a parquet reference set"};
+  }
+  simdjson::dom::object metadata;
+  if (top["metadata"].get(metadata)) return Error{name + ": no metadata object"};
+  // The metadata as a reference set of inline JSON values, built by the JSON loader.
+  std::string refs = "{";
+  for (const auto field : metadata) {
+    const std::string_view key = field.key;
+    const std::string_view leaf = key.substr(key.rfind('/') == std::string_view::npos ? 0 : key.rfind('/') + 1);
+    if (leaf != ".zgroup" && leaf != ".zattrs" && leaf != ".zarray") {
+      return Error{name + ": metadata key \"" + std::string(key) + "\" is no .zgroup, .zattrs or .zarray"};
+    }
+    refs += (refs.size() > 1 ? ", " : "") + refstore::json_quote(key) + ": " +
+            refstore::json_quote(simdjson::to_string(field.value));
+  }
+  refs += "}";
+  auto store = refstore::RefStore::parse(refs, options);
+  if (!store) return common::wrap(store.error(), name);
+  return ParquetSet{std::move(*store), ParquetLayout{directory, record_size}};
+}
+
+Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::string& path) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto found = entries_.find(path); found != entries_.end()) {
+      recency_.splice(recency_.begin(), recency_, found->second.position);
+      return found->second.table;
+    }
+  }
+  // Read outside the lock: two first lookups of one file may both read it; the second keeps its own.
+  const auto bytes = read_whole(path);
+  if (!bytes) return Error{path + ": cannot read"};
+  auto read = parquet::read_table(*bytes);
+  if (!read) return common::wrap(read.error(), path);
+  auto table = std::make_shared<const parquet::Table>(std::move(*read));
+  const std::uint64_t size = size_of(*table);
+  const std::lock_guard lock(mutex_);
+  if (entries_.contains(path)) return entries_.at(path).table;
+  recency_.push_front(path);
+  entries_.emplace(path, Entry{table, size, recency_.begin()});
+  held_ += size;
+  while (held_ > capacity_ && recency_.size() > 1) {
+    const auto victim = entries_.find(recency_.back());
+    held_ -= victim->second.bytes;
+    entries_.erase(victim);
+    recency_.pop_back();
+  }
+  return std::shared_ptr<const parquet::Table>(table);
+}
+
+std::uint64_t ParquetTables::bytes() const {
+  const std::lock_guard lock(mutex_);
+  return held_;
+}
+
+ParquetView::ParquetView(const refstore::RefStore& store, ParquetLayout layout, ParquetTables& tables,
+                         std::string relative_base)
+    : store_(store), layout_(std::move(layout)), tables_(tables), relative_base_(std::move(relative_base)) {}
+
+ParquetView::Array& ParquetView::array(refstore::NodeId directory) {
+  const std::lock_guard lock(mutex_);
+  auto found = arrays_.find(directory);
+  if (found != arrays_.end()) return found->second;
+  Array array;
+  if (const auto zarray = store_.lookup(directory, ".zarray")) {
+    const refstore::Entry entry = store_.entry(*zarray);
+    if (entry.kind == refstore::EntryKind::Inline) {
+      if (const auto meta = common::ArrayMeta::parse(entry.data)) {
+        array.grid = common::ChunkGrid::of(meta->shape, meta->chunks);
+      }
+    }
+  }
+  if (array.grid) {
+    array.first_ordinal = next_ordinal_;
+    next_ordinal_ += array.grid->chunk_count();
+  }
+  return arrays_.emplace(directory, std::move(array)).first->second;
+}
+
+const common::ChunkGrid* ParquetView::grid(refstore::NodeId directory) {
+  Array& found = array(directory);
+  return found.grid ? &*found.grid : nullptr;
+}
+
+std::uint64_t ParquetView::first_ordinal(refstore::NodeId directory) { return array(directory).first_ordinal; }
+
+Result<ParquetChunk> ParquetView::chunk(refstore::NodeId directory, std::uint64_t index) {
+  const std::uint64_t file = index / layout_.record_size;
+  const std::uint64_t row = index % layout_.record_size;
+  const std::string path = layout_.directory + "/" + store_.key(directory) + "/refs." + std::to_string(file) + ".parq";
+  auto table = tables_.get(path);
+  if (!table) return table.error();
+  ParquetChunk chunk;
+  if (row >= (*table)->rows) return chunk;  // a short last file: the chunk was never written
+  const parquet::Column* paths = (*table)->column("path");
+  const parquet::Column* raws = (*table)->column("raw");
+  const parquet::Column* offsets = (*table)->column("offset");
+  const parquet::Column* sizes = (*table)->column("size");
+  if (paths == nullptr || offsets == nullptr || sizes == nullptr) {
+    return Error{path + ": no path, offset and size columns"};
+  }
+  if (const auto raw = raws != nullptr ? raws->bytes(row) : std::nullopt) {
+    chunk.kind = ParquetChunk::Kind::Inline;
+    chunk.bytes = std::string(*raw);
+    return chunk;
+  }
+  const auto url = paths->bytes(row);
+  if (!url) return chunk;
+  chunk.url = std::string(*url);
+  // A relative path is relative to the folder the set lies in, as for a JSON set beside its data.
+  if (chunk.url.find("://") == std::string::npos && !chunk.url.starts_with('/')) {
+    chunk.url = relative_base_ + "/" + chunk.url;
+  }
+  const std::int64_t offset = offsets->integer(row).value_or(0);
+  const std::int64_t size = sizes->integer(row).value_or(0);
+  if (offset < 0 || size < 0) return Error{path + ": row " + std::to_string(row) + ": a negative offset or size"};
+  chunk.kind = offset == 0 && size == 0 ? ParquetChunk::Kind::WholeFile : ParquetChunk::Kind::Range;
+  chunk.offset = static_cast<std::uint64_t>(offset);
+  chunk.length = static_cast<std::uint64_t>(size);
+  return chunk;
+}
+
+}  // namespace kerchunkfs::daemon
