@@ -4,13 +4,14 @@ published fixture), hyparquet-writer and parquet-wasm (Arrow's Rust writer) writ
 
 import base64
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 import readers
-from conftest import SCAN_BIN, scan
+from conftest import SCAN_BIN, kerchunkfs_binary, scan
 
 FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "realrefs" / \
     "ProjectPythia__kerchunk-cookbook__combined.parq"
@@ -162,3 +163,104 @@ def test_bad_parquet_files_get_one_clear_error(tmp_path):
     assert got["magic"] == "error: not a Parquet file (no PAR1 at both ends)"
     assert got["footer"].startswith("error: the footer says it has") and "more than the file holds" in got["footer"]
     assert "says it has 1073741823 bytes, more than the file holds" in got["page"], got["page"]
+
+
+def tree(root):
+    """{relative path: bytes} of every file under a mount."""
+    return {str(p.relative_to(root)): p for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+def assert_same_mount(parquet_mount, json_mount, read_data=True):
+    """The same tree; metadata equal as JSON, every other file equal in size and (when the data
+    can be read here) in bytes."""
+    a, b = tree(parquet_mount.path()), tree(json_mount.path())
+    assert sorted(a) == sorted(b)
+    for name in a:
+        if name.rsplit("/", 1)[-1] in (".zgroup", ".zattrs", ".zarray", ".zmetadata"):
+            assert json.loads(a[name].read_text()) == json.loads(b[name].read_text()), name
+            continue
+        assert a[name].stat().st_size == b[name].stat().st_size, name
+        if read_data:
+            assert a[name].read_bytes() == b[name].read_bytes(), name
+
+
+def json_with_every_kind(tmp_path):
+    """Our scan of a file with nested groups, plus a whole-file reference and a chunk left out."""
+    source = write_grouped_file(tmp_path / "grouped.h5")
+    scan(source, "-o", tmp_path / "scanned.json", "--inline-threshold", "50")
+    refs = json.loads((tmp_path / "scanned.json").read_text())
+    (tmp_path / "whole.bin").write_bytes(bytes(range(256)) * 4)
+    meta = json.loads(refs["refs"]["a/.zarray"])
+    refs["refs"]["whole/.zarray"] = json.dumps({**meta, "shape": [1024], "chunks": [1024], "dtype": "|u1",
+                                                "compressor": None, "filters": None, "fill_value": 0})
+    refs["refs"]["whole/.zattrs"] = json.dumps({"_ARRAY_DIMENSIONS": ["byte"]})
+    refs["refs"]["whole/0"] = [str(tmp_path / "whole.bin")]
+    del refs["refs"]["inner/deeper/b/3"]
+    (tmp_path / "every.json").write_text(json.dumps(refs))
+    return tmp_path / "every.json"
+
+
+@pytest.mark.parametrize("writer", ["hyparquet-writer", "parquet-wasm ZSTD dict V1", "parquet-wasm SNAPPY dict V2",
+                                    "parquet-wasm GZIP plain V1", "parquet-wasm UNCOMPRESSED dict V2"])
+@pytest.mark.parametrize("record_size", [2, 4])
+def test_sets_written_by_independent_writers_mount_as_their_json(node_packages, tmp_path, mounts, writer, record_size):
+    refs = json_with_every_kind(tmp_path)
+    out = readers.run_node("parquet_layout.mjs", "from-json", refs, tmp_path / "set.parq", record_size,
+                           *writer.split())
+    assert out.returncode == 0, out.stderr
+    assert len(list((tmp_path / "set.parq" / "inner" / "deeper" / "b").glob("refs.*.parq"))) == -(-6 // record_size)
+    allow = f"allow_local={tmp_path}"
+    parquet_mount, json_mount = mounts(tmp_path / "set.parq", "-o", allow), mounts(refs, "-o", allow)
+    assert_same_mount(parquet_mount, json_mount)
+    assert not parquet_mount.path("inner/deeper/b/3").exists()  # its row is empty: never written
+    import h5py
+    import numpy as np
+    import zarr
+    with h5py.File(tmp_path / "grouped.h5") as f:
+        np.testing.assert_array_equal(zarr.open_array(str(parquet_mount.path("a")), mode="r")[...], f["a"][...])
+
+
+def test_the_scanners_parquet_output_mounts_as_its_json(tmp_path, mounts):
+    source = write_grouped_file(tmp_path / "grouped.h5")
+    scan(source, "-o", tmp_path / "refs.json", "--inline-threshold", "50")
+    scan(source, "-o", tmp_path / "refs.parq", "--inline-threshold", "50", "--record-size", "4")
+    allow = f"allow_local={tmp_path}"
+    assert_same_mount(mounts(tmp_path / "refs.parq", "-o", allow), mounts(tmp_path / "refs.json", "-o", allow))
+
+
+def test_the_fastparquet_fixture_mounts_as_hyparquet_converts_it(node_packages, tmp_path, mounts):
+    out = readers.run_node("parquet_layout.mjs", "to-json", FIXTURE, tmp_path / "chunks.json")
+    assert out.returncode == 0, out.stderr
+    refs = json.loads((tmp_path / "chunks.json").read_text())
+    metadata = json.loads((FIXTURE / ".zmetadata").read_text())["metadata"]
+    refs.update({key: json.dumps(value) for key, value in metadata.items()})
+    (tmp_path / "converted.json").write_text(json.dumps({"version": 1, "refs": refs}))
+    # Its targets are on S3: the tree, the sizes and the inline bytes are what can be compared here.
+    assert_same_mount(mounts(FIXTURE), mounts(tmp_path / "converted.json"), read_data=False)
+    m = mounts(FIXTURE)
+    inline = [p for name, p in tree(m.path()).items() if p.stat().st_size < 100 and "/." not in "/" + name]
+    assert inline, "the fixture has inline chunks"
+
+
+def test_bad_parquet_sets_are_refused_or_eio_for_that_chunk(tmp_path, mounts):
+    source = write_grouped_file(tmp_path / "grouped.h5")
+    scan(source, "-o", tmp_path / "refs.parq", "--inline-threshold", "50", "--record-size", "2")
+    zmetadata = json.loads((tmp_path / "refs.parq" / ".zmetadata").read_text())
+    # Without record_size it is not the layout: refused at mount, naming the file.
+    broken = tmp_path / "norecord.parq"
+    shutil.copytree(tmp_path / "refs.parq", broken)
+    (broken / ".zmetadata").write_text(json.dumps({"metadata": zmetadata["metadata"]}))
+    (tmp_path / "mnt").mkdir()
+    out = subprocess.run([kerchunkfs_binary(), str(broken), str(tmp_path / "mnt"), "-f"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 1
+    assert out.stderr.strip() == f"kerchunkfs: {broken}/.zmetadata: no positive record_size: not a parquet reference set"
+    # A refs file that is not Parquet: EIO for the chunks it holds, a log line, the rest served.
+    (tmp_path / "refs.parq" / "a" / "refs.1.parq").write_bytes(b"not parquet at all")
+    m = mounts(tmp_path / "refs.parq", "-o", f"allow_local={tmp_path}")
+    assert sorted(p.name for p in m.path("a").iterdir()) == [".zarray", ".zattrs", "0.0", "1.0", "2.0", "3.0"]
+    with pytest.raises(OSError) as failure:
+        m.path("a/2.0").read_bytes()
+    assert failure.value.errno == 5
+    assert "a/2.0: " in m.log() and "refs.1.parq: not a Parquet file" in m.log()
+    assert len(m.path("a/0.0").read_bytes()) > 0
