@@ -61,7 +61,8 @@ struct Filesystem::Generation {
         read_path{fetcher, readahead, targets},
         decoded(options.decode ? std::make_unique<DecodedView>(store, read_path, decoder, log, generation_number)
                                : nullptr),
-        parquet(layout ? std::make_unique<ParquetView>(store, std::move(*layout), tables, options.relative_base)
+        parquet(layout ? std::make_unique<ParquetView>(store, std::move(*layout), tables, options.relative_base,
+                                                       generation_number)
                        : nullptr),
         mtime(modified),
         live_count(live) {
@@ -356,10 +357,10 @@ void Filesystem::lookup_parquet(const GenerationPtr& generation, NodeId director
       }
       const std::string urls[] = {chunk->url};
       const fetch::Target* target = fetcher_.targets(urls).front();
-      content = chunk->kind == ParquetChunk::Kind::Range
-                    ? range_content(generation->read_path, directory,
-                                    fetch::Extent{target, chunk->offset, chunk->length})
-                    : whole_file_content(generation->read_path, directory, *target);
+      content =
+          chunk->kind == ParquetChunk::Kind::Range
+              ? range_content(generation->read_path, directory, fetch::Extent{target, chunk->offset, chunk->length})
+              : whole_file_content(generation->read_path, directory, *target);
       break;
     }
   }
@@ -460,8 +461,8 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
   if (generation->parquet) {
     if (const common::ChunkGrid* grid = generation->parquet->grid(directory->node)) {
       // Sizes are not known before a chunk's row is read: the kernel looks each file up.
-      return readdir_synthesized(*generation, directory->node, *grid, generation->parquet->first_ordinal(directory->node),
-                                 0, offset, emit);
+      return readdir_synthesized(*generation, directory->node, *grid,
+                                 generation->parquet->first_ordinal(directory->node), 0, offset, emit);
     }
   }
   const auto children = store.children(directory->node);
@@ -508,8 +509,7 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
 
 common::Status Filesystem::readdir_synthesized(Generation& generation, NodeId directory, const common::ChunkGrid& grid,
                                                std::uint64_t first_ordinal, std::uint64_t chunk_size,
-                                               std::uint64_t offset,
-                                               const std::function<bool(const DirEntry&)>& emit) {
+                                               std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit) {
   const refstore::RefStore& store = generation.store;
   // ".", "..", the array's own files (not the files' arrays an assembled one is made from), then
   // its chunks, which the kernel looks up by name when it wants them.

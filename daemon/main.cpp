@@ -120,6 +120,8 @@ struct LoadedSet {
 // checked as its rows are read); or why it is refused.
 Result<LoadedSet> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
   if (kerchunkfs::daemon::is_parquet_set(path)) {
+    // The decoded view reads chunks the set names as keys; a parquet set's are found only lazily.
+    if (settings.filesystem.decode) return Error{path + ": -o decode does not apply to parquet reference sets yet"};
     auto set = kerchunkfs::daemon::load_parquet_set(path, load_options_for(path, settings));
     if (!set) return set.error();
     return LoadedSet{std::move(set->store), std::move(set->layout)};
@@ -206,19 +208,22 @@ void watch_for_reloads(const std::stop_token& stop, bool watch, const std::strin
   sigemptyset(&hangup);
   sigaddset(&hangup, SIGHUP);
   const timespec second{1, 0};
+  // A parquet set changes by its .zmetadata (written last by its writers), not by its folder.
+  const std::string watched = kerchunkfs::daemon::is_parquet_set(refs_path) ? refs_path + "/.zmetadata" : refs_path;
+  ::stat(watched.c_str(), &last_seen);
   while (!stop.stop_requested()) {
     const int signal = sigtimedwait(&hangup, nullptr, &second);
     if (stop.stop_requested()) return;
     bool changed = signal == SIGHUP;
     struct stat now {};
-    if (!changed && watch && ::stat(refs_path.c_str(), &now) == 0 && !same_file_state(now, last_seen)) {
+    if (!changed && watch && ::stat(watched.c_str(), &now) == 0 && !same_file_state(now, last_seen)) {
       // Wait for the writer to finish: the file must look the same for a moment.
       ::usleep(200 * 1000);
       struct stat settled {};
-      changed = ::stat(refs_path.c_str(), &settled) == 0 && same_file_state(now, settled);
+      changed = ::stat(watched.c_str(), &settled) == 0 && same_file_state(now, settled);
     }
     if (changed) {
-      ::stat(refs_path.c_str(), &last_seen);
+      ::stat(watched.c_str(), &last_seen);
       do_reload();
     }
   }

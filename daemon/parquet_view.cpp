@@ -69,7 +69,8 @@ Result<ParquetSet> load_parquet_set(const std::string& directory, const refstore
   return ParquetSet{std::move(*store), ParquetLayout{directory, record_size}};
 }
 
-Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::string& path) {
+Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::string& file, std::uint32_t generation) {
+  const std::string path = std::to_string(generation) + ":" + file;
   {
     const std::lock_guard lock(mutex_);
     if (const auto found = entries_.find(path); found != entries_.end()) {
@@ -78,10 +79,10 @@ Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::stri
     }
   }
   // Read outside the lock: two first lookups of one file may both read it; the second keeps its own.
-  const auto bytes = read_whole(path);
-  if (!bytes) return Error{path + ": cannot read"};
+  const auto bytes = read_whole(file);
+  if (!bytes) return Error{file + ": cannot read"};
   auto read = parquet::read_table(*bytes);
-  if (!read) return common::wrap(read.error(), path);
+  if (!read) return common::wrap(read.error(), file);
   auto table = std::make_shared<const parquet::Table>(std::move(*read));
   const std::uint64_t size = size_of(*table);
   const std::lock_guard lock(mutex_);
@@ -104,8 +105,12 @@ std::uint64_t ParquetTables::bytes() const {
 }
 
 ParquetView::ParquetView(const refstore::RefStore& store, ParquetLayout layout, ParquetTables& tables,
-                         std::string relative_base)
-    : store_(store), layout_(std::move(layout)), tables_(tables), relative_base_(std::move(relative_base)) {}
+                         std::string relative_base, std::uint32_t generation)
+    : store_(store),
+      layout_(std::move(layout)),
+      tables_(tables),
+      relative_base_(std::move(relative_base)),
+      generation_(generation) {}
 
 ParquetView::Array& ParquetView::array(refstore::NodeId directory) {
   const std::lock_guard lock(mutex_);
@@ -138,7 +143,7 @@ Result<ParquetChunk> ParquetView::chunk(refstore::NodeId directory, std::uint64_
   const std::uint64_t file = index / layout_.record_size;
   const std::uint64_t row = index % layout_.record_size;
   const std::string path = layout_.directory + "/" + store_.key(directory) + "/refs." + std::to_string(file) + ".parq";
-  auto table = tables_.get(path);
+  auto table = tables_.get(path, generation_);
   if (!table) return table.error();
   ParquetChunk chunk;
   if (row >= (*table)->rows) return chunk;  // a short last file: the chunk was never written

@@ -25,7 +25,7 @@
 namespace kerchunkfs::daemon {
 
 struct ParquetLayout {
-  std::string directory;         // DIR.parq
+  std::string directory;          // DIR.parq
   std::uint64_t record_size = 0;  // rows a refs.K.parq holds
 };
 
@@ -43,8 +43,10 @@ bool is_parquet_set(const std::string& path);
 class ParquetTables {
  public:
   explicit ParquetTables(std::uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
-  // The table in `path`, read and decoded on first use; an error names the file.
-  [[nodiscard]] common::Result<std::shared_ptr<const parquet::Table>> get(const std::string& path);
+  // The table in `path` as generation `generation` sees it (a reload may have written the file
+  // anew), read and decoded on first use; an error names the file.
+  [[nodiscard]] common::Result<std::shared_ptr<const parquet::Table>> get(const std::string& path,
+                                                                          std::uint32_t generation);
   std::uint64_t bytes() const;
 
  private:
@@ -70,7 +72,8 @@ struct ParquetChunk {
 
 class ParquetView {
  public:
-  ParquetView(const refstore::RefStore& store, ParquetLayout layout, ParquetTables& tables, std::string relative_base);
+  ParquetView(const refstore::RefStore& store, ParquetLayout layout, ParquetTables& tables, std::string relative_base,
+              std::uint32_t generation);
 
   // The chunk grid of the array in `directory`; null when it is no array.
   const common::ChunkGrid* grid(refstore::NodeId directory);
@@ -90,6 +93,7 @@ class ParquetView {
   const ParquetLayout layout_;
   ParquetTables& tables_;
   const std::string relative_base_;
+  const std::uint32_t generation_;
   std::mutex mutex_;
   std::unordered_map<refstore::NodeId, Array> arrays_;
   std::uint64_t next_ordinal_ = 0;

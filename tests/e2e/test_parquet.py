@@ -264,3 +264,38 @@ def test_bad_parquet_sets_are_refused_or_eio_for_that_chunk(tmp_path, mounts):
     assert failure.value.errno == 5
     assert "a/2.0: " in m.log() and "refs.1.parq: not a Parquet file" in m.log()
     assert len(m.path("a/0.0").read_bytes()) > 0
+
+
+def test_a_parquet_set_reloads_when_its_zmetadata_changes(tmp_path, mounts):
+    import time
+
+    import h5py
+    import numpy as np
+    import zarr
+    first, second = tmp_path / "first.h5", tmp_path / "second.h5"
+    for path, n in ((first, 20), (second, 30)):
+        with h5py.File(path, "w") as f:
+            f.create_dataset("a", data=np.arange(n, dtype="<i4"), chunks=(10,))
+    scan(first, "-o", tmp_path / "set.parq", "--record-size", "2")
+    m = mounts(tmp_path / "set.parq", "-o", "watch", "-o", f"allow_local={tmp_path}")
+    assert json.loads(m.path("a/.zarray").read_text())["shape"] == [20]
+    assert m.path("a/0").read_bytes() == np.arange(10, dtype="<i4").tobytes()  # refs.0.parq is read and kept
+    time.sleep(1.1)  # a modification time the watcher can tell apart
+    scan(second, "-o", tmp_path / "set.parq", "--record-size", "2")
+    deadline = time.time() + 10
+    while json.loads(m.path("a/.zarray").read_text())["shape"] != [30] and time.time() < deadline:
+        time.sleep(0.2)
+    assert json.loads(m.path("a/.zarray").read_text())["shape"] == [30]
+    assert m.path("a/2").read_bytes() == np.arange(20, 30, dtype="<i4").tobytes()
+    # A file written anew (refs.0.parq) is read anew, not taken from the decoded files kept.
+    assert zarr.open_array(str(m.path("a")), mode="r")[...].tolist() == list(range(30))
+    assert "reloaded" in m.log()
+
+
+def test_decode_is_refused_for_parquet_sets_rather_than_shown_wrong(tmp_path):
+    source = write_grouped_file(tmp_path / "grouped.h5")
+    scan(source, "-o", tmp_path / "refs.parq")
+    (tmp_path / "mnt").mkdir()
+    out = subprocess.run([kerchunkfs_binary(), str(tmp_path / "refs.parq"), str(tmp_path / "mnt"), "-f", "-o", "decode"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and "-o decode does not apply to parquet reference sets yet" in out.stderr
