@@ -299,3 +299,13 @@ def test_decode_is_refused_for_parquet_sets_rather_than_shown_wrong(tmp_path):
     out = subprocess.run([kerchunkfs_binary(), str(tmp_path / "refs.parq"), str(tmp_path / "mnt"), "-f", "-o", "decode"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 1 and "-o decode does not apply to parquet reference sets yet" in out.stderr
+
+
+def test_combine_writes_the_parquet_layout_too(tmp_path, mounts):
+    from test_combine import make_days
+
+    paths = make_days(tmp_path)
+    scan("--concat-dim", "time", *paths, "-o", tmp_path / "all.json")
+    scan("--concat-dim", "time", *paths, "-o", tmp_path / "all.parq", "--record-size", "3")
+    allow = f"allow_local={tmp_path}"
+    assert_same_mount(mounts(tmp_path / "all.parq", "-o", allow), mounts(tmp_path / "all.json", "-o", allow))
