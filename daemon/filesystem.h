@@ -54,8 +54,8 @@ struct FilesystemOptions {
   bool stats = true;                           // offer /.kerchunkfs/stats
   // The decoded view (daemon/decoded_view.h): arrays shown as stored raw, decoded by the mount.
   bool decode = false;
-  std::uint64_t decode_cache_bytes = 512ull << 20;  // decoded chunks kept
-  unsigned decode_threads = 0;                      // 0: one per core
+  std::uint64_t decode_cache_bytes = 512ull << 20;   // decoded chunks kept
+  unsigned decode_threads = 0;                       // 0: one per core
   std::uint64_t parquet_cache_bytes = 256ull << 20;  // decoded refs.K.parq files kept (parquet sets)
   std::string relative_base = ".";                   // relative target paths of a parquet set start here
   // Real paths of the directories local targets may lie in; none: local targets are refused.
@@ -156,12 +156,11 @@ class Filesystem {
   common::Status readdir_stats(std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit);
   // An array whose chunk files no key names (assembled, or in a parquet set): its own files,
   // then a file per chunk of `grid`, numbered from `first_ordinal`.
-  common::Status readdir_synthesized(Generation& generation, refstore::NodeId directory,
-                                     const common::ChunkGrid& grid, std::uint64_t first_ordinal,
-                                     std::uint64_t chunk_size, std::uint64_t offset,
+  common::Status readdir_synthesized(Generation& generation, refstore::NodeId directory, const common::ChunkGrid& grid,
+                                     std::uint64_t first_ordinal, std::uint64_t chunk_size, std::uint64_t offset,
                                      const std::function<bool(const DirEntry&)>& emit);
-  void lookup_parquet(const std::shared_ptr<Generation>& generation, refstore::NodeId directory,
-                      std::string_view name, std::function<void(common::Result<EntryReply>)> done);
+  void lookup_parquet(const std::shared_ptr<Generation>& generation, refstore::NodeId directory, std::string_view name,
+                      std::function<void(common::Result<EntryReply>)> done);
 
   const fetch::SourceRegistry& sources_;
   const Logger& log_;

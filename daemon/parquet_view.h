@@ -43,9 +43,9 @@ bool is_parquet_set(const std::string& path);
 class ParquetTables {
  public:
   explicit ParquetTables(std::uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
-  // The table in `path` as generation `generation` sees it (a reload may have written the file
+  // The table in `file` as generation `generation` sees it (a reload may have written the file
   // anew), read and decoded on first use; an error names the file.
-  [[nodiscard]] common::Result<std::shared_ptr<const parquet::Table>> get(const std::string& path,
+  [[nodiscard]] common::Result<std::shared_ptr<const parquet::Table>> get(const std::string& file,
                                                                           std::uint32_t generation);
   std::uint64_t bytes() const;
 
