@@ -60,9 +60,11 @@ def test_our_reader_reads_the_fastparquet_fixture_as_hyparquet_does(node_package
     assert ours(*files) == hyparquet(*files)
 
 
-@pytest.mark.parametrize("compression", ["UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD", "LZ4_RAW"])
-@pytest.mark.parametrize("values", ["dict", "plain"])
-@pytest.mark.parametrize("pages", ["V1", "V2"])
+# Every compression, dictionary and plain values, both page versions (not every combination: the
+# suite's time is bounded).
+@pytest.mark.parametrize("compression,values,pages", [
+    ("UNCOMPRESSED", "dict", "V1"), ("SNAPPY", "plain", "V1"), ("GZIP", "dict", "V2"), ("ZSTD", "plain", "V1"),
+    ("LZ4_RAW", "dict", "V2"), ("SNAPPY", "plain", "V2")])
 def test_our_reader_reads_what_parquet_wasm_writes(node_packages, tmp_path, compression, values, pages):
     rows_file = tmp_path / "rows.json"
     rows_file.write_text(json.dumps(rows_with_every_kind()))
@@ -200,9 +202,10 @@ def json_with_every_kind(tmp_path):
     return tmp_path / "every.json"
 
 
-@pytest.mark.parametrize("writer", ["hyparquet-writer", "parquet-wasm ZSTD dict V1", "parquet-wasm SNAPPY dict V2",
-                                    "parquet-wasm GZIP plain V1", "parquet-wasm UNCOMPRESSED dict V2"])
-@pytest.mark.parametrize("record_size", [2, 4])
+# Record sizes that divide the chunk counts (a: 4 chunks, inner/deeper/b: 6) and that do not.
+@pytest.mark.parametrize("writer,record_size", [
+    ("hyparquet-writer", 2), ("hyparquet-writer", 4), ("parquet-wasm ZSTD dict V1", 4),
+    ("parquet-wasm SNAPPY dict V2", 2), ("parquet-wasm GZIP plain V1", 3)])
 def test_sets_written_by_independent_writers_mount_as_their_json(node_packages, tmp_path, mounts, writer, record_size):
     refs = json_with_every_kind(tmp_path)
     out = readers.run_node("parquet_layout.mjs", "from-json", refs, tmp_path / "set.parq", record_size,
