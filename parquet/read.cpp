@@ -587,13 +587,18 @@ Result<Table> read_table(std::string_view file) {
   if (meta->rows < 0) return Error{"a negative row count"};
   table.rows = static_cast<std::uint64_t>(meta->rows);
   std::vector<bool> optional;
+  std::vector<std::int64_t> types;
   for (std::size_t i = 1; i < meta->schema.size(); ++i) {
     const SchemaElement& e = meta->schema[i];
     if (e.children != 0) return Error{"column " + e.name + " is nested (a group), which is not read"};
     if (e.repetition != kRequired && e.repetition != kOptional) {
       return Error{"column " + e.name + " is repeated, which is not read"};
     }
+    if (e.type != kInt32 && e.type != kInt64 && e.type != kByteArray) {
+      return Error{"column " + e.name + " is of type " + type_name(e.type) + ", which is not read"};
+    }
     table.columns.emplace_back(e.name, e.type == kByteArray ? Column::Kind::Bytes : Column::Kind::Integer);
+    types.push_back(e.type);
     optional.push_back(e.repetition == kOptional);
   }
   if (meta->schema[0].children != static_cast<std::int64_t>(table.columns.size())) {
@@ -603,6 +608,10 @@ Result<Table> read_table(std::string_view file) {
   for (const auto& group : meta->row_groups) {
     if (group.size() != table.columns.size()) return Error{"a row group with another number of columns"};
     for (std::size_t c = 0; c < group.size(); ++c) {
+      if (group[c].type != types[c]) {
+        return Error{"column " + table.columns[c].name() + ": a chunk of type " + type_name(group[c].type) +
+                     " where the schema says " + type_name(types[c])};
+      }
       if (auto status = read_chunk(file, group[c], optional[c], table.columns[c]); !status) {
         return common::wrap(status.error(), "column " + table.columns[c].name());
       }
