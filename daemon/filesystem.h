@@ -56,7 +56,7 @@ struct FilesystemOptions {
   bool decode = false;
   std::uint64_t decode_cache_bytes = 512ull << 20;   // decoded chunks kept
   unsigned decode_threads = 0;                       // 0: one per core
-  std::uint64_t parquet_cache_bytes = 256ull << 20;  // decoded refs.K.parq files kept (parquet sets)
+  std::uint64_t parquet_cache_bytes = 64ull << 20;  // decoded refs.K.parq files kept (parquet sets)
   std::string relative_base = ".";                   // relative target paths of a parquet set start here
   // Real paths of the directories local targets may lie in; none: local targets are refused.
   std::vector<std::string> local_roots;

@@ -121,7 +121,7 @@ constexpr OptionSpec kOptions[] = {
    [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.decode_cache_bytes, 1 << 20); }},
   {"decode_threads", "N", "threads decoding chunks with -o decode (default: one per core)",
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.decode_threads, 1, 256); }},
-  {"parquet_cache", "SIZE", "decoded refs.K.parq files kept for a parquet reference set (default 256M)",
+  {"parquet_cache", "SIZE", "decoded refs.K.parq files kept for a parquet reference set (default 64M)",
    [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.parquet_cache_bytes, 1 << 20); }},
   {"config", "FILE", "further options from FILE, one name=value a line",
    [](std::string_view, Settings&) -> Status { return Ok{}; }},  // read before the others apply

@@ -33,6 +33,8 @@ class Column {
   void add_null();
   void add_integer(std::int64_t value);
   void add_bytes(std::string_view value);
+  // Room for `rows` more rows (of `bytes` bytes in all), taken at once rather than by doubling.
+  void reserve(std::size_t rows, std::size_t bytes = 0);
 
  private:
   std::string name_;

@@ -515,6 +515,9 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
     } else {
       return Error{"values in " + encoding_name(header->encoding) + " are not read"};
     }
+    std::size_t page_bytes = 0;
+    for (const std::string_view value : page_values.bytes) page_bytes += value.size();
+    column.reserve(defined.size(), page_bytes);
     std::size_t next = 0;
     for (const std::uint32_t d : defined) {
       if (d == 0) {
@@ -541,6 +544,16 @@ std::optional<std::string_view> Column::bytes(std::size_t row) const {
   if (kind_ != Kind::Bytes || !present_[row]) return std::nullopt;
   const std::uint64_t start = row == 0 ? 0 : ends_[row - 1];
   return std::string_view(blob_).substr(start, ends_[row] - start);
+}
+
+void Column::reserve(std::size_t rows, std::size_t bytes) {
+  present_.reserve(present_.size() + rows);
+  if (kind_ == Kind::Integer) {
+    integers_.reserve(integers_.size() + rows);
+  } else {
+    ends_.reserve(ends_.size() + rows);
+    blob_.reserve(blob_.size() + bytes);
+  }
 }
 
 void Column::add_null() {
