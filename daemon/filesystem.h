@@ -54,10 +54,10 @@ struct FilesystemOptions {
   bool stats = true;                           // offer /.kerchunkfs/stats
   // The decoded view (daemon/decoded_view.h): arrays shown as stored raw, decoded by the mount.
   bool decode = false;
-  std::uint64_t decode_cache_bytes = 512ull << 20;   // decoded chunks kept
-  unsigned decode_threads = 0;                       // 0: one per core
+  std::uint64_t decode_cache_bytes = 512ull << 20;  // decoded chunks kept
+  unsigned decode_threads = 0;                      // 0: one per core
   std::uint64_t parquet_cache_bytes = 64ull << 20;  // decoded refs.K.parq files kept (parquet sets)
-  std::string relative_base = ".";                   // relative target paths of a parquet set start here
+  std::string relative_base = ".";                  // relative target paths of a parquet set start here
   // Real paths of the directories local targets may lie in; none: local targets are refused.
   std::vector<std::string> local_roots;
   std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load

@@ -7,6 +7,7 @@
 
 #include <climits>
 #include <cstring>
+#include <deque>
 #include <memory>
 
 #include "parquet/parquet.h"
@@ -411,7 +412,9 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
   }
   std::int64_t position =
       meta.dictionary_page >= 0 && meta.dictionary_page < meta.data_page ? meta.dictionary_page : meta.data_page;
-  std::vector<std::string> buffers;  // pages decompressed: the values' views point into them
+  // Pages decompressed; the values' views point into them, so they must never move (a deque's
+  // elements stay put; a vector's would move, and short strings with them).
+  std::deque<std::string> buffers;
   Values dictionary;
   bool have_dictionary = false;
   std::int64_t done = 0;
