@@ -15,28 +15,19 @@ std::span<const char> slice(std::string_view bytes, std::uint64_t offset, std::s
   return {bytes.data() + offset, std::min<std::uint64_t>(length, bytes.size() - offset)};
 }
 
+// Bytes held elsewhere (a view), or by the content itself (`owned`).
 class InlineContent final : public Content {
  public:
   explicit InlineContent(std::string_view bytes) : bytes_(bytes) {}
+  explicit InlineContent(std::string owned) : owned_(std::move(owned)), bytes_(owned_) {}
   void size(ContentSize done) const override { done(std::uint64_t{bytes_.size()}); }
   void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
     done(slice(bytes_, offset, length));
   }
 
  private:
-  std::string_view bytes_;
-};
-
-class OwnedInlineContent final : public Content {
- public:
-  explicit OwnedInlineContent(std::string bytes) : bytes_(std::move(bytes)) {}
-  void size(ContentSize done) const override { done(std::uint64_t{bytes_.size()}); }
-  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
-    done(slice(bytes_, offset, length));
-  }
-
- private:
-  std::string bytes_;
+  const std::string owned_;
+  const std::string_view bytes_;
 };
 
 class ErrorContent final : public Content {
@@ -115,7 +106,7 @@ class WholeFileContent final : public Content {
 std::unique_ptr<Content> inline_content(std::string_view bytes) { return std::make_unique<InlineContent>(bytes); }
 
 std::unique_ptr<Content> owned_inline_content(std::string bytes) {
-  return std::make_unique<OwnedInlineContent>(std::move(bytes));
+  return std::make_unique<InlineContent>(std::move(bytes));
 }
 
 std::unique_ptr<Content> error_content(std::string message) {

@@ -316,9 +316,14 @@ void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<voi
     remember(ino, [&] { return *made; });
     return done(entry(*generation, ino, Shape::Directory, 0));
   }
-  made->content->size([this, made, ino, done = std::move(done)](Result<std::uint64_t> size) {
+  answer_file(made, ino, made->generation->store.key(made->node), std::move(done));
+}
+
+void Filesystem::answer_file(const InodePtr& made, Ino ino, std::string key,
+                             std::function<void(Result<EntryReply>)> done) {
+  made->content->size([this, made, ino, key = std::move(key), done = std::move(done)](Result<std::uint64_t> size) {
     if (!size) {
-      log_.error(made->generation->store.key(made->node) + ": " + size.error().message);
+      log_.error(key + ": " + size.error().message);
       return done(Error{size.error().message, EIO});
     }
     const EntryReply e = entry(*made->generation, ino, Shape::File, *size);
@@ -367,15 +372,7 @@ void Filesystem::lookup_parquet(const GenerationPtr& generation, NodeId director
   const auto ino = generation->synthesized_ino(generation->parquet->first_ordinal(directory) + *index);
   if (!ino) return done(Error{"too many files in the view", ENOSPC});
   auto made = std::make_shared<Inode>(Inode{generation, directory, std::move(content), 0});
-  made->content->size([this, made, key, ino = *ino, done = std::move(done)](Result<std::uint64_t> size) {
-    if (!size) {
-      log_.error(key + ": " + size.error().message);
-      return done(Error{size.error().message, EIO});
-    }
-    const EntryReply e = entry(*made->generation, ino, Shape::File, *size);
-    remember(ino, [&] { return *made; });
-    done(e);
-  });
+  answer_file(made, *ino, key, std::move(done));
 }
 
 void Filesystem::lookup_stats(std::string_view name, const std::function<void(Result<EntryReply>)>& done) {

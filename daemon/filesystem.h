@@ -159,6 +159,9 @@ class Filesystem {
   common::Status readdir_synthesized(Generation& generation, refstore::NodeId directory, const common::ChunkGrid& grid,
                                      std::uint64_t first_ordinal, std::uint64_t chunk_size, std::uint64_t offset,
                                      const std::function<bool(const DirEntry&)>& emit);
+  // Answers a lookup of the file `made` once its content knows its size (errors logged with `key`).
+  void answer_file(const InodePtr& made, Ino ino, std::string key,
+                   std::function<void(common::Result<EntryReply>)> done);
   void lookup_parquet(const std::shared_ptr<Generation>& generation, refstore::NodeId directory, std::string_view name,
                       std::function<void(common::Result<EntryReply>)> done);
 
