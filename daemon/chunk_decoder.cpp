@@ -9,13 +9,17 @@ using common::Result;
 ChunkDecoder::ChunkDecoder(std::uint64_t cache_bytes, unsigned threads)
     : cache_(cache_bytes), thread_count_(threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
-ChunkDecoder::~ChunkDecoder() {
+ChunkDecoder::~ChunkDecoder() { stop(); }
+
+void ChunkDecoder::stop() {
+  std::vector<std::thread> workers;
   {
     const std::lock_guard lock(mutex_);
     stopping_ = true;
+    workers.swap(workers_);
   }
   wake_.notify_all();
-  for (std::thread& worker : workers_) worker.join();
+  for (std::thread& worker : workers) worker.join();
 }
 
 void ChunkDecoder::get(const fetch::CacheKey& key, const Make& make, const Done& done) {

@@ -60,6 +60,9 @@ class ChunkDecoder {
   // Forgets a decoded chunk that its reader has read to the end: the kernel's page cache holds
   // it now, and its memory is better reused for the chunks ahead (fresh memory costs page faults).
   void consumed(const fetch::CacheKey& key) { cache_.drop(key); }
+  // Ends the workers (the task each is running finishes; those queued are dropped): after this no
+  // callback runs on a worker, so the FUSE session they answer can go.
+  void stop();
   // Runs `task` on a worker.
   void post(std::function<void()> task);
 

@@ -113,6 +113,9 @@ class Filesystem {
   [[nodiscard]] common::Status readdir(Ino ino, std::uint64_t offset, bool plus,
                                        const std::function<bool(const DirEntry&)>& emit);
   struct statvfs statfs() const;
+  // Ends the decoding workers, which answer reads from their own threads: called, like the
+  // sources' stop, before the FUSE session is destroyed.
+  void stop_workers() { decoder_.stop(); }
 
   // Serves `store` from now on (shown with `mtime`). Returns the names in the root whose cached
   // entries the kernel must drop (those of the old and the new set), so paths resolve again.

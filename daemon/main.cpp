@@ -296,6 +296,7 @@ int serve(fuse_args* args, const fuse_cmdline_opts& cmdline, const std::string& 
   // Requests still under way are answered (cancelled) now, while the session can take the
   // replies: after this no thread touches it, and it can be unmounted and destroyed.
   sources.stop_all();
+  filesystem.stop_workers();
   log.info(filesystem.summary());
   // A signal that ends the loop is a normal way to stop; only a failure of the loop itself is not.
   return status < 0 ? kExitFailure : 0;
