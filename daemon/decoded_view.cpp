@@ -43,6 +43,30 @@ class AssembledChunkContent final : public Content {
   std::uint64_t index_;
 };
 
+class RowChunkContent final : public Content {
+ public:
+  RowChunkContent(DecodedView& view, const DecodedArray& array, std::uint64_t index, std::uint64_t ordinal,
+                  ChunkDecoder::Stored stored, DecodedView::StoredOf stored_of)
+      : view_(view),
+        array_(array),
+        index_(index),
+        ordinal_(ordinal),
+        stored_(std::move(stored)),
+        stored_of_(std::move(stored_of)) {}
+  void size(ContentSize done) const override { done(std::uint64_t{array_.pipeline->decoded_size()}); }
+  void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
+    view_.read_row_chunk(array_, index_, ordinal_, stored_, stored_of_, offset, length, std::move(done));
+  }
+
+ private:
+  DecodedView& view_;  // the generation's, which outlives its contents
+  const DecodedArray& array_;
+  std::uint64_t index_;
+  std::uint64_t ordinal_;
+  ChunkDecoder::Stored stored_;
+  DecodedView::StoredOf stored_of_;
+};
+
 // The bytes [offset, offset + length) of decoded chunk `key`, to `done`; a read that reaches the
 // chunk's end lets the decoder forget it.
 auto slicer(ChunkDecoder& decoder, const fetch::CacheKey& key, std::uint64_t offset, std::size_t length,
@@ -60,8 +84,8 @@ auto slicer(ChunkDecoder& decoder, const fetch::CacheKey& key, std::uint64_t off
 }  // namespace
 
 DecodedView::DecodedView(const refstore::RefStore& store, const ReadPath& path, ChunkDecoder& decoder,
-                         const Logger& log, std::uint32_t generation)
-    : store_(store), path_(path), decoder_(decoder), log_(log), generation_(generation) {}
+                         const Logger& log, std::uint32_t generation, bool rows_lazy)
+    : store_(store), path_(path), decoder_(decoder), log_(log), generation_(generation), rows_lazy_(rows_lazy) {}
 
 std::unique_ptr<DecodedArray> DecodedView::load(NodeId directory) {
   const auto zarray = store_.lookup(directory, ".zarray");
@@ -72,6 +96,13 @@ std::unique_ptr<DecodedArray> DecodedView::load(NodeId directory) {
   if (!meta) return nullptr;
   const std::string array_key = directory == refstore::kRootNode ? std::string("/") : store_.key(directory);
   if (meta->compressor.find(std::string("\"") + std::string(kAssembledCodec) + "\"") != std::string::npos) {
+    if (rows_lazy_) {
+      // Its parts' chunks are rows too, which an assembly does not look up: shown as stored, the
+      // codec's name makes readers refuse it rather than misread it.
+      decoder_.counters().raw_arrays += 1;
+      log_.error(array_key + ": an assembled array in a parquet reference set is not assembled (use the JSON set)");
+      return nullptr;
+    }
     auto assembly = Assembly::load(store_, directory, *meta);
     if (!assembly) {
       decoder_.counters().raw_arrays += 1;
@@ -155,27 +186,33 @@ std::optional<SynthesizedFile> DecodedView::synthesized(NodeId directory, std::s
   return file;
 }
 
+ChunkDecoder::Stored DecodedView::stored_inline(std::string bytes) {
+  return [bytes = fetch::Bytes::whole(std::move(bytes))](const ChunkDecoder::StoredDone& done) { done(bytes); };
+}
+
+ChunkDecoder::Stored DecodedView::stored_range(fetch::Fetcher& fetcher, const fetch::Extent& extent) {
+  return [&fetcher, extent](ChunkDecoder::StoredDone done) { fetcher.read_shared(extent, std::move(done)); };
+}
+
+ChunkDecoder::Stored DecodedView::stored_whole_file(fetch::Fetcher& fetcher, const fetch::Target& target) {
+  return [&fetcher, target = &target](ChunkDecoder::StoredDone done) {
+    fetcher.size(*target, [&fetcher, target, done = std::move(done)](Result<std::uint64_t> size) {
+      if (!size) return done(size.error());
+      fetcher.read_shared(fetch::Extent{target, 0, *size}, done);
+    });
+  };
+}
+
 ChunkDecoder::Stored DecodedView::stored(NodeId node) const {
   const refstore::Entry entry = store_.entry(node);
-  fetch::Fetcher& fetcher = path_.fetcher;
   switch (entry.kind) {
     case EntryKind::Inline:
       // A copy: the decoding may outlive the generation holding the set's bytes.
-      return
-          [bytes = fetch::Bytes::whole(std::string(entry.data))](const ChunkDecoder::StoredDone& done) { done(bytes); };
-    case EntryKind::Range: {
-      const fetch::Extent extent{path_.targets[entry.url], entry.offset, entry.length};
-      return [&fetcher, extent](ChunkDecoder::StoredDone done) { fetcher.read_shared(extent, std::move(done)); };
-    }
-    case EntryKind::WholeFile: {
-      const fetch::Target* target = path_.targets[entry.url];
-      return [&fetcher, target](ChunkDecoder::StoredDone done) {
-        fetcher.size(*target, [&fetcher, target, done = std::move(done)](Result<std::uint64_t> size) {
-          if (!size) return done(size.error());
-          fetcher.read_shared(fetch::Extent{target, 0, *size}, done);
-        });
-      };
-    }
+      return stored_inline(std::string(entry.data));
+    case EntryKind::Range:
+      return stored_range(path_.fetcher, fetch::Extent{path_.targets[entry.url], entry.offset, entry.length});
+    case EntryKind::WholeFile:
+      return stored_whole_file(path_.fetcher, *path_.targets[entry.url]);
     case EntryKind::Directory:
       break;
   }
@@ -189,6 +226,29 @@ fetch::CacheKey DecodedView::key(NodeId node, std::size_t decoded_size) const {
 // Node ids are below 2^32, so keys with the top bit set never meet a stored chunk's.
 fetch::CacheKey DecodedView::assembled_key(NodeId directory, std::uint64_t index, const Assembly& assembly) const {
   return fetch::CacheKey{generation_, (1ull << 63) | (std::uint64_t{directory} << 31) | index, assembly.chunk_bytes};
+}
+
+// Node ids are below 2^32 and assembled chunks' keys have the top bit set: rows' keys have the next.
+std::unique_ptr<Content> DecodedView::row_chunk(const DecodedArray& array, std::uint64_t index, std::uint64_t ordinal,
+                                                ChunkDecoder::Stored stored, StoredOf stored_of) {
+  return std::make_unique<RowChunkContent>(*this, array, index, ordinal, std::move(stored), std::move(stored_of));
+}
+
+void DecodedView::read_row_chunk(const DecodedArray& array, std::uint64_t index, std::uint64_t ordinal,
+                                 const ChunkDecoder::Stored& stored, const StoredOf& stored_of, std::uint64_t offset,
+                                 std::size_t length, ContentRead done) {
+  const std::size_t size = array.pipeline->decoded_size();
+  if (offset >= size) return done(std::span<const char>{});
+  const auto row_key = [&](std::uint64_t n) { return fetch::CacheKey{generation_, (1ull << 62) | n, size}; };
+  const std::uint64_t ahead = offset == 0 ? decode_ahead(array, index, size) : 0;
+  for (std::uint64_t k = 1; k <= ahead && index + k < array.grid.chunk_count(); ++k) {
+    if (auto next = stored_of(index + k)) {
+      decoder_.prefetch(row_key(ordinal + k), decoder_.decoding(array.pipeline, std::move(*next)));
+    }
+  }
+  const fetch::CacheKey chunk = row_key(ordinal);
+  decoder_.get(chunk, decoder_.decoding(array.pipeline, stored),
+               slicer(decoder_, chunk, offset, length, std::move(done)));
 }
 
 ChunkDecoder::Make DecodedView::assembling(const DecodedArray& array, std::uint64_t index) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,8 +46,9 @@ struct SynthesizedFile {
 class DecodedView {
  public:
   // `generation` keeps decoded chunks of different generations apart in the decoder's cache.
+  // `rows_lazy`: the set's chunks are rows read when asked (a parquet set), not nodes.
   DecodedView(const refstore::RefStore& store, const ReadPath& path, ChunkDecoder& decoder, const Logger& log,
-              std::uint32_t generation);
+              std::uint32_t generation, bool rows_lazy);
 
   // The decoding of the array in `directory`; null when it is no array, is stored raw already,
   // or uses a codec not decoded here.
@@ -62,6 +64,23 @@ class DecodedView {
   std::optional<SynthesizedFile> synthesized(refstore::NodeId directory, std::string_view name);
   // The assembly of the array in `directory`, if it is an assembled one.
   const Assembly* assembly_of(refstore::NodeId directory);
+
+  // How chunk `index` of an array is read as stored, when no node names it (a parquet set's
+  // row, read when asked); nullopt: missing, or not readable (the read itself reports why).
+  using StoredOf = std::function<std::optional<ChunkDecoder::Stored>(std::uint64_t index)>;
+  // The decoded content of chunk `index` of `array`, read with `stored`; the chunks a serial
+  // reader reads next are decoded ahead through `stored_of`. `ordinal` numbers the chunk in the
+  // view (unique in the generation, as its inode number is), and chunk index + k is ordinal + k.
+  std::unique_ptr<Content> row_chunk(const DecodedArray& array, std::uint64_t index, std::uint64_t ordinal,
+                                     ChunkDecoder::Stored stored, StoredOf stored_of);
+  void read_row_chunk(const DecodedArray& array, std::uint64_t index, std::uint64_t ordinal,
+                      const ChunkDecoder::Stored& stored, const StoredOf& stored_of, std::uint64_t offset,
+                      std::size_t length, ContentRead done);
+
+  // Readers of stored bytes that outlive the generation (they hold only the fetcher and targets).
+  static ChunkDecoder::Stored stored_inline(std::string bytes);
+  static ChunkDecoder::Stored stored_range(fetch::Fetcher& fetcher, const fetch::Extent& extent);
+  static ChunkDecoder::Stored stored_whole_file(fetch::Fetcher& fetcher, const fetch::Target& target);
 
   // Reads bytes [offset, offset + length) of a decoded chunk, and starts decoding the chunks a
   // serial reader reads next.
@@ -86,6 +105,7 @@ class DecodedView {
   ChunkDecoder& decoder_;
   const Logger& log_;
   const std::uint32_t generation_;
+  const bool rows_lazy_;
   std::mutex mutex_;
   std::unordered_map<refstore::NodeId, std::unique_ptr<DecodedArray>> arrays_;  // null: shown as stored
   std::uint64_t next_ordinal_ = 0;  // the synthesized files' numbers given out so far

@@ -59,7 +59,8 @@ struct Filesystem::Generation {
         targets(fetcher.targets(url_table(store))),
         readahead(store, options.prefetch_bytes),
         read_path{fetcher, readahead, targets},
-        decoded(options.decode ? std::make_unique<DecodedView>(store, read_path, decoder, log, generation_number)
+        decoded(options.decode ? std::make_unique<DecodedView>(store, read_path, decoder, log, generation_number,
+                                                               layout.has_value())
                                : nullptr),
         parquet(layout ? std::make_unique<ParquetView>(store, std::move(*layout), tables, options.relative_base,
                                                        generation_number)
@@ -332,6 +333,15 @@ void Filesystem::answer_file(const InodePtr& made, Ino ino, std::string key,
   });
 }
 
+Result<const fetch::Target*> Filesystem::row_target(const std::string& url) {
+  // The untrusted-set policy, for a URL met only now.
+  if (const auto refused = target_refusal(url, sources_, options_)) {
+    return Error{"URL " + fetch::redact_url(url) + ": " + *refused, EIO};
+  }
+  const std::string urls[] = {url};
+  return fetcher_.targets(urls).front();
+}
+
 void Filesystem::lookup_parquet(const GenerationPtr& generation, NodeId directory, std::string_view name,
                                 std::function<void(Result<EntryReply>)> done) {
   const common::ChunkGrid& grid = *generation->parquet->grid(directory);
@@ -341,36 +351,44 @@ void Filesystem::lookup_parquet(const GenerationPtr& generation, NodeId director
   if (!index) return done(absent);
   const std::string key = generation->store.key(directory) + "/" + std::string(name);
   auto chunk = generation->parquet->chunk(directory, *index);
-  if (!chunk) {
-    log_.error(key + ": " + chunk.error().message);
-    return done(Error{chunk.error().message, EIO});
+  const Result<const fetch::Target*> target =
+      !chunk || chunk->url.empty() ? Result<const fetch::Target*>(nullptr) : row_target(chunk->url);
+  if (!chunk || !target) {
+    const Error& error = chunk ? target.error() : chunk.error();
+    log_.error(key + ": " + error.message);
+    return done(Error{error.message, EIO});
   }
-  std::unique_ptr<Content> content;
-  switch (chunk->kind) {
-    case ParquetChunk::Kind::Missing:
-      return done(absent);  // never written: the reader's fill value
-    case ParquetChunk::Kind::Inline:
-      content = owned_inline_content(std::move(chunk->bytes));
-      break;
-    case ParquetChunk::Kind::Range:
-    case ParquetChunk::Kind::WholeFile: {
-      // The untrusted-set policy, for a URL met only now.
-      if (const auto refused = target_refusal(chunk->url, sources_, options_)) {
-        const std::string message = "URL " + fetch::redact_url(chunk->url) + ": " + *refused;
-        log_.error(key + ": " + message);
-        return done(Error{message, EIO});
-      }
-      const std::string urls[] = {chunk->url};
-      const fetch::Target* target = fetcher_.targets(urls).front();
-      content =
-          chunk->kind == ParquetChunk::Kind::Range
-              ? range_content(generation->read_path, directory, fetch::Extent{target, chunk->offset, chunk->length})
-              : whole_file_content(generation->read_path, directory, *target);
-      break;
-    }
-  }
-  const auto ino = generation->synthesized_ino(generation->parquet->first_ordinal(directory) + *index);
+  if (chunk->kind == ParquetChunk::Kind::Missing) return done(absent);  // never written: the reader's fill value
+  const std::uint64_t ordinal = generation->parquet->first_ordinal(directory) + *index;
+  const auto ino = generation->synthesized_ino(ordinal);
   if (!ino) return done(Error{"too many files in the view", ENOSPC});
+  std::unique_ptr<Content> content;
+  const DecodedArray* decoded = generation->decoded ? generation->decoded->array(directory) : nullptr;
+  if (decoded != nullptr) {
+    auto as_stored = [this](ParquetChunk row) -> std::optional<ChunkDecoder::Stored> {
+      if (row.kind == ParquetChunk::Kind::Missing) return std::nullopt;
+      if (row.kind == ParquetChunk::Kind::Inline) return DecodedView::stored_inline(std::move(row.bytes));
+      const auto found = row_target(row.url);
+      if (!found) return std::nullopt;
+      return row.kind == ParquetChunk::Kind::Range
+                 ? DecodedView::stored_range(fetcher_, fetch::Extent{*found, row.offset, row.length})
+                 : DecodedView::stored_whole_file(fetcher_, **found);
+    };
+    // The next chunks' rows, for decoding ahead: asked during reads of this file, whose inode
+    // holds the generation and so its parquet view.
+    auto stored_of = [as_stored, parquet = generation->parquet.get(), directory](std::uint64_t next) {
+      auto row = parquet->chunk(directory, next);
+      return row ? as_stored(std::move(*row)) : std::nullopt;
+    };
+    auto stored = as_stored(std::move(*chunk));
+    content = generation->decoded->row_chunk(*decoded, *index, ordinal, std::move(*stored), std::move(stored_of));
+  } else if (chunk->kind == ParquetChunk::Kind::Inline) {
+    content = owned_inline_content(std::move(chunk->bytes));
+  } else if (chunk->kind == ParquetChunk::Kind::Range) {
+    content = range_content(generation->read_path, directory, fetch::Extent{*target, chunk->offset, chunk->length});
+  } else {
+    content = whole_file_content(generation->read_path, directory, **target);
+  }
   auto made = std::make_shared<Inode>(Inode{generation, directory, std::move(content), 0});
   answer_file(made, *ino, key, std::move(done));
 }

@@ -165,6 +165,8 @@ class Filesystem {
   // Answers a lookup of the file `made` once its content knows its size (errors logged with `key`).
   void answer_file(const InodePtr& made, Ino ino, std::string key,
                    std::function<void(common::Result<EntryReply>)> done);
+  // The target of a URL a parquet set's row names, once the untrusted-set policy allows it.
+  [[nodiscard]] common::Result<const fetch::Target*> row_target(const std::string& url);
   void lookup_parquet(const std::shared_ptr<Generation>& generation, refstore::NodeId directory, std::string_view name,
                       std::function<void(common::Result<EntryReply>)> done);
 

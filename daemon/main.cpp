@@ -120,8 +120,6 @@ struct LoadedSet {
 // checked as its rows are read); or why it is refused.
 Result<LoadedSet> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
   if (kerchunkfs::daemon::is_parquet_set(path)) {
-    // The decoded view reads chunks the set names as keys; a parquet set's are found only lazily.
-    if (settings.filesystem.decode) return Error{path + ": -o decode does not apply to parquet reference sets yet"};
     auto set = kerchunkfs::daemon::load_parquet_set(path, load_options_for(path, settings));
     if (!set) return set.error();
     return LoadedSet{std::move(set->store), std::move(set->layout)};

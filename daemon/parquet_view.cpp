@@ -154,6 +154,16 @@ Result<ParquetChunk> ParquetView::chunk(refstore::NodeId directory, std::uint64_
   if (paths == nullptr || offsets == nullptr || sizes == nullptr) {
     return Error{path + ": no path, offset and size columns"};
   }
+  for (const parquet::Column* column : {paths, raws}) {
+    if (column != nullptr && column->kind() != parquet::Column::Kind::Bytes) {
+      return Error{path + ": column " + column->name() + " holds integers, not bytes"};
+    }
+  }
+  for (const parquet::Column* column : {offsets, sizes}) {
+    if (column->kind() != parquet::Column::Kind::Integer) {
+      return Error{path + ": column " + column->name() + " holds bytes, not integers"};
+    }
+  }
   if (const auto raw = raws != nullptr ? raws->bytes(row) : std::nullopt) {
     chunk.kind = ParquetChunk::Kind::Inline;
     chunk.bytes = std::string(*raw);

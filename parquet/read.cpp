@@ -279,6 +279,7 @@ Result<PageHeader> page_header(ThriftReader& in) {
 // A page's bytes decompressed to exactly `size`.
 Result<std::string> decompress(std::int64_t codec, std::string_view in, std::int64_t size) {
   constexpr std::int64_t kLargestPage = 1ll << 30;
+  if (size < 0) return Error{"a page of negative size"};
   if (size > kLargestPage) return Error{"a page of " + std::to_string(size) + " bytes (more than 1 GiB)"};
   std::string out(static_cast<std::size_t>(size), '\0');
   switch (codec) {
@@ -468,7 +469,8 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
       values = page;
     } else {
       if (header->repetition_bytes != 0) return Error{"repetition levels (a repeated column) are not read"};
-      if (static_cast<std::uint64_t>(header->definition_bytes) > body.size()) {
+      if (static_cast<std::uint64_t>(header->definition_bytes) > body.size() ||
+          header->definition_bytes > header->uncompressed) {
         return Error{"definition levels run past their page"};
       }
       levels = body.substr(0, static_cast<std::size_t>(header->definition_bytes));

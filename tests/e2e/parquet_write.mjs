@@ -1,7 +1,7 @@
 // Writes reference rows (a JSON file: [{path, offset, size, raw (base64)}, ...]) as a Parquet
 // file with an independent writer: `hyparquet-writer`, or `parquet-wasm` (Arrow's Rust writer)
 // with a compression, dictionary or plain values, and V1 or V2 pages.
-// Usage: node parquet_write.mjs ROWS.json OUT.parq hyparquet-writer
+// Usage: node parquet_write.mjs ROWS.json OUT.parq hyparquet-writer [--without|--as-text COLUMN]
 //        node parquet_write.mjs ROWS.json OUT.parq parquet-wasm COMPRESSION dict|plain V1|V2
 import { readFileSync, writeFileSync } from "fs";
 
@@ -15,15 +15,21 @@ const raw = rows.map((r) => (r.raw === null ? null : new Uint8Array(Buffer.from(
 
 if (writer === "hyparquet-writer") {
   const { parquetWriteFile } = await import("hyparquet-writer");
-  parquetWriteFile({
-    filename: out,
-    columnData: [
-      { name: "path", data: path, type: "STRING" },
-      { name: "offset", data: offset, type: "INT64" },
-      { name: "size", data: size, type: "INT64" },
-      { name: "raw", data: raw, type: "BYTE_ARRAY" },
-    ],
-  });
+  // Broken sets: a column left out, or an integer column written as text.
+  const [change, changed] = [compression, dictionary];
+  const columnData = [
+    { name: "path", data: path, type: "STRING" },
+    { name: "offset", data: offset, type: "INT64" },
+    { name: "size", data: size, type: "INT64" },
+    { name: "raw", data: raw, type: "BYTE_ARRAY" },
+  ]
+    .filter((column) => !(change === "--without" && column.name === changed))
+    .map((column) =>
+      change === "--as-text" && column.name === changed
+        ? { ...column, type: "STRING", data: column.data.map((v) => (v === null ? null : String(v))) }
+        : column,
+    );
+  parquetWriteFile({ filename: out, columnData });
 } else {
   const arrow = await import("apache-arrow");
   const pq = await import("parquet-wasm/node");

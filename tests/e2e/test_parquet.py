@@ -183,6 +183,24 @@ def test_bad_parquet_files_get_one_clear_error(tmp_path):
     assert "says it has 1073741823 bytes, more than the file holds" in got["page"], got["page"]
 
 
+def test_a_dictionary_index_out_of_range_is_an_error_naming_the_column(node_packages, tmp_path):
+    """parquet-wasm's dictionary of paths made shorter than its indices reach."""
+    import re
+    (tmp_path / "rows.json").write_text(json.dumps(rows_with_every_kind(23)))
+    out = readers.run_node("parquet_write.mjs", tmp_path / "rows.json", tmp_path / "dict.parq", "parquet-wasm",
+                           "UNCOMPRESSED", "dict", "V1")
+    assert out.returncode == 0, out.stderr
+    data = bytearray((tmp_path / "dict.parq").read_bytes())
+    assert ours(tmp_path / "dict.parq") == hyparquet(tmp_path / "dict.parq")
+    # The first dictionary page is the path column's: a dictionary page header (field 7, a struct)
+    # whose num_values, a zigzag varint, says 5 (file0..2 and two whole files) becomes 1.
+    header = re.search(rb"\x4c\x15\x0a\x15", data)
+    assert header, "a dictionary page of 5 values"
+    data[header.start() + 2] = 0x02
+    (tmp_path / "short.parq").write_bytes(data)
+    assert ours(tmp_path / "short.parq") == ["error: column path: dictionary index 1 out of range (1 entries)"]
+
+
 def tree(root):
     """{relative path: bytes} of every file under a mount."""
     return {str(p.relative_to(root)): p for p in sorted(Path(root).rglob("*")) if p.is_file()}
@@ -286,6 +304,30 @@ def test_bad_parquet_sets_are_refused_or_eio_for_that_chunk(tmp_path, mounts):
     assert len(m.path("a/0.0").read_bytes()) > 0
 
 
+def test_a_refs_file_without_a_column_or_of_the_wrong_types_is_eio_for_its_chunks(node_packages, tmp_path, mounts):
+    source = write_grouped_file(tmp_path / "grouped.h5")
+    scan(source, "-o", tmp_path / "refs.parq", "--record-size", "2")
+    rows = [{"path": str(source), "offset": 0, "size": 8, "raw": None}] * 2
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    broken = {"a/refs.1.parq": ("--without", "offset"), "inner/deeper/b/refs.1.parq": ("--as-text", "size")}
+    for name, change in broken.items():
+        out = readers.run_node("parquet_write.mjs", tmp_path / "rows.json", tmp_path / "refs.parq" / name,
+                               "hyparquet-writer", *change)
+        assert out.returncode == 0, out.stderr
+    m = mounts(tmp_path / "refs.parq", "-o", f"allow_local={tmp_path}")
+    for name in ("a/2.0", "inner/deeper/b/3"):
+        with pytest.raises(OSError) as failure:
+            m.path(name).read_bytes()
+        assert failure.value.errno == 5
+    base = str(tmp_path / "refs.parq")
+    assert f"a/2.0: {base}/a/refs.1.parq: no path, offset and size columns" in m.log()
+    assert f"inner/deeper/b/3: {base}/inner/deeper/b/refs.1.parq: column size holds bytes, not integers" in m.log()
+    import h5py
+    with h5py.File(source) as f:  # the chunks the intact files hold are served
+        assert m.path("a/0.0").read_bytes() == f["a"][0:2].tobytes()
+        assert m.path("inner/deeper/b/5").read_bytes() == f["inner/deeper/b"][25:30].tobytes()
+
+
 def test_a_parquet_set_reloads_when_its_zmetadata_changes(tmp_path, mounts):
     import time
 
@@ -312,13 +354,48 @@ def test_a_parquet_set_reloads_when_its_zmetadata_changes(tmp_path, mounts):
     assert "reloaded" in m.log()
 
 
-def test_decode_is_refused_for_parquet_sets_rather_than_shown_wrong(tmp_path):
-    source = write_grouped_file(tmp_path / "grouped.h5")
-    scan(source, "-o", tmp_path / "refs.parq")
-    (tmp_path / "mnt").mkdir()
-    out = subprocess.run([kerchunkfs_binary(), str(tmp_path / "refs.parq"), str(tmp_path / "mnt"), "-f", "-o", "decode"],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 1 and "-o decode does not apply to parquet reference sets yet" in out.stderr
+def test_decode_shows_a_parquet_set_as_it_shows_its_json(tmp_path, mounts):
+    """-o decode over a parquet set: the raw view of the same scan's JSON, values as h5py reads
+    them, the chunks after the one read decoded ahead from their rows."""
+    import h5py
+    import numpy as np
+    import zarr
+    source = tmp_path / "packed.h5"
+    with h5py.File(source, "w") as f:
+        f.create_dataset("z", data=np.arange(4000, dtype=">i4").reshape(40, 100), chunks=(4, 100),
+                         compression="gzip", shuffle=True)
+        f.create_dataset("inner/f", data=np.linspace(0, 1, 300), chunks=(30,), compression="gzip")
+    scan(source, "-o", tmp_path / "refs.json")
+    scan(source, "-o", tmp_path / "refs.parq", "--record-size", "3")
+    allow = f"allow_local={tmp_path}"
+    decoded = mounts(tmp_path / "refs.parq", "-o", "decode", "-o", allow)
+    assert_same_mount(decoded, mounts(tmp_path / "refs.json", "-o", "decode", "-o", allow))
+    meta = json.loads(decoded.path("z/.zarray").read_text())
+    assert (meta["compressor"], meta["filters"], meta["dtype"]) == (None, None, "<i4")
+    again = mounts(tmp_path / "refs.parq", "-o", "decode", "-o", allow)
+    with h5py.File(source) as f:
+        for name in ("z", "inner/f"):
+            np.testing.assert_array_equal(zarr.open_array(str(again.path(name)), mode="r")[...], f[name][...])
+    stats = again.path(".kerchunkfs/stats").read_text()
+    decoded_chunks = int(next(line.split()[-1] for line in stats.splitlines()
+                              if line.startswith("kerchunkfs_decoded_chunks_total")))
+    assert decoded_chunks == 10 + 10  # each chunk decoded once, whether read or decoded ahead
+
+
+def test_an_assembled_array_in_a_parquet_set_is_refused_by_readers_not_misread(tmp_path, mounts):
+    import numcodecs
+    import zarr
+    from test_combine import write_day_file
+    paths = [tmp_path / "day00.nc", tmp_path / "day01.nc"]
+    write_day_file(paths[0], 0, 2)
+    write_day_file(paths[1], 2, 2, chunk=1)
+    scan("--concat-dim", "time", *paths, "-o", tmp_path / "combined.parq")
+    m = mounts(tmp_path / "combined.parq", "-o", "decode", "-o", f"allow_local={tmp_path}")
+    assert json.loads(m.path("precip/.zarray").read_text())["compressor"]["id"] == "kerchunkfs.assembled"
+    with pytest.raises(ValueError, match="codec not available"):
+        zarr.open_array(str(m.path("precip")), mode="r")[...]
+    assert numcodecs.registry.codec_registry.get("kerchunkfs.assembled") is None
+    assert "precip: an assembled array in a parquet reference set is not assembled" in m.log()
 
 
 def test_combine_writes_the_parquet_layout_too(tmp_path, mounts):
