@@ -1,11 +1,11 @@
 #include "daemon/parquet_view.h"
 
+#include <fcntl.h>
 #include <simdjson.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <iterator>
-
+#include "common/full_io.h"
+#include "common/unique_fd.h"
 #include "refstore/writer.h"
 
 namespace kerchunkfs::daemon {
@@ -15,20 +15,18 @@ using common::Error;
 using common::Result;
 
 std::optional<std::string> read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+  if (!common::read_full(fd.get(), bytes.data(), bytes.size())) return std::nullopt;  // or it shrank meanwhile
+  return bytes;
 }
 
-// What a table's memory comes to, near enough for the cache's budget.
+// What a table's memory comes to, for the cache's budget.
 std::uint64_t size_of(const parquet::Table& table) {
-  std::uint64_t bytes = 0;
-  for (const parquet::Column& column : table.columns) {
-    for (std::size_t row = 0; row < column.size(); ++row) {
-      const auto value = column.bytes(row);
-      bytes += 9 + (value ? value->size() : 0);
-    }
-  }
+  std::uint64_t bytes = sizeof(table);
+  for (const parquet::Column& column : table.columns) bytes += column.memory_bytes();
   return bytes;
 }
 
@@ -81,7 +79,7 @@ Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::stri
   // Read outside the lock: two first lookups of one file may both read it; the second keeps its own.
   const auto bytes = read_whole(file);
   if (!bytes) return Error{file + ": cannot read"};
-  auto read = parquet::read_table(*bytes);
+  auto read = parquet::read_table(*bytes, pool_);
   if (!read) return common::wrap(read.error(), file);
   auto table = std::make_shared<const parquet::Table>(std::move(*read));
   const std::uint64_t size = size_of(*table);
@@ -105,11 +103,12 @@ std::uint64_t ParquetTables::bytes() const {
 }
 
 ParquetView::ParquetView(const refstore::RefStore& store, ParquetLayout layout, ParquetTables& tables,
-                         std::string relative_base, std::uint32_t generation)
+                         std::string relative_base, std::string remote_protocol, std::uint32_t generation)
     : store_(store),
       layout_(std::move(layout)),
       tables_(tables),
       relative_base_(std::move(relative_base)),
+      remote_protocol_(std::move(remote_protocol)),
       generation_(generation) {}
 
 ParquetView::Array& ParquetView::array(refstore::NodeId directory) {
@@ -172,10 +171,9 @@ Result<ParquetChunk> ParquetView::chunk(refstore::NodeId directory, std::uint64_
   const auto url = paths->bytes(row);
   if (!url) return chunk;
   chunk.url = std::string(*url);
-  // A relative path is relative to the folder the set lies in, as for a JSON set beside its data.
-  if (chunk.url.find("://") == std::string::npos && !chunk.url.starts_with('/')) {
-    chunk.url = relative_base_ + "/" + chunk.url;
-  }
+  // A relative path is relative to the folder the set lies in, as for a JSON set beside its data
+  // (or an object of -o remote_protocol).
+  chunk.url = refstore::resolve_target(std::move(chunk.url), relative_base_, remote_protocol_);
   const std::int64_t offset = offsets->integer(row).value_or(0);
   const std::int64_t size = sizes->integer(row).value_or(0);
   if (offset < 0 || size < 0) return Error{path + ": row " + std::to_string(row) + ": a negative offset or size"};

@@ -7,6 +7,7 @@
 // answers ENOENT on lookup.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -42,7 +43,9 @@ bool is_parquet_set(const std::string& path);
 // Decoded refs.K.parq files, least recently used first out, within a byte budget.
 class ParquetTables {
  public:
-  explicit ParquetTables(std::uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
+  explicit ParquetTables(std::uint64_t capacity_bytes)
+      : capacity_(capacity_bytes),
+        pool_(std::make_shared<parquet::BlockPool>(std::min<std::uint64_t>(capacity_bytes / 4, kMostSpare))) {}
   // The table in `file` as generation `generation` sees it (a reload may have written the file
   // anew), read and decoded on first use; an error names the file.
   [[nodiscard]] common::Result<std::shared_ptr<const parquet::Table>> get(const std::string& file,
@@ -55,8 +58,11 @@ class ParquetTables {
     std::uint64_t bytes = 0;
     std::list<std::string>::iterator position;
   };
+  // Evicted tables' memory kept for the next ones: a few tables' worth.
+  static constexpr std::uint64_t kMostSpare = 16 << 20;
   mutable std::mutex mutex_;
   std::uint64_t capacity_;
+  std::shared_ptr<parquet::BlockPool> pool_;
   std::uint64_t held_ = 0;
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> recency_;  // most recently used first
@@ -73,7 +79,7 @@ struct ParquetChunk {
 class ParquetView {
  public:
   ParquetView(const refstore::RefStore& store, ParquetLayout layout, ParquetTables& tables, std::string relative_base,
-              std::uint32_t generation);
+              std::string remote_protocol, std::uint32_t generation);
 
   // The chunk grid of the array in `directory`; null when it is no array.
   const common::ChunkGrid* grid(refstore::NodeId directory);
@@ -93,6 +99,7 @@ class ParquetView {
   const ParquetLayout layout_;
   ParquetTables& tables_;
   const std::string relative_base_;
+  const std::string remote_protocol_;
   const std::uint32_t generation_;
   std::mutex mutex_;
   std::unordered_map<refstore::NodeId, Array> arrays_;

@@ -5,11 +5,14 @@
 #include <snappy-c.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <memory>
 
+#include "parquet/mapped_arena.h"
 #include "parquet/parquet.h"
 #include "parquet/thrift.h"
 
@@ -276,53 +279,67 @@ Result<PageHeader> page_header(ThriftReader& in) {
   return h;
 }
 
-// A page's bytes decompressed to exactly `size`.
-Result<std::string> decompress(std::int64_t codec, std::string_view in, std::int64_t size) {
+// Pages' decompressed bytes, kept while the values read from them are: memory taken without
+// zeroing it first (each decompressor writes all of it, or the page is refused).
+class PageBuffers {
+ public:
+  char* take(std::size_t size) {
+    buffers_.push_back(std::make_unique_for_overwrite<char[]>(size));
+    return buffers_.back().get();
+  }
+
+ private:
+  std::deque<std::unique_ptr<char[]>> buffers_;
+};
+
+// A page's bytes decompressed to exactly `size`, into `buffers` (an uncompressed page is viewed
+// where it lies in the file).
+Result<std::string_view> decompress(std::int64_t codec, std::string_view in, std::int64_t size, PageBuffers& buffers) {
   constexpr std::int64_t kLargestPage = 1ll << 30;
   if (size < 0) return Error{"a page of negative size"};
   if (size > kLargestPage) return Error{"a page of " + std::to_string(size) + " bytes (more than 1 GiB)"};
-  std::string out(static_cast<std::size_t>(size), '\0');
+  const auto length = static_cast<std::size_t>(size);
   switch (codec) {
     case kUncompressed:
-      if (static_cast<std::int64_t>(in.size()) != size) return Error{"an uncompressed page whose sizes differ"};
-      out.assign(in);
-      return out;
+      if (in.size() != length) return Error{"an uncompressed page whose sizes differ"};
+      return in;
     case kSnappy: {
-      std::size_t length = 0;
-      if (snappy_uncompressed_length(in.data(), in.size(), &length) != SNAPPY_OK ||
-          length != static_cast<std::size_t>(size)) {
+      std::size_t stated = 0;
+      if (snappy_uncompressed_length(in.data(), in.size(), &stated) != SNAPPY_OK || stated != length) {
         return Error{"a snappy page that does not decompress to its stated size"};
       }
-      if (snappy_uncompress(in.data(), in.size(), out.data(), &length) != SNAPPY_OK) {
+      char* out = buffers.take(length);
+      if (snappy_uncompress(in.data(), in.size(), out, &stated) != SNAPPY_OK || stated != length) {
         return Error{"a corrupt snappy page"};
       }
-      return out;
+      return std::string_view(out, length);
     }
     case kGzip: {
       const std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> d(
           libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+      char* out = buffers.take(length);
       std::size_t produced = 0;
       if (!d ||
-          libdeflate_gzip_decompress(d.get(), in.data(), in.size(), out.data(), out.size(), &produced) !=
-              LIBDEFLATE_SUCCESS ||
-          produced != out.size()) {
+          libdeflate_gzip_decompress(d.get(), in.data(), in.size(), out, length, &produced) != LIBDEFLATE_SUCCESS ||
+          produced != length) {
         return Error{"a gzip page that does not decompress to its stated size"};
       }
-      return out;
+      return std::string_view(out, length);
     }
     case kZstd: {
-      const std::size_t produced = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
-      if (ZSTD_isError(produced) != 0U || produced != out.size()) {
+      char* out = buffers.take(length);
+      const std::size_t produced = ZSTD_decompress(out, length, in.data(), in.size());
+      if (ZSTD_isError(produced) != 0U || produced != length) {
         return Error{"a zstd page that does not decompress to its stated size"};
       }
-      return out;
+      return std::string_view(out, length);
     }
     case kLz4Raw: {
-      if (in.size() > INT_MAX || out.size() > INT_MAX) return Error{"an lz4 page larger than 2 GiB"};
-      const int produced =
-          LZ4_decompress_safe(in.data(), out.data(), static_cast<int>(in.size()), static_cast<int>(out.size()));
-      if (produced != static_cast<int>(out.size())) return Error{"an lz4 page that does not decompress to its size"};
-      return out;
+      if (in.size() > INT_MAX || length > INT_MAX) return Error{"an lz4 page larger than 2 GiB"};
+      char* out = buffers.take(length);
+      const int produced = LZ4_decompress_safe(in.data(), out, static_cast<int>(in.size()), static_cast<int>(length));
+      if (produced != static_cast<int>(length)) return Error{"an lz4 page that does not decompress to its size"};
+      return std::string_view(out, length);
     }
     default:
       return Error{"pages compressed with " + codec_name(codec) + " are not read"};
@@ -356,15 +373,19 @@ Result<std::vector<std::uint32_t>> hybrid(std::string_view in, unsigned width, s
     } else {  // groups of 8 bit-packed values, least significant bit first
       const std::uint64_t groups = header >> 1;
       if (groups == 0 || groups * width > in.size() - at) return Error{"levels or indices end early"};
-      const std::size_t start = at;
+      std::size_t next = at;  // the values' bytes, taken into `pending` as its bits are used
       at += groups * width;
+      const std::uint64_t mask = (std::uint64_t{1} << width) - 1;
+      std::uint64_t pending = 0;
+      unsigned held = 0;  // bits in `pending`: below 32 + 8
       for (std::uint64_t i = 0; i < groups * 8 && out.size() < count; ++i) {
-        std::uint64_t bit = i * width;
-        std::uint32_t value = 0;
-        for (unsigned b = 0; b < width; ++b, ++bit) {
-          value |= static_cast<std::uint32_t>((static_cast<std::uint8_t>(in[start + bit / 8]) >> (bit % 8)) & 1u) << b;
+        while (held < width) {
+          pending |= std::uint64_t{static_cast<std::uint8_t>(in[next++])} << held;
+          held += 8;
         }
-        out.push_back(value);
+        out.push_back(static_cast<std::uint32_t>(pending & mask));
+        pending >>= width;
+        held -= width;
       }
     }
   }
@@ -378,6 +399,13 @@ struct Values {
 };
 
 common::Status plain(std::int64_t type, std::string_view in, std::uint64_t count, Values& out) {
+  // Each value takes at least 4 bytes: a count the page cannot hold is an error below, not memory.
+  const std::uint64_t room = std::min<std::uint64_t>(count, in.size() / 4);
+  if (type == kByteArray) {
+    out.bytes.reserve(room);
+  } else {
+    out.integers.reserve(room);
+  }
   std::size_t at = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
     if (type == kByteArray) {
@@ -415,9 +443,10 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
       meta.dictionary_page >= 0 && meta.dictionary_page < meta.data_page ? meta.dictionary_page : meta.data_page;
   // Pages decompressed; the values' views point into them, so they must never move (a deque's
   // elements stay put; a vector's would move, and short strings with them).
-  std::deque<std::string> buffers;
+  PageBuffers buffers;
   Values dictionary;
   bool have_dictionary = false;
+  std::uint32_t dictionary_first = 0;  // a bytes column: the number its dictionary's first value has there
   std::int64_t done = 0;
   while (done < meta.values) {
     if (position < 0 || static_cast<std::uint64_t>(position) >= file.size()) {
@@ -437,25 +466,28 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
       if (header->encoding != kPlain && header->encoding != kPlainDictionary) {
         return Error{"a dictionary page in " + encoding_name(header->encoding)};
       }
-      auto bytes = decompress(meta.codec, body, header->uncompressed);
+      auto bytes = decompress(meta.codec, body, header->uncompressed, buffers);
       if (!bytes) return bytes.error();
-      buffers.push_back(std::move(*bytes));
       dictionary = {};
-      if (auto status = plain(meta.type, buffers.back(), static_cast<std::uint64_t>(header->values), dictionary);
-          !status) {
+      if (auto status = plain(meta.type, *bytes, static_cast<std::uint64_t>(header->values), dictionary); !status) {
         return status;
       }
       have_dictionary = true;
+      if (meta.type == kByteArray) {
+        if (dictionary.bytes.size() >= std::numeric_limits<std::uint32_t>::max() - column.value_count()) {
+          return Error{"more distinct values than a column holds"};
+        }
+        dictionary_first = column.add_values(dictionary.bytes);
+      }
       continue;
     }
     if (header->type != kDataPage && header->type != kDataPageV2) continue;  // index pages: not needed
     std::string_view levels, values;
     std::uint64_t count = static_cast<std::uint64_t>(header->values);
     if (header->type == kDataPage) {
-      auto bytes = decompress(meta.codec, body, header->uncompressed);
+      auto bytes = decompress(meta.codec, body, header->uncompressed, buffers);
       if (!bytes) return bytes.error();
-      buffers.push_back(std::move(*bytes));
-      std::string_view page = buffers.back();
+      std::string_view page = *bytes;
       if (optional) {
         if (header->level_encoding != kRle)
           return Error{"definition levels in " + encoding_name(header->level_encoding)};
@@ -477,10 +509,9 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
       const std::string_view rest = body.substr(levels.size());
       const std::int64_t size = header->uncompressed - header->definition_bytes;
       if (header->values_compressed) {
-        auto bytes = decompress(meta.codec, rest, size);
+        auto bytes = decompress(meta.codec, rest, size, buffers);
         if (!bytes) return bytes.error();
-        buffers.push_back(std::move(*bytes));
-        values = buffers.back();
+        values = *bytes;
       } else {
         values = rest;
       }
@@ -497,6 +528,7 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
       for (const std::uint32_t d : defined) present += d != 0 ? 1 : 0;
     }
     Values page_values;
+    std::vector<std::uint32_t> references;  // a bytes column's dictionary-encoded page: value numbers
     if (header->encoding == kPlain) {
       if (auto status = plain(meta.type, values, present, page_values); !status) return status;
     } else if (header->encoding == kPlainDictionary || header->encoding == kRleDictionary) {
@@ -506,17 +538,18 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
       auto indices = present > 0 ? hybrid(values.substr(1), width, present) : std::vector<std::uint32_t>{};
       if (!indices) return common::wrap(indices.error(), "dictionary indices");
       const std::size_t entries = meta.type == kByteArray ? dictionary.bytes.size() : dictionary.integers.size();
-      for (const std::uint32_t index : *indices) {
+      for (std::uint32_t& index : *indices) {
         if (index >= entries) {
           return Error{"dictionary index " + std::to_string(index) + " out of range (" + std::to_string(entries) +
                        " entries)"};
         }
         if (meta.type == kByteArray) {
-          page_values.bytes.push_back(dictionary.bytes[index]);
+          index += dictionary_first;
         } else {
           page_values.integers.push_back(dictionary.integers[index]);
         }
       }
+      if (meta.type == kByteArray) references = std::move(*indices);
     } else {
       return Error{"values in " + encoding_name(header->encoding) + " are not read"};
     }
@@ -527,6 +560,8 @@ common::Status read_chunk(std::string_view file, const ColumnMeta& meta, bool op
     for (const std::uint32_t d : defined) {
       if (d == 0) {
         column.add_null();
+      } else if (!references.empty()) {
+        column.add_reference(references[next++]);
       } else if (meta.type == kByteArray) {
         column.add_bytes(page_values.bytes[next++]);
       } else {
@@ -546,27 +581,33 @@ std::optional<std::int64_t> Column::integer(std::size_t row) const {
 }
 
 std::optional<std::string_view> Column::bytes(std::size_t row) const {
-  if (kind_ != Kind::Bytes || !present_[row]) return std::nullopt;
-  const std::uint64_t start = row == 0 ? 0 : ends_[row - 1];
-  return std::string_view(blob_).substr(start, ends_[row] - start);
+  if (kind_ != Kind::Bytes || rows_[row] == kNull) return std::nullopt;
+  const std::uint32_t value = rows_[row];
+  const std::uint64_t start = value == 0 ? 0 : ends_[value - 1];
+  return std::string_view(blob_).substr(start, ends_[value] - start);
+}
+
+std::size_t Column::memory_bytes() const {
+  return present_.capacity() / 8 + integers_.capacity() * sizeof(std::int64_t) + blob_.capacity() +
+         ends_.capacity() * sizeof(std::uint64_t) + rows_.capacity() * sizeof(std::uint32_t);
 }
 
 void Column::reserve(std::size_t rows, std::size_t bytes) {
-  present_.reserve(present_.size() + rows);
   if (kind_ == Kind::Integer) {
+    present_.reserve(present_.size() + rows);
     integers_.reserve(integers_.size() + rows);
   } else {
-    ends_.reserve(ends_.size() + rows);
-    blob_.reserve(blob_.size() + bytes);
+    rows_.reserve(rows_.size() + rows);
+    if (blob_.size() + bytes > blob_.capacity()) blob_.reserve(std::max(blob_.size() + bytes, 2 * blob_.capacity()));
   }
 }
 
 void Column::add_null() {
-  present_.push_back(false);
   if (kind_ == Kind::Integer) {
+    present_.push_back(false);
     integers_.push_back(0);
   } else {
-    ends_.push_back(blob_.size());
+    rows_.push_back(kNull);
   }
 }
 
@@ -576,9 +617,22 @@ void Column::add_integer(std::int64_t value) {
 }
 
 void Column::add_bytes(std::string_view value) {
-  present_.push_back(true);
+  rows_.push_back(value_count());
   blob_.append(value);
   ends_.push_back(blob_.size());
+}
+
+std::uint32_t Column::add_values(std::span<const std::string_view> values) {
+  const std::uint32_t first = value_count();
+  std::size_t bytes = 0;
+  for (const std::string_view value : values) bytes += value.size();
+  blob_.reserve(blob_.size() + bytes);
+  ends_.reserve(ends_.size() + values.size());
+  for (const std::string_view value : values) {
+    blob_.append(value);
+    ends_.push_back(blob_.size());
+  }
+  return first;
 }
 
 const Column* Table::column(std::string_view name) const {
@@ -588,7 +642,9 @@ const Column* Table::column(std::string_view name) const {
   return nullptr;
 }
 
-Result<Table> read_table(std::string_view file) {
+namespace {
+
+Result<Table> read_whole_table(std::string_view file, std::shared_ptr<BlockPool> pool) {
   constexpr std::string_view kMagic = "PAR1";
   if (file.size() < 12 || file.substr(0, 4) != kMagic || file.substr(file.size() - 4) != kMagic) {
     return Error{"not a Parquet file (no PAR1 at both ends)"};
@@ -602,8 +658,16 @@ Result<Table> read_table(std::string_view file) {
   if (!meta) return meta.error();
   if (meta->schema.empty()) return Error{"a schema without a root"};
   Table table;
-  if (meta->rows < 0) return Error{"a negative row count"};
+  // A refs file holds a record (kerchunk's default: 100,000 rows); a footer claiming far more is
+  // refused before memory is taken for it.
+  constexpr std::int64_t kMostRows = 1 << 24;
+  if (meta->rows < 0 || meta->rows > kMostRows) {
+    return Error{"a row count of " + std::to_string(meta->rows) + " (read: 0 to " + std::to_string(kMostRows) + ")"};
+  }
   table.rows = static_cast<std::uint64_t>(meta->rows);
+  auto arena = std::make_unique<MappedArena>(std::move(pool));
+  std::pmr::memory_resource* memory = arena.get();
+  table.memory = std::move(arena);
   std::vector<bool> optional;
   std::vector<std::int64_t> types;
   for (std::size_t i = 1; i < meta->schema.size(); ++i) {
@@ -615,7 +679,7 @@ Result<Table> read_table(std::string_view file) {
     if (e.type != kInt32 && e.type != kInt64 && e.type != kByteArray) {
       return Error{"column " + e.name + " is of type " + type_name(e.type) + ", which is not read"};
     }
-    table.columns.emplace_back(e.name, e.type == kByteArray ? Column::Kind::Bytes : Column::Kind::Integer);
+    table.columns.emplace_back(e.name, e.type == kByteArray ? Column::Kind::Bytes : Column::Kind::Integer, memory);
     types.push_back(e.type);
     optional.push_back(e.repetition == kOptional);
   }
@@ -623,8 +687,19 @@ Result<Table> read_table(std::string_view file) {
     return Error{"the schema's root has " + std::to_string(meta->schema[0].children) + " children, not " +
                  std::to_string(table.columns.size())};
   }
+  std::vector<std::int64_t> values(table.columns.size());
   for (const auto& group : meta->row_groups) {
     if (group.size() != table.columns.size()) return Error{"a row group with another number of columns"};
+    for (std::size_t c = 0; c < group.size(); ++c) values[c] += std::max<std::int64_t>(group[c].values, 0);
+  }
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    if (values[c] != meta->rows) {
+      return Error{"column " + table.columns[c].name() + ": its chunks hold " + std::to_string(values[c]) +
+                   " values for " + std::to_string(meta->rows) + " rows"};
+    }
+    table.columns[c].reserve(table.rows);  // once: the arena does not take back what a vector outgrows
+  }
+  for (const auto& group : meta->row_groups) {
     for (std::size_t c = 0; c < group.size(); ++c) {
       if (group[c].type != types[c]) {
         return Error{"column " + table.columns[c].name() + ": a chunk of type " + type_name(group[c].type) +
@@ -642,6 +717,15 @@ Result<Table> read_table(std::string_view file) {
     }
   }
   return table;
+}
+}  // namespace
+
+Result<Table> read_table(std::string_view file, std::shared_ptr<BlockPool> pool) {
+  try {
+    return read_whole_table(file, std::move(pool));
+  } catch (const std::bad_alloc&) {  // the kernel refused a table's memory (MappedArena)
+    return Error{"no memory for the table"};
+  }
 }
 
 }  // namespace kerchunkfs::parquet

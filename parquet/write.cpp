@@ -1,15 +1,34 @@
 // Writing a Parquet file the way kerchunk's reference sets need it: every column OPTIONAL, one row
-// group, one v1 data page per column with RLE definition levels and PLAIN values, zstd-compressed;
-// a BYTE_ARRAY column may be annotated as UTF-8 text.
+// group, one v1 data page per column with RLE definition levels, zstd-compressed; a BYTE_ARRAY
+// column of repeated values (a set's few target paths) goes through a dictionary page and
+// RLE_DICTIONARY indices, as pyarrow and fastparquet write it, the others PLAIN; a BYTE_ARRAY
+// column may be annotated as UTF-8 text.
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <unordered_map>
 
 #include "parquet/parquet.h"
 
 namespace kerchunkfs::parquet {
 namespace {
+
+// parquet-format's numbers for the page types and encodings written here.
+constexpr int kDataPage = 0;
+constexpr int kDictionaryPage = 2;
+constexpr int kPlain = 0;
+constexpr int kRle = 3;
+constexpr int kRleDictionary = 8;
+
+void append_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
 
 // Thrift's compact protocol, writing.
 class ThriftWriter {
@@ -68,33 +87,90 @@ class ThriftWriter {
   static std::uint64_t zigzag(std::int64_t v) {
     return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
   }
-  void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>((v & 0x7F) | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
-  }
+  void varint(std::uint64_t v) { append_varint(out_, v); }
   std::string out_;
   std::int16_t last_ = 0;
   std::vector<std::int16_t> stack_;
 };
 
-// Definition levels (1 bit: present or not) as bit-packed groups of 8 in the hybrid encoding.
-std::string definition_levels(const Column& column) {
-  const std::size_t groups = (column.size() + 7) / 8;
+// `values` of `width` bits as bit-packed groups of 8 in the RLE/bit-packed hybrid encoding (the
+// last group padded with zeros, which readers do not take).
+std::string bit_packed(const std::vector<std::uint32_t>& values, unsigned width) {
+  const std::size_t groups = (values.size() + 7) / 8;
   std::string out;
-  std::uint64_t header = (std::uint64_t{groups} << 1) | 1;
-  while (header >= 0x80) {
-    out.push_back(static_cast<char>((header & 0x7F) | 0x80));
-    header >>= 7;
-  }
-  out.push_back(static_cast<char>(header));
-  std::string bits(groups, '\0');
-  for (std::size_t row = 0; row < column.size(); ++row) {
-    if (!column.is_null(row)) bits[row / 8] = static_cast<char>(bits[row / 8] | (1 << (row % 8)));
+  append_varint(out, (std::uint64_t{groups} << 1) | 1);
+  std::string bits(groups * width, '\0');
+  std::uint64_t bit = 0;
+  for (const std::uint32_t value : values) {
+    for (unsigned b = 0; b < width; ++b, ++bit) {
+      if (((value >> b) & 1U) != 0) bits[bit / 8] = static_cast<char>(bits[bit / 8] | (1 << (bit % 8)));
+    }
   }
   return out + bits;
+}
+
+// Definition levels (1 bit: present or not).
+std::string definition_levels(const Column& column) {
+  std::vector<std::uint32_t> present(column.size());
+  for (std::size_t row = 0; row < column.size(); ++row) present[row] = column.is_null(row) ? 0 : 1;
+  return bit_packed(present, 1);
+}
+
+// A bytes column's distinct values and each present row's index among them, when a dictionary
+// pays: its values repeat (half the rows or fewer are distinct) and the dictionary stays under
+// 1 MiB, the page size past which writers fall back to PLAIN.
+struct Dictionary {
+  std::vector<std::string_view> values;
+  std::vector<std::uint32_t> indices;
+};
+std::optional<Dictionary> dictionary_of(const Column& column) {
+  constexpr std::size_t kLargest = 1 << 20;
+  if (column.kind() != Column::Kind::Bytes) return std::nullopt;
+  Dictionary d;
+  std::unordered_map<std::string_view, std::uint32_t> numbers;
+  std::size_t bytes = 0;
+  for (std::size_t row = 0; row < column.size(); ++row) {
+    const auto value = column.bytes(row);
+    if (!value) continue;
+    const auto [found, added] = numbers.emplace(*value, static_cast<std::uint32_t>(d.values.size()));
+    if (added) {
+      d.values.push_back(*value);
+      bytes += 4 + value->size();
+      if (bytes > kLargest || d.values.size() * 2 > column.size()) return std::nullopt;
+    }
+    d.indices.push_back(found->second);
+  }
+  return d;
+}
+
+// Appends a page: its header, then its bytes compressed with zstd. Returns the header's size.
+common::Result<std::size_t> append_page(std::string& file, const std::string& page, int type, std::size_t values,
+                                        int encoding) {
+  std::string compressed(ZSTD_compressBound(page.size()), '\0');
+  const std::size_t used = ZSTD_compress(compressed.data(), compressed.size(), page.data(), page.size(), 3);
+  if (ZSTD_isError(used) != 0U) return common::Error{std::string("zstd: ") + ZSTD_getErrorName(used)};
+  compressed.resize(used);
+  ThriftWriter header;
+  header.begin(0);
+  header.i32(1, type);
+  header.i32(2, static_cast<std::int64_t>(page.size()));
+  header.i32(3, static_cast<std::int64_t>(compressed.size()));
+  if (type == kDictionaryPage) {
+    header.begin(7);
+    header.i32(1, static_cast<std::int64_t>(values));
+    header.i32(2, encoding);
+  } else {
+    header.begin(5);
+    header.i32(1, static_cast<std::int64_t>(values));
+    header.i32(2, encoding);
+    header.i32(3, kRle);  // definition levels
+    header.i32(4, kRle);  // repetition levels (none written)
+  }
+  header.end();
+  header.end();
+  file += header.bytes();
+  file += compressed;
+  return header.bytes().size() + page.size();
 }
 
 }  // namespace
@@ -105,50 +181,54 @@ common::Result<std::string> write_table(const Table& table, std::span<const std:
   }
   std::string file = "PAR1";
   struct Written {
-    std::int64_t offset = 0, compressed = 0, uncompressed = 0;
+    std::int64_t data_offset = 0, dictionary_offset = 0, compressed = 0, uncompressed = 0;
+    bool dictionary = false;
   };
   std::vector<Written> written;
   for (const Column& column : table.columns) {
-    // The page: definition levels with their 4-byte length, then the present values, PLAIN.
+    Written w;
+    const std::optional<Dictionary> dictionary = dictionary_of(column);
+    // The data page: definition levels with their 4-byte length, then the present values.
     const std::string levels = definition_levels(column);
     std::string page(4, '\0');
     const auto length = static_cast<std::uint32_t>(levels.size());
     std::memcpy(page.data(), &length, 4);
     page += levels;
-    for (std::size_t row = 0; row < column.size(); ++row) {
-      if (column.is_null(row)) continue;
-      if (column.kind() == Column::Kind::Integer) {
-        const std::int64_t value = *column.integer(row);
-        page.append(reinterpret_cast<const char*>(&value), 8);
-      } else {
-        const std::string_view value = *column.bytes(row);
+    if (dictionary) {
+      std::string values;
+      for (const std::string_view value : dictionary->values) {
         const auto size = static_cast<std::uint32_t>(value.size());
-        page.append(reinterpret_cast<const char*>(&size), 4);
-        page.append(value);
+        values.append(reinterpret_cast<const char*>(&size), 4);
+        values.append(value);
+      }
+      w.dictionary_offset = static_cast<std::int64_t>(file.size());
+      auto size = append_page(file, values, kDictionaryPage, dictionary->values.size(), kPlain);
+      if (!size) return size.error();
+      w.uncompressed += static_cast<std::int64_t>(*size);
+      const auto width = std::max(1U, static_cast<unsigned>(std::bit_width(dictionary->values.size() - 1)));
+      page.push_back(static_cast<char>(width));
+      page += bit_packed(dictionary->indices, width);
+    } else {
+      for (std::size_t row = 0; row < column.size(); ++row) {
+        if (column.is_null(row)) continue;
+        if (column.kind() == Column::Kind::Integer) {
+          const std::int64_t value = *column.integer(row);
+          page.append(reinterpret_cast<const char*>(&value), 8);
+        } else {
+          const std::string_view value = *column.bytes(row);
+          const auto size = static_cast<std::uint32_t>(value.size());
+          page.append(reinterpret_cast<const char*>(&size), 4);
+          page.append(value);
+        }
       }
     }
-    std::string compressed(ZSTD_compressBound(page.size()), '\0');
-    const std::size_t used = ZSTD_compress(compressed.data(), compressed.size(), page.data(), page.size(), 3);
-    if (ZSTD_isError(used) != 0U) return common::Error{std::string("zstd: ") + ZSTD_getErrorName(used)};
-    compressed.resize(used);
-    ThriftWriter header;
-    header.begin(0);
-    header.i32(1, 0);  // DATA_PAGE
-    header.i32(2, static_cast<std::int64_t>(page.size()));
-    header.i32(3, static_cast<std::int64_t>(compressed.size()));
-    header.begin(5);
-    header.i32(1, static_cast<std::int64_t>(column.size()));
-    header.i32(2, 0);  // PLAIN
-    header.i32(3, 3);  // RLE definition levels
-    header.i32(4, 3);  // RLE repetition levels (none written)
-    header.end();
-    header.end();
-    Written w;
-    w.offset = static_cast<std::int64_t>(file.size());
-    w.uncompressed = static_cast<std::int64_t>(header.bytes().size() + page.size());
-    w.compressed = static_cast<std::int64_t>(header.bytes().size() + compressed.size());
-    file += header.bytes();
-    file += compressed;
+    w.data_offset = static_cast<std::int64_t>(file.size());
+    auto size = append_page(file, page, kDataPage, column.size(), dictionary ? kRleDictionary : kPlain);
+    if (!size) return size.error();
+    w.uncompressed += static_cast<std::int64_t>(*size);
+    const std::int64_t first = dictionary ? w.dictionary_offset : w.data_offset;
+    w.compressed = static_cast<std::int64_t>(file.size()) - first;
+    w.dictionary = dictionary.has_value();
     written.push_back(w);
   }
   ThriftWriter meta;
@@ -177,20 +257,24 @@ common::Result<std::string> write_table(const Table& table, std::span<const std:
   std::int64_t total = 0;
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
     const Column& column = table.columns[c];
+    const Written& w = written[c];
+    const std::int64_t first = w.dictionary ? w.dictionary_offset : w.data_offset;
     meta.begin(0);  // ColumnChunk
-    meta.i64(2, written[c].offset);
+    meta.i64(2, first);
     meta.begin(3);  // ColumnMetaData
     meta.i32(1, column.kind() == Column::Kind::Bytes ? 6 : 2);
-    meta.list(2, 5, 2);
-    meta.bytes().push_back(0);  // PLAIN (zigzag 0)
-    meta.zigzag_value(3);       // RLE
+    meta.list(2, 5, w.dictionary ? 3 : 2);
+    meta.zigzag_value(kPlain);
+    meta.zigzag_value(kRle);
+    if (w.dictionary) meta.zigzag_value(kRleDictionary);
     meta.list(3, 8, 1);
     meta.binary_value(column.name());
     meta.i32(4, 6);  // ZSTD
     meta.i64(5, static_cast<std::int64_t>(column.size()));
-    meta.i64(6, written[c].uncompressed);
-    meta.i64(7, written[c].compressed);
-    meta.i64(9, written[c].offset);
+    meta.i64(6, w.uncompressed);
+    meta.i64(7, w.compressed);
+    meta.i64(9, w.data_offset);
+    if (w.dictionary) meta.i64(11, w.dictionary_offset);
     meta.end();
     meta.end();
     total += written[c].uncompressed;

@@ -8,25 +8,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unique_fd.h"
 #include "refstore/compression.h"
 #include "refstore/load_error.h"
 
 namespace kerchunkfs::refstore {
 namespace {
-
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void fail(const std::string& path, const char* what) {
   throw LoadError(path + ": cannot " + what + " the file: " + std::strerror(errno));
@@ -35,7 +22,7 @@ class Descriptor {
 }  // namespace
 
 MappedInput::MappedInput(const std::string& path) {
-  const Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) fail(path, "open");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail(path, "stat");

@@ -47,8 +47,9 @@ def ours(*files):
     return [line if line.startswith("error: ") else json.loads(line) for line in out.stdout.splitlines()]
 
 
-def hyparquet(*files):
-    out = readers.run_node("parquet_dump.mjs", *files)
+def hyparquet(*files, arrow=False):
+    """The files' rows as hyparquet reads them, or (arrow) parquet-wasm, Arrow's Rust reader."""
+    out = readers.run_node("parquet_dump.mjs", *(["--arrow"] if arrow else []), *files)
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]
 
@@ -115,7 +116,7 @@ def write_grouped_file(path):
 
 
 @pytest.mark.parametrize("record_size", [2, 3, 100000])
-def test_the_scanner_writes_the_layout_that_hyparquet_reads_as_our_json(node_packages, tmp_path, record_size):
+def test_the_scanner_writes_the_layout_that_hyparquet_and_arrow_read_as_our_json(node_packages, tmp_path, record_size):
     source = write_grouped_file(tmp_path / "grouped.h5")
     scan(source, "-o", tmp_path / "refs.json", "--inline-threshold", "50")
     scan(source, "-o", tmp_path / "refs.parq", "--inline-threshold", "50", "--record-size", record_size)
@@ -136,7 +137,7 @@ def test_the_scanner_writes_the_layout_that_hyparquet_reads_as_our_json(node_pac
         files = sorted((tmp_path / "refs.parq" / name).glob("refs.*.parq"), key=lambda p: int(p.name.split(".")[1]))
         assert len(files) == max(1, -(-total // record_size))
         rows = [row for table in hyparquet(*files) for row in table]
-        assert ours(*files) == hyparquet(*files)
+        assert ours(*files) == hyparquet(*files) == hyparquet(*files, arrow=True)
         for index, row in enumerate(rows):
             key = [index]
             for count in reversed(counts[1:]):
