@@ -63,7 +63,7 @@ struct Filesystem::Generation {
                                                                layout.has_value())
                                : nullptr),
         parquet(layout ? std::make_unique<ParquetView>(store, std::move(*layout), tables, options.relative_base,
-                                                       generation_number)
+                                                       options.remote_protocol, generation_number)
                        : nullptr),
         mtime(modified),
         live_count(live) {

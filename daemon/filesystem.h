@@ -58,6 +58,7 @@ struct FilesystemOptions {
   unsigned decode_threads = 0;                      // 0: one per core
   std::uint64_t parquet_cache_bytes = 64ull << 20;  // decoded refs.K.parq files kept (parquet sets)
   std::string relative_base = ".";                  // relative target paths of a parquet set start here
+  std::string remote_protocol;                      // or are objects of this protocol (-o remote_protocol)
   // Real paths of the directories local targets may lie in; none: local targets are refused.
   std::vector<std::string> local_roots;
   std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load

@@ -22,9 +22,11 @@
 #include "daemon/fuse_adapter.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
+#include "daemon/remote_set.h"
 #include "daemon/service_notify.h"
 #include "daemon/target_check.h"
 #include "fetch/source_registry.h"
+#include "fetch/url.h"
 #include "refstore/refstore.h"
 
 namespace {
@@ -38,6 +40,9 @@ using kerchunkfs::fetch::SourceRegistry;
 using kerchunkfs::refstore::RefStore;
 
 constexpr int kExitUsage = 2;
+// A set fetched by URL is held whole while it is parsed: 4 GiB, beyond any JSON set the loader
+// handles (max_keys bounds it too).
+constexpr std::uint64_t kMostRemoteSetBytes = 4ull << 30;
 constexpr int kExitFailure = 1;
 
 // The kerchunkfs options and the reference file, taken out of the arguments; what remains (the
@@ -102,9 +107,15 @@ std::string directory_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// Where relative targets of the set at `refs` start: its folder, or its URL's.
+std::string base_of(const std::string& refs) {
+  return kerchunkfs::daemon::is_remote_set(refs) ? kerchunkfs::daemon::remote_directory(refs) : directory_of(refs);
+}
+
 kerchunkfs::refstore::LoadOptions load_options_for(const std::string& refs_path, const Settings& settings) {
   kerchunkfs::refstore::LoadOptions options;
-  options.relative_base = directory_of(refs_path);
+  options.relative_base = base_of(refs_path);
+  options.remote_protocol = settings.filesystem.remote_protocol;
   options.max_keys = settings.filesystem.max_keys;
   options.default_target = settings.target;
   return options;
@@ -119,6 +130,19 @@ struct LoadedSet {
 // The reference set at `path`, checked against the target policy (a parquet set's targets are
 // checked as its rows are read); or why it is refused.
 Result<LoadedSet> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
+  if (kerchunkfs::daemon::is_remote_set(path)) {
+    const std::string shown = kerchunkfs::fetch::redact_url(path);
+    if (path.ends_with(".parq") || path.ends_with(".parq/")) {
+      return Error{shown + ": a parquet reference set is mounted from a local directory (not yet by URL)"};
+    }
+    auto text = kerchunkfs::daemon::fetch_remote_set(path, sources, kMostRemoteSetBytes);
+    if (!text) return text.error();
+    Result<RefStore> store = RefStore::parse(*text, load_options_for(path, settings));
+    if (!store) return kerchunkfs::common::wrap(store.error(), shown);
+    const auto refused = kerchunkfs::daemon::check_targets(*store, sources, settings.filesystem);
+    if (!refused) return Error{shown + ": " + refused.error().message};
+    return LoadedSet{std::move(*store), std::nullopt};
+  }
   if (kerchunkfs::daemon::is_parquet_set(path)) {
     auto set = kerchunkfs::daemon::load_parquet_set(path, load_options_for(path, settings));
     if (!set) return set.error();
@@ -185,12 +209,15 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
             const kerchunkfs::daemon::ServiceNotifier& notifier) {
   notifier.send("RELOADING=1");
   struct stat refs_stat {};
-  Result<LoadedSet> set = ::stat(refs_path.c_str(), &refs_stat) == 0 ? load(refs_path, settings, sources)
-                                                                     : Error{refs_path + ": " + std::strerror(errno)};
+  const bool remote = kerchunkfs::daemon::is_remote_set(refs_path);
+  if (remote) refs_stat.st_mtim = timespec{std::time(nullptr), 0};  // when it was fetched
+  Result<LoadedSet> set = remote || ::stat(refs_path.c_str(), &refs_stat) == 0
+                              ? load(refs_path, settings, sources)
+                              : Error{refs_path + ": " + std::strerror(errno)};
   if (set) {
     const std::size_t nodes = set->store.node_count();
     adapter.replace(std::move(set->store), refs_stat.st_mtim, session, std::move(set->parquet));
-    log.info("reloaded " + refs_path + " (" + std::to_string(nodes) + " entries)");
+    log.info("reloaded " + kerchunkfs::fetch::redact_url(refs_path) + " (" + std::to_string(nodes) + " entries)");
   } else {
     log.error("reload failed, still serving the previous reference set: " + set.error().message);
     filesystem.count_failed_reload();
@@ -249,7 +276,7 @@ int serve(fuse_args* args, const fuse_cmdline_opts& cmdline, const std::string& 
   fuse_opt_add_arg(args, "-oro");
   fuse_opt_add_arg(args, "-odefault_permissions");
   fuse_opt_add_arg(args, "-osubtype=kerchunkfs");
-  fuse_opt_add_arg(args, ("-ofsname=" + escape_option_value(refs_path)).c_str());
+  fuse_opt_add_arg(args, ("-ofsname=" + escape_option_value(kerchunkfs::fetch::redact_url(refs_path))).c_str());
 
   FuseAdapter adapter(filesystem);
   const std::unique_ptr<fuse_session, SessionDeleter> session(
@@ -336,13 +363,16 @@ int main(int argc, char* argv[]) {
   }
 
   // The daemon changes to "/" when it detaches, so every path is made absolute first.
+  const bool remote = kerchunkfs::daemon::is_remote_set(arguments.refs);
   char resolved[PATH_MAX];
   struct stat refs_stat {};
-  if (realpath(arguments.refs.c_str(), resolved) == nullptr || stat(resolved, &refs_stat) != 0) {
+  if (remote) {
+    refs_stat.st_mtim = timespec{std::time(nullptr), 0};  // when it was fetched
+  } else if (realpath(arguments.refs.c_str(), resolved) == nullptr || stat(resolved, &refs_stat) != 0) {
     std::fprintf(stderr, "kerchunkfs: %s: %s\n", arguments.refs.c_str(), std::strerror(errno));
     return kExitFailure;
   }
-  const std::string refs_path = resolved;
+  const std::string refs_path = remote ? arguments.refs : std::string(resolved);
 
   if (const auto config = arguments.given.find("config"); config != arguments.given.end()) {
     if (const auto read = kerchunkfs::daemon::read_config_file(config->second, arguments.given); !read) {
@@ -365,8 +395,23 @@ int main(int argc, char* argv[]) {
   // background in serve().
   const auto sources = SourceRegistry::with_default_sources(settings->filesystem.fetch.http, settings->filesystem.s3,
                                                             settings->filesystem.local_roots);
-  settings->filesystem.relative_base = directory_of(refs_path);
-  Result<LoadedSet> set = load(refs_path, *settings, sources);
+  if (remote && settings->watch) {
+    std::fprintf(stderr,
+                 "kerchunkfs: -o watch follows a local reference file; reload a set fetched by URL with "
+                 "SIGHUP (systemctl reload)\n");
+    return kExitUsage;
+  }
+  settings->filesystem.relative_base = base_of(refs_path);
+  Result<LoadedSet> set = [&] {
+    if (!remote) return load(refs_path, *settings, sources);
+    // Fetched before serve() forks into the background, which the sources' threads would not
+    // survive: through sources of its own, stopped and gone before then. Reloads use the mount's.
+    const auto first = SourceRegistry::with_default_sources(settings->filesystem.fetch.http, settings->filesystem.s3,
+                                                            settings->filesystem.local_roots);
+    Result<LoadedSet> loaded = load(refs_path, *settings, first);
+    first.stop_all();
+    return loaded;
+  }();
   if (!set) {
     std::fprintf(stderr, "kerchunkfs: %s\n", set.error().message.c_str());
     return kExitFailure;

@@ -106,9 +106,17 @@ constexpr OptionSpec kOptions[] = {
    [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.endpoint = v; return Ok{}; }},
   {"s3_path_style", "", "path-style S3 URLs (always with a custom endpoint)",
    [](std::string_view, Settings& s) -> Status { s.filesystem.s3.path_style = true; return Ok{}; }},
+  {"remote_protocol", "PROTOCOL", "s3, gs, http or https: the protocol of target URLs without a scheme",
+   [](std::string_view v, Settings& s) -> Status {
+     if (v != "s3" && v != "gs" && v != "http" && v != "https") {
+       return common::Error{"remote_protocol: " + std::string(v) + " is not s3, gs, http or https"};
+     }
+     s.filesystem.remote_protocol = v;
+     return Ok{};
+   }},
   {"anon", "", "unsigned S3 requests (public buckets)",
    [](std::string_view, Settings& s) -> Status { s.filesystem.s3.anonymous = true; return Ok{}; }},
-  {"watch", "", "load the reference file again when it changes (as on SIGHUP)",
+  {"watch", "", "load the reference file again when it changes (as on SIGHUP; local files)",
    [](std::string_view, Settings& s) -> Status { s.watch = true; return Ok{}; }},
   {"log_level", "LEVEL", "info (default) or error: the least severe messages logged", set_log_level},
   {"no_stats", "", "no /.kerchunkfs/stats (counters, Prometheus text format)",

@@ -32,6 +32,11 @@ bool is_relative_path(std::string_view url) {
 
 }  // namespace
 
+std::string resolve_target(std::string url, std::string_view relative_base, std::string_view remote_protocol) {
+  if (!is_relative_path(url)) return url;
+  return remote_protocol.empty() ? std::string(relative_base) + "/" + url : std::string(remote_protocol) + "://" + url;
+}
+
 std::string quote(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
@@ -174,9 +179,8 @@ RefStore StoreBuilder::finish(const LoadOptions& options) {
     }
     data.urls[*null_url_] = *options.default_target;
   }
-  for (std::string& url : data.urls) {
-    if (is_relative_path(url)) url = options.relative_base + "/" + url;
-  }
+  for (std::string& url : data.urls)
+    url = resolve_target(std::move(url), options.relative_base, options.remote_protocol);
   directories_.clear();
   url_ids_.clear();
   build_index();

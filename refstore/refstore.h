@@ -32,14 +32,22 @@ struct Entry {
 };
 
 struct LoadOptions {
-  // Directory that relative paths in URLs are relative to (the reference file's directory).
+  // Directory that relative paths in URLs are relative to (the reference file's directory, or
+  // for a set fetched by URL, its URL's).
   std::string relative_base = ".";
+  // For URLs without a scheme (fsspec's remote_protocol): "s3" makes "bucket/key" s3://bucket/key;
+  // empty: such a URL is a path relative to relative_base.
+  std::string remote_protocol;
   // URL used by references whose URL is null; without it such a reference is an error.
   std::optional<std::string> default_target;
   // Keys (directories included, and every key gen entries would make) beyond which a set is
   // refused before it is built: at about 47 bytes each, the default bounds a set near 5 GB.
   std::uint64_t max_keys = 100'000'000;
 };
+
+// A target URL as a set writes it, resolved: a path without a scheme becomes an object of the
+// remote protocol when one is given, else a path relative to the base; other URLs stay as they are.
+std::string resolve_target(std::string url, std::string_view relative_base, std::string_view remote_protocol);
 
 class RefStore {
  public:

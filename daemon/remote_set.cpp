@@ -1,0 +1,50 @@
+#include "daemon/remote_set.h"
+
+#include <future>
+
+#include "fetch/url.h"
+#include "refstore/compression.h"
+
+namespace kerchunkfs::daemon {
+
+using common::Error;
+using common::Result;
+
+bool is_remote_set(std::string_view refs) {
+  const std::size_t scheme = refs.find("://");
+  return scheme != std::string_view::npos && scheme > 0 && refs.substr(0, scheme) != "file";
+}
+
+std::string remote_directory(std::string_view url) {
+  const std::size_t start = url.find("://") + 3;
+  const std::size_t slash = url.rfind('/');
+  return std::string(slash == std::string_view::npos || slash < start ? url : url.substr(0, slash));
+}
+
+Result<std::string> fetch_remote_set(const std::string& url, const fetch::SourceRegistry& sources,
+                                     std::uint64_t most_bytes) {
+  const std::string shown = fetch::redact_url(url);
+  fetch::ByteSource* source = sources.find(url);
+  if (source == nullptr) return Error{shown + ": no source for its scheme (these are: " + sources.schemes() + ")"};
+  // One read of the whole object: a byte more than allowed tells a set too large from one that fits.
+  std::promise<Result<fetch::ReadAnswer>> promise;
+  auto answer = promise.get_future();
+  source->read(url, 0, most_bytes + 1,
+               [&promise](Result<fetch::ReadAnswer> result) { promise.set_value(std::move(result)); });
+  Result<fetch::ReadAnswer> read = answer.get();
+  if (!read) return Error{shown + ": " + read.error().message};
+  std::string bytes = std::move(read->bytes);
+  if (bytes.size() > most_bytes) {
+    return Error{shown + ": larger than " + std::to_string(most_bytes) + " bytes, the most a reference set may be"};
+  }
+  const refstore::Compression compression = refstore::detect_compression(bytes);
+  if (compression == refstore::Compression::None) return bytes;
+  auto expanded = refstore::decompress(bytes, compression, shown);
+  if (!expanded) return expanded.error();
+  if (expanded->size() > most_bytes) {
+    return Error{shown + ": decompressed, larger than " + std::to_string(most_bytes) + " bytes"};
+  }
+  return expanded;
+}
+
+}  // namespace kerchunkfs::daemon

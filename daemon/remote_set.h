@@ -1,0 +1,25 @@
+// Reference sets named by URL (http://, https://, s3://, gs://), as fsspec takes any URL for its
+// `fo`: the set is fetched whole through the mount's sources (so with the same options and
+// credentials as data), decompressed when it is gzip or zstd, and parsed as a JSON set whose
+// relative targets resolve against the set's own location.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "fetch/source_registry.h"
+
+namespace kerchunkfs::daemon {
+
+// Whether REFS names a remote object rather than a local path (file:// counts as local).
+bool is_remote_set(std::string_view refs);
+// Where the set lies, for resolving relative targets: the URL up to its last slash.
+std::string remote_directory(std::string_view url);
+// The set's bytes, decompressed; an error names the URL. A set larger than `most_bytes` (after
+// decompression too) is refused rather than held.
+[[nodiscard]] common::Result<std::string> fetch_remote_set(const std::string& url, const fetch::SourceRegistry& sources,
+                                                           std::uint64_t most_bytes);
+
+}  // namespace kerchunkfs::daemon

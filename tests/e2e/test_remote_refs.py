@@ -1,0 +1,96 @@
+"""Reference sets named by URL (fsspec takes any URL as `fo`): served by nginx and by the S3 test
+server, with targets relative to the set's URL, templated ones, gzip-compressed sets, targets
+without a scheme under -o remote_protocol, and reload by SIGHUP after the remote set changed."""
+
+import gzip
+import json
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+import zarr
+
+import h5refs
+from conftest import clean_env, kerchunkfs_binary
+
+
+def write_source(path, seed):
+    data = np.random.default_rng(seed).normal(size=(12, 50)).astype("<f4")
+    with h5py.File(path, "w") as f:
+        f.create_dataset("v", data=data, chunks=(3, 50), compression="gzip")
+    return data
+
+
+def relative_refs(source, name):
+    """References to `source` written as kerchunk's templates or as a bare relative name."""
+    refs = h5refs.build(source, url=name)
+    templated = {k: (["{{u}}", *v[1:]] if isinstance(v, list) else v) for k, v in refs.items()}
+    return refs, {"version": 1, "templates": {"u": name}, "refs": templated}
+
+
+def test_a_set_served_by_nginx_mounts_by_url_with_relative_and_templated_targets(nginx, tmp_path, mounts):
+    folder = nginx.root / tmp_path.name
+    folder.mkdir()
+    data = write_source(folder / "data.h5", 1)
+    plain, templated = relative_refs(folder / "data.h5", "data.h5")
+    (folder / "plain.json").write_text(json.dumps(plain))
+    (folder / "templated.json.gz").write_bytes(gzip.compress(json.dumps(templated).encode()))
+    for name in ("plain.json", "templated.json.gz"):
+        m = mounts(nginx.url(f"{tmp_path.name}/{name}"))
+        np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], data)
+        assert nginx.gets(f"{tmp_path.name}/data.h5") > 0  # the target relative to the set's URL
+
+
+def test_a_set_in_the_s3_test_server_mounts_by_url_and_reloads_on_sighup(s3_server, tmp_path, mounts):
+    first, second = write_source(tmp_path / "first.h5", 2), write_source(tmp_path / "second.h5", 3)
+    prefix = tmp_path.name
+    for name in ("first.h5", "second.h5"):
+        s3_server.put(f"{prefix}/{name}", (tmp_path / name).read_bytes())
+    s3_server.put(f"{prefix}/refs.json", json.dumps(relative_refs(tmp_path / "first.h5", "first.h5")[0]).encode())
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
+    m = mounts(f"s3://{s3_server.bucket}/{prefix}/refs.json", "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], first)
+    s3_server.put(f"{prefix}/refs.json", json.dumps(relative_refs(tmp_path / "second.h5", "second.h5")[0]).encode())
+    m.process.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while "reloaded" not in m.log() and time.time() < deadline:
+        time.sleep(0.1)
+    assert "reloaded s3://" in m.log()
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], second)
+
+
+def test_targets_without_a_scheme_are_objects_of_the_remote_protocol(s3_server, tmp_path, mounts):
+    data = write_source(tmp_path / "data.h5", 4)
+    key = f"{tmp_path.name}/data.h5"
+    s3_server.put(key, (tmp_path / "data.h5").read_bytes())
+    refs = {"version": 1, "refs": h5refs.build(tmp_path / "data.h5", url=f"{s3_server.bucket}/{key}")}
+    (tmp_path / "refs.json").write_text(json.dumps(refs))
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
+    m = mounts(tmp_path / "refs.json", "-o", "remote_protocol=s3", "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], data)
+    # Without it they are paths relative to the set's folder, which the untrusted-set policy refuses.
+    (tmp_path / "mnt").mkdir()
+    out = subprocess.run([kerchunkfs_binary(), str(tmp_path / "refs.json"), str(tmp_path / "mnt"), "-f"],
+                         capture_output=True, text=True, timeout=30, env=env)
+    assert out.returncode == 1 and f"{tmp_path}/{s3_server.bucket}/{key}" in out.stderr
+
+
+def test_a_remote_set_that_cannot_be_had_is_one_clear_error(nginx, tmp_path):
+    (tmp_path / "mnt").mkdir()
+    url = nginx.url(f"{tmp_path.name}/absent.json")
+    out = subprocess.run([kerchunkfs_binary(), url, str(tmp_path / "mnt"), "-f"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"kerchunkfs: {url}: ") and "404" in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    (nginx.root / f"{tmp_path.name}-bad.json").write_text('{"version": 1, "refs": {"a": ')
+    bad = nginx.url(f"{tmp_path.name}-bad.json")
+    out = subprocess.run([kerchunkfs_binary(), bad, str(tmp_path / "mnt"), "-f"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 1 and out.stderr.startswith(f"kerchunkfs: {bad}: "), out.stderr
+    out = subprocess.run([kerchunkfs_binary(), bad, str(tmp_path / "mnt"), "-f", "-o", "watch"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "-o watch follows a local reference file" in out.stderr
