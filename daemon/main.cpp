@@ -135,7 +135,14 @@ Result<LoadedSet> load(const std::string& path, const Settings& settings, const 
     if (path.ends_with(".parq") || path.ends_with(".parq/")) {
       return Error{shown + ": a parquet reference set is mounted from a local directory (not yet by URL)"};
     }
-    auto text = kerchunkfs::daemon::fetch_remote_set(path, sources, kMostRemoteSetBytes);
+    // Through sources of their own, each time: the mount's engine pins every object to the version
+    // it first read (a changed target is an error, not bytes of another version), and a set that
+    // changed is what a reload is for; and at mount, before serve() forks into the background,
+    // no thread of theirs must be left to lose.
+    const auto fetching = SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
+                                                               settings.filesystem.local_roots);
+    auto text = kerchunkfs::daemon::fetch_remote_set(path, fetching, kMostRemoteSetBytes);
+    fetching.stop_all();
     if (!text) return text.error();
     Result<RefStore> store = RefStore::parse(*text, load_options_for(path, settings));
     if (!store) return kerchunkfs::common::wrap(store.error(), shown);
@@ -402,16 +409,7 @@ int main(int argc, char* argv[]) {
     return kExitUsage;
   }
   settings->filesystem.relative_base = base_of(refs_path);
-  Result<LoadedSet> set = [&] {
-    if (!remote) return load(refs_path, *settings, sources);
-    // Fetched before serve() forks into the background, which the sources' threads would not
-    // survive: through sources of its own, stopped and gone before then. Reloads use the mount's.
-    const auto first = SourceRegistry::with_default_sources(settings->filesystem.fetch.http, settings->filesystem.s3,
-                                                            settings->filesystem.local_roots);
-    Result<LoadedSet> loaded = load(refs_path, *settings, first);
-    first.stop_all();
-    return loaded;
-  }();
+  Result<LoadedSet> set = load(refs_path, *settings, sources);
   if (!set) {
     std::fprintf(stderr, "kerchunkfs: %s\n", set.error().message.c_str());
     return kExitFailure;

@@ -53,13 +53,15 @@ def test_a_set_in_the_s3_test_server_mounts_by_url_and_reloads_on_sighup(s3_serv
     env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
     m = mounts(f"s3://{s3_server.bucket}/{prefix}/refs.json", "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
     np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], first)
-    s3_server.put(f"{prefix}/refs.json", json.dumps(relative_refs(tmp_path / "second.h5", "second.h5")[0]).encode())
-    m.process.send_signal(signal.SIGHUP)
-    deadline = time.time() + 10
-    while "reloaded" not in m.log() and time.time() < deadline:
-        time.sleep(0.1)
-    assert "reloaded s3://" in m.log()
-    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], second)
+    for reload, (name, data) in enumerate((("second.h5", second), ("first.h5", first)), start=1):
+        # Changed twice: each reload reads the set's new version, not the first one the mount saw.
+        s3_server.put(f"{prefix}/refs.json", json.dumps(relative_refs(tmp_path / name, name)[0]).encode())
+        m.process.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while m.log().count("reloaded s3://") < reload and time.time() < deadline:
+            time.sleep(0.1)
+        assert m.log().count("reloaded s3://") == reload, m.log()
+        np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], data)
 
 
 def test_targets_without_a_scheme_are_objects_of_the_remote_protocol(s3_server, tmp_path, mounts):
