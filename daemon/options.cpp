@@ -98,6 +98,16 @@ constexpr OptionSpec kOptions[] = {
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.timeout_ms, 1, 86'400, 1000); }},
   {"connect_timeout", "SECONDS", "connecting at most (default 10)",
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.connect_timeout_ms, 1, 3'600, 1000); }},
+  {"netrc", "FILE", "login credentials per host, netrc format (default: ~/.netrc when there is one)",
+   [](std::string_view v, Settings& s) -> Status {
+     // Made absolute: the daemon changes to / when it detaches.
+     char resolved[PATH_MAX];
+     if (::realpath(std::string(v).c_str(), resolved) == nullptr || ::access(resolved, R_OK) != 0) {
+       return common::Error{"netrc: " + std::string(v) + ": cannot read it"};
+     }
+     s.filesystem.fetch.http.netrc_file = resolved;
+     return Ok{};
+   }},
   {"insecure", "", "do not verify TLS certificates",
    [](std::string_view, Settings& s) -> Status { s.filesystem.fetch.http.insecure = true; return Ok{}; }},
   {"s3_region", "REGION", "region of s3:// URLs (default: AWS_REGION, profile, us-east-1)",

@@ -39,6 +39,9 @@ struct EasyDeleter {
 struct MultiDeleter {
   void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
 };
+struct ShareDeleter {
+  void operator()(CURLSH* share) const { curl_share_cleanup(share); }
+};
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
@@ -72,6 +75,7 @@ struct Transfer {
   SizeDone size_done;
   Progress progress;                            // set for streaming reads
   std::shared_ptr<const RequestSigner> signer;  // signs every attempt, when set
+  std::string opens_origin;                     // the first request to this origin: its end opens it
 
   std::unique_ptr<CURL, EasyDeleter> easy;
   std::unique_ptr<curl_slist, SlistDeleter> headers;  // this attempt's extra headers (a signature)
@@ -102,6 +106,12 @@ class HttpEngine::Impl {
  public:
   explicit Impl(HttpOptions options) : options_(std::move(options)), random_(std::random_device{}()) {
     ensure_curl_global();
+    // Cookies live in memory for the engine's life, shared by every request: a login that a
+    // redirect chain ends with (Earthdata Login: data host, login host, data host setting a
+    // session cookie) is made once, and the requests after it carry the cookie. Every transfer
+    // runs on the one I/O thread, so the share needs no locks.
+    share_.reset(curl_share_init());
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
     multi_.reset(curl_multi_init());
     curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options_.max_connections));
@@ -262,6 +272,12 @@ class HttpEngine::Impl {
       curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Impl::on_header);
       curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+      curl_easy_setopt(easy, CURLOPT_SHARE, share_.get());
+      curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");  // the cookie engine on, reading no file
+      // Credentials from a netrc file go to the host (machine) they name alone, redirects
+      // included; curl sends no Authorization or Cookie header a request set to another host.
+      curl_easy_setopt(easy, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+      if (!options_.netrc_file.empty()) curl_easy_setopt(easy, CURLOPT_NETRC_FILE, options_.netrc_file.c_str());
       t->options = &options_;
       t->first_validators = &first_validators_;
       t->counters = &counters;
@@ -307,6 +323,7 @@ class HttpEngine::Impl {
   // A request that cannot be sent (no credentials to sign it): it fails without an attempt.
   void refuse(Transfer* t, const std::string& why) {
     std::unique_ptr<Transfer> owned(t);
+    if (!t->opens_origin.empty()) open_origin(std::exchange(t->opens_origin, {}));
     counters.failures.fetch_add(1, std::memory_order_relaxed);
     const common::Error error{t->describe() + ": " + why, EIO};
     if (t->kind == Transfer::Kind::Size) return t->size_done(error);
@@ -329,6 +346,7 @@ class HttpEngine::Impl {
     curl_multi_remove_handle(multi_.get(), t->easy.get());
     active_.erase(t);
     std::unique_ptr<Transfer> owned(t);
+    if (!t->opens_origin.empty()) open_origin(std::exchange(t->opens_origin, {}));
     long status = 0;
     curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
     counters.in_flight.fetch_sub(1, std::memory_order_relaxed);
@@ -446,7 +464,7 @@ class HttpEngine::Impl {
         for (auto& t : incoming_) arrived.push_back(std::move(t));
         incoming_.clear();
       }
-      for (auto& t : arrived) start(t.release());
+      for (auto& t : arrived) admit(std::move(t));
       arrived.clear();
       const auto now = Clock::now();
       while (!delayed_.empty() && delayed_.top().due <= now) {
@@ -475,8 +493,44 @@ class HttpEngine::Impl {
     cancel_all();
   }
 
+  // The first request to an origin (scheme, host and port) goes alone, and the others wait for its
+  // first attempt to end: a login that its redirects end in (a session cookie, shared) is then
+  // made once, and the requests after it carry the cookie instead of each logging in.
+  struct Origin {
+    bool open = false;
+    std::vector<std::unique_ptr<Transfer>> waiting;
+  };
+
+  static std::string origin_of(const std::string& url) {
+    const std::size_t scheme = url.find("://");
+    const std::size_t path = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
+    return url.substr(0, path);
+  }
+
+  void admit(std::unique_ptr<Transfer> t) {
+    const std::string origin = origin_of(t->url);
+    const auto [found, first] = origins_.try_emplace(origin);
+    if (found->second.open) return start(t.release());
+    if (!first) {
+      found->second.waiting.push_back(std::move(t));
+      return;
+    }
+    t->opens_origin = origin;
+    start(t.release());
+  }
+
+  void open_origin(const std::string& origin) {
+    Origin& opened = origins_[origin];
+    opened.open = true;
+    for (auto& t : std::exchange(opened.waiting, {})) start(t.release());
+  }
+
   void cancel_all() {
     std::vector<std::unique_ptr<Transfer>> all;
+    for (auto& [origin, state] : origins_) {
+      for (auto& t : state.waiting) all.push_back(std::move(t));
+      state.waiting.clear();
+    }
     for (Transfer* t : active_) {
       curl_multi_remove_handle(multi_.get(), t->easy.get());
       all.emplace_back(t);
@@ -503,12 +557,14 @@ class HttpEngine::Impl {
   }
 
   HttpOptions options_;
+  std::unique_ptr<CURLSH, ShareDeleter> share_;  // before the handles using it: it goes after them
   std::unique_ptr<CURLM, MultiDeleter> multi_;
   std::mt19937_64 random_;  // used on the I/O thread only
   std::mutex mutex_;
   std::deque<std::unique_ptr<Transfer>> incoming_;
   bool stopping_ = false;
   std::unordered_set<Transfer*> active_;                           // owned while attached to the multi handle
+  std::unordered_map<std::string, Origin> origins_;                // origins seen, and requests waiting on them
   std::unordered_map<std::string, std::string> first_validators_;  // URL → its first ETag / Last-Modified
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;

@@ -33,6 +33,9 @@ struct HttpOptions {
   std::vector<std::string> allowed_hosts;
   // Link-local addresses (instance metadata services) are refused as targets unless this is set.
   bool allow_link_local = false;
+  // Where login credentials come from (curl's netrc format: machine, login, password), each sent
+  // only to its machine; empty: ~/.netrc when there is one.
+  std::string netrc_file;
 };
 
 struct HttpCounters {

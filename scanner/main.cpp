@@ -76,6 +76,7 @@ void usage(FILE* out) {
                "  --s3-endpoint URL        S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)\n"
                "  --s3-region REGION       region of s3:// URLs (default: AWS_REGION, profile, us-east-1)\n"
                "  --anonymous              unsigned S3 requests, for public buckets\n"
+               "  --netrc FILE             login credentials per host (default: ~/.netrc when there is one)\n"
                "  --insecure               do not verify TLS certificates\n"
                "  --skip-unsupported       exit 0 even when some datasets could not be referenced\n"
                "  -q, --quiet              no report or progress on stderr\n"
@@ -222,6 +223,10 @@ CommandLine parse(int argc, char* argv[]) {
       line.s3.region = value("a region");
     } else if (arg == "--anonymous") {
       line.s3.anonymous = true;
+    } else if (arg == "--netrc") {
+      line.http.netrc_file = value("a file");
+      if (::access(line.http.netrc_file.c_str(), R_OK) != 0)
+        usage_error("--netrc " + line.http.netrc_file + ": cannot read it");
     } else if (arg == "--insecure") {
       line.http.insecure = true;
     } else if (arg == "--version") {

@@ -1,0 +1,157 @@
+"""An Earthdata-Login-style flow, simulated with two small servers: the data host serves only with
+its session cookie and otherwise redirects to a login host, which checks basic-auth credentials
+(from a netrc file, sent only to the login host) and redirects back to the data host's callback,
+which sets the cookie and redirects to the data. A mount logs in once and reads correct bytes;
+wrong credentials give EIO with a log line, and the password is never logged."""
+
+import base64
+import http.server
+import re
+import threading
+import urllib.parse
+
+import h5py
+import numpy as np
+import pytest
+import zarr
+
+import h5refs
+from conftest import write_refs
+from servers import free_port
+
+USER, PASSWORD = "alice", "s3cr3t-pw"
+
+
+class Hosts:
+    """The data host on 127.0.0.1 and the login host on localhost (another name: netrc matches
+    machines by name, and cookies ignore ports)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.logins = 0            # successful logins at the login host
+        self.refused_logins = 0
+        self.authorization_at_data_host = []
+        self.data_port, self.login_port = free_port(), free_port()
+        self.servers = [http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+                        for port, handler in ((self.data_port, self.data_handler()),
+                                              (self.login_port, self.login_handler()))]
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def url(self, name):
+        return f"http://127.0.0.1:{self.data_port}/data/{name}"
+
+    def stop(self):
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+    def data_handler(self):
+        hosts = self
+
+        class Data(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def redirect(self, location, cookie=None):
+                self.send_response(302)
+                self.send_header("Location", location)
+                if cookie:
+                    self.send_header("Set-Cookie", cookie)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                if self.headers.get("Authorization"):
+                    hosts.authorization_at_data_host.append(self.headers["Authorization"])
+                url = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(url.query)
+                if url.path == "/callback":
+                    if query.get("code") != ["granted"]:
+                        self.send_error(403)
+                        return
+                    return self.redirect(query["next"][0], "session=granted-session; Path=/; HttpOnly")
+                if "session=granted-session" not in (self.headers.get("Cookie") or ""):
+                    back = urllib.parse.quote(self.path)
+                    return self.redirect(f"http://localhost:{hosts.login_port}/authorize?next={back}")
+                data = (hosts.root / url.path.removeprefix("/data/")).read_bytes()
+                first, last = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers["Range"]).groups())
+                last = min(last, len(data) - 1)
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+                self.send_header("Content-Length", str(last - first + 1))
+                self.end_headers()
+                self.wfile.write(data[first:last + 1])
+
+        return Data
+
+    def login_handler(self):
+        hosts = self
+
+        class Login(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    hosts.refused_logins += 1
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="login"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                hosts.logins += 1
+                next_path = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)["next"][0]
+                self.send_response(302)
+                callback = f"http://127.0.0.1:{hosts.data_port}/callback?code=granted&next={urllib.parse.quote(next_path)}"
+                self.send_header("Location", callback)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        return Login
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    server = Hosts(root)
+    yield server
+    server.stop()
+
+
+def dataset(hosts, tmp_path):
+    data = np.random.default_rng(9).normal(size=(16, 64)).astype("<f4")
+    with h5py.File(hosts.root / "granule.h5", "w") as f:
+        f.create_dataset("v", data=data, chunks=(2, 64), compression="gzip")
+    refs = h5refs.build(hosts.root / "granule.h5", url=hosts.url("granule.h5"))
+    return write_refs(tmp_path / "refs.json", refs), data
+
+
+def netrc(tmp_path, password):
+    path = tmp_path / "netrc"
+    path.write_text(f"machine localhost\nlogin {USER}\npassword {password}\n")
+    path.chmod(0o600)
+    return path
+
+
+def test_a_login_redirect_chain_is_followed_once_per_mount_with_netrc_credentials(hosts, tmp_path, mounts):
+    refs, data = dataset(hosts, tmp_path)
+    m = mounts(refs, "-o", f"netrc={netrc(tmp_path, PASSWORD)}")
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], data)
+    assert hosts.logins == 1, hosts.logins
+    assert hosts.authorization_at_data_host == []  # the credentials went to the login host alone
+    assert PASSWORD not in m.log()
+
+
+def test_wrong_credentials_give_eio_and_a_log_line_naming_the_url_and_status(hosts, tmp_path, mounts):
+    refs, _ = dataset(hosts, tmp_path)
+    m = mounts(refs, "-o", f"netrc={netrc(tmp_path, 'wrong-pw')}")
+    with pytest.raises(OSError) as failure:
+        m.path("v/0.0").read_bytes()
+    assert failure.value.errno == 5
+    lines = [line for line in m.log().splitlines() if "v/0.0" in line]
+    assert lines and "401" in lines[0] and f"127.0.0.1:{hosts.data_port}" in lines[0], m.log()
+    assert hosts.refused_logins <= 2, hosts.refused_logins  # not a retry storm
+    assert "wrong-pw" not in m.log()
