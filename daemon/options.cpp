@@ -108,6 +108,21 @@ constexpr OptionSpec kOptions[] = {
      s.filesystem.fetch.http.netrc_file = resolved;
      return Ok{};
    }},
+  {"bearer_token_file", "FILE", "a bearer token, sent to the auth_hosts alone (read again when it changes)",
+   [](std::string_view v, Settings& s) -> Status {
+     char resolved[PATH_MAX];  // absolute: the daemon changes to / when it detaches
+     if (::realpath(std::string(v).c_str(), resolved) == nullptr || ::access(resolved, R_OK) != 0) {
+       return common::Error{"bearer_token_file: " + std::string(v) + ": cannot read it"};
+     }
+     s.filesystem.fetch.http.bearer_token_file = resolved;
+     return Ok{};
+   }},
+  {"auth_hosts", "HOST[:HOST...]", "hosts the bearer token goes to; *.example.org for subdomains",
+   [](std::string_view v, Settings& s) -> Status {
+     s.filesystem.fetch.http.auth_hosts = split_list(v);
+     if (s.filesystem.fetch.http.auth_hosts.empty()) return common::Error{"auth_hosts: no host named"};
+     return Ok{};
+   }},
   {"insecure", "", "do not verify TLS certificates",
    [](std::string_view, Settings& s) -> Status { s.filesystem.fetch.http.insecure = true; return Ok{}; }},
   {"s3_region", "REGION", "region of s3:// URLs (default: AWS_REGION, profile, us-east-1)",
@@ -212,6 +227,9 @@ common::Result<Settings> apply_options(const GivenOptions& given) {
     }
   }
   auto& http = settings.filesystem.fetch.http;
+  if (!http.bearer_token_file.empty() && http.auth_hosts.empty()) {
+    return Error{"-o bearer_token_file needs -o auth_hosts: the hosts the token may go to"};
+  }
   // A stall shorter than the whole timeout, so a trickle is abandoned before the deadline.
   http.stall_timeout_s = std::max<long>(1, std::min<long>(20, http.timeout_ms / 1000));
   return settings;

@@ -3,13 +3,18 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <thread>
@@ -290,11 +295,21 @@ class HttpEngine::Impl {
       }
       curl_easy_setopt(easy, CURLOPT_RANGE, range_of(*t).c_str());  // curl copies the string
     }
+    std::vector<std::string> extra;
     if (t->signer) {
-      const auto extra = (*t->signer)(t->url, "bytes=" + range_of(*t));
-      if (!extra) return refuse(t, extra.error().message);
+      auto signed_headers = (*t->signer)(t->url, "bytes=" + range_of(*t));
+      if (!signed_headers) return refuse(t, signed_headers.error().message);
+      extra = std::move(*signed_headers);
+    }
+    if (!options_.bearer_token_file.empty() && !options_.auth_hosts.empty() &&
+        host_allowed(url_host(t->url), options_.auth_hosts)) {
+      const std::string* token = bearer_token();
+      if (token == nullptr) return refuse(t, "the bearer token file " + options_.bearer_token_file + " cannot be read");
+      extra.push_back("Authorization: Bearer " + *token);
+    }
+    if (!extra.empty() || t->headers) {
       curl_slist* list = nullptr;
-      for (const std::string& header : *extra) list = curl_slist_append(list, header.c_str());
+      for (const std::string& header : extra) list = curl_slist_append(list, header.c_str());
       t->headers.reset(list);
       curl_easy_setopt(t->easy.get(), CURLOPT_HTTPHEADER, t->headers.get());
     }
@@ -493,6 +508,27 @@ class HttpEngine::Impl {
     cancel_all();
   }
 
+  // The bearer token, read again when its file changed (checked at most once a second); null when
+  // the file cannot be read. On the I/O thread only.
+  const std::string* bearer_token() {
+    const auto now = Clock::now();
+    if (now - token_checked_ < std::chrono::seconds(1) && token_) return &*token_;
+    token_checked_ = now;
+    struct stat st {};
+    if (::stat(options_.bearer_token_file.c_str(), &st) != 0) return token_ ? &*token_ : nullptr;
+    if (token_ && st.st_mtim.tv_sec == token_mtime_.tv_sec && st.st_mtim.tv_nsec == token_mtime_.tv_nsec) {
+      return &*token_;
+    }
+    std::ifstream in(options_.bearer_token_file);
+    if (!in) return token_ ? &*token_ : nullptr;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.pop_back();
+    if (text.empty() || text.find_first_of("\r\n") != std::string::npos) return nullptr;  // no header injection
+    token_ = std::move(text);
+    token_mtime_ = st.st_mtim;
+    return &*token_;
+  }
+
   // The first request to an origin (scheme, host and port) goes alone, and the others wait for its
   // first attempt to end: a login that its redirects end in (a session cookie, shared) is then
   // made once, and the requests after it carry the cookie instead of each logging in.
@@ -563,8 +599,11 @@ class HttpEngine::Impl {
   std::mutex mutex_;
   std::deque<std::unique_ptr<Transfer>> incoming_;
   bool stopping_ = false;
-  std::unordered_set<Transfer*> active_;                           // owned while attached to the multi handle
-  std::unordered_map<std::string, Origin> origins_;                // origins seen, and requests waiting on them
+  std::unordered_set<Transfer*> active_;  // owned while attached to the multi handle
+  std::unordered_map<std::string, Origin> origins_;
+  std::optional<std::string> token_;  // the bearer token last read
+  timespec token_mtime_{};
+  Clock::time_point token_checked_{};                              // origins seen, and requests waiting on them
   std::unordered_map<std::string, std::string> first_validators_;  // URL → its first ETag / Last-Modified
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;

@@ -36,6 +36,11 @@ struct HttpOptions {
   // Where login credentials come from (curl's netrc format: machine, login, password), each sent
   // only to its machine; empty: ~/.netrc when there is one.
   std::string netrc_file;
+  // A bearer token (the file's text, read again when the file changes) sent as "Authorization:
+  // Bearer" to these hosts alone (patterns as for allowed_hosts; curl drops the header when a
+  // redirect leaves the host).
+  std::string bearer_token_file;
+  std::vector<std::string> auth_hosts;
 };
 
 struct HttpCounters {

@@ -155,3 +155,79 @@ def test_wrong_credentials_give_eio_and_a_log_line_naming_the_url_and_status(hos
     assert lines and "401" in lines[0] and f"127.0.0.1:{hosts.data_port}" in lines[0], m.log()
     assert hosts.refused_logins <= 2, hosts.refused_logins  # not a retry storm
     assert "wrong-pw" not in m.log()
+
+
+class TokenHost(http.server.ThreadingHTTPServer):
+    """Serves files by range: under the name 127.0.0.1 only with a valid bearer token; under the
+    name localhost to anyone, recording any Authorization header sent there."""
+
+    def __init__(self, root):
+        self.root, self.tokens, self.leaked, self.refused = root, {"token-1"}, [], 0
+        host = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                authorization = self.headers.get("Authorization")
+                if self.headers["Host"].startswith("localhost"):
+                    if authorization:
+                        host.leaked.append(authorization)
+                elif authorization not in {f"Bearer {token}" for token in host.tokens}:
+                    host.refused += 1
+                    self.send_error(401)
+                    return
+                data = (host.root / self.path.removeprefix("/")).read_bytes()
+                first, last = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers["Range"]).groups())
+                last = min(last, len(data) - 1)
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+                self.send_header("Content-Length", str(last - first + 1))
+                self.end_headers()
+                self.wfile.write(data[first:last + 1])
+
+        super().__init__(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_a_bearer_token_goes_to_the_auth_hosts_alone_and_is_read_again_when_it_changes(tmp_path, mounts):
+    import time
+    root = tmp_path / "www"
+    root.mkdir()
+    server = TokenHost(root)
+    try:
+        port = server.server_address[1]
+        refs, expected = {}, {}
+        for name, host in (("v", "127.0.0.1"), ("w", "localhost"), ("u", "127.0.0.1")):
+            expected[name] = np.random.default_rng(len(name) + ord(name)).normal(size=(8, 32)).astype("<f4")
+            with h5py.File(root / f"{name}.h5", "w") as f:
+                f.create_dataset(name, data=expected[name], chunks=(2, 32))
+            refs.update(h5refs.build(root / f"{name}.h5", url=f"http://{host}:{port}/{name}.h5"))
+        token = tmp_path / "token"
+        token.write_text("token-1\n")
+        m = mounts(write_refs(tmp_path / "refs.json", refs), "-o", f"bearer_token_file={token}",
+                   "-o", "auth_hosts=127.0.0.1")
+        for name in ("v", "w"):
+            np.testing.assert_array_equal(zarr.open_array(str(m.path(name)), mode="r")[...], expected[name])
+        token.write_text("token-2\n")  # rotated: the server takes only the new one now
+        server.tokens = {"token-2"}
+        time.sleep(1.2)
+        np.testing.assert_array_equal(zarr.open_array(str(m.path("u")), mode="r")[...], expected["u"])
+        assert server.leaked == [] and server.refused == 0
+        assert "token-1" not in m.log() and "token-2" not in m.log()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_bearer_token_without_auth_hosts_is_refused(tmp_path):
+    import subprocess
+    from conftest import kerchunkfs_binary
+    (tmp_path / "token").write_text("secret")
+    (tmp_path / "refs.json").write_text("{}")
+    (tmp_path / "mnt").mkdir()
+    out = subprocess.run([kerchunkfs_binary(), str(tmp_path / "refs.json"), str(tmp_path / "mnt"), "-f", "-o",
+                          f"bearer_token_file={tmp_path / 'token'}"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "kerchunkfs: -o bearer_token_file needs -o auth_hosts: the hosts the token may go to"
