@@ -106,6 +106,7 @@ constexpr OptionSpec kOptions[] = {
        return common::Error{"netrc: " + std::string(v) + ": cannot read it"};
      }
      s.filesystem.fetch.http.netrc_file = resolved;
+     s.filesystem.s3.netrc_file = resolved;  // for -o s3_credentials_url too
      return Ok{};
    }},
   {"bearer_token_file", "FILE", "a bearer token, sent to the auth_hosts alone (read again when it changes)",
@@ -139,6 +140,8 @@ constexpr OptionSpec kOptions[] = {
      s.filesystem.remote_protocol = v;
      return Ok{};
    }},
+  {"s3_credentials_url", "URL", "temporary S3 keys from this endpoint (a DAAC's s3credentials), with netrc logins",
+   [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.credentials_url = v; return Ok{}; }},
   {"anon", "", "unsigned S3 requests (public buckets)",
    [](std::string_view, Settings& s) -> Status { s.filesystem.s3.anonymous = true; return Ok{}; }},
   {"watch", "", "load the reference file again when it changes (as on SIGHUP; local files)",

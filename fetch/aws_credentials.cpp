@@ -3,10 +3,13 @@
 #include <curl/curl.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
+
+#include "fetch/url.h"
 
 namespace kerchunkfs::fetch {
 namespace {
@@ -62,8 +65,17 @@ struct Response {
   std::string error;
 };
 
-// A small blocking request for credential endpoints on the local network.
-Response fetch(const char* method, const std::string& url, const std::vector<std::string>& headers) {
+// How a credential request goes: the local endpoints answer at once; a credentials URL may take a
+// login's redirects, with netrc credentials and the cookies set along the way.
+struct Fetching {
+  long timeout_ms = kMetadataTimeoutMs;
+  bool logins = false;
+  std::string netrc_file;
+};
+
+// A small blocking request for credential endpoints.
+Response fetch(const char* method, const std::string& url, const std::vector<std::string>& headers,
+               const Fetching& how = {}) {
   Response response;
   const std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(), &curl_easy_cleanup);
   curl_slist* list = nullptr;
@@ -73,7 +85,14 @@ Response fetch(const char* method, const std::string& url, const std::vector<std
   curl_easy_setopt(easy.get(), CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, kMetadataTimeoutMs);
+  curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, how.timeout_ms);
+  if (how.logins) {
+    curl_easy_setopt(easy.get(), CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(easy.get(), CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(easy.get(), CURLOPT_COOKIEFILE, "");  // cookies of the redirect chain, in memory
+    curl_easy_setopt(easy.get(), CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+    if (!how.netrc_file.empty()) curl_easy_setopt(easy.get(), CURLOPT_NETRC_FILE, how.netrc_file.c_str());
+  }
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(
       easy.get(), CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* body) {
@@ -88,9 +107,14 @@ Response fetch(const char* method, const std::string& url, const std::vector<std
   return response;
 }
 
+// "2026-12-01T14:00:00Z" (AWS) or "2026-12-01 14:00:00+00:00" (the DAACs): UTC either way.
 std::time_t parse_expiration(std::string_view text) {
   std::tm tm{};
-  if (strptime(std::string(text).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+  const std::string copy(text);
+  if (strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr &&
+      strptime(copy.c_str(), "%Y-%m-%d %H:%M:%S", &tm) == nullptr) {
+    return 0;
+  }
   return timegm(&tm);
 }
 
@@ -109,6 +133,21 @@ std::optional<AwsCredentials> parse_temporary(const std::string& json, std::time
   return AwsCredentials{std::string(key), std::string(secret), std::string(token)};
 }
 
+// Temporary credentials as the DAACs' s3credentials endpoints return them.
+std::optional<AwsCredentials> parse_daac(const std::string& json, std::time_t& expires) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element document;
+  if (parser.parse(json).get(document) != simdjson::SUCCESS) return std::nullopt;
+  std::string_view key, secret, token, expiration;
+  if (document["accessKeyId"].get(key) != simdjson::SUCCESS ||
+      document["secretAccessKey"].get(secret) != simdjson::SUCCESS ||
+      document["sessionToken"].get(token) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  if (document["expiration"].get(expiration) == simdjson::SUCCESS) expires = parse_expiration(expiration);
+  return AwsCredentials{std::string(key), std::string(secret), std::string(token)};
+}
+
 }  // namespace
 
 std::optional<std::string> aws_profile_region() {
@@ -121,10 +160,26 @@ std::optional<std::string> aws_profile_region() {
 
 common::Result<AwsCredentials> AwsCredentialProvider::get() {
   std::lock_guard lock(mutex_);
-  if (cached_ && (expires_ == 0 || std::time(nullptr) < expires_ - kRefreshMargin)) return *cached_;
-  auto found = lookup();
-  if (found) cached_ = *found;
+  const std::time_t now = std::time(nullptr);
+  const std::time_t margin = std::min(kRefreshMargin, (expires_ - fetched_) / 2);
+  if (cached_ && (expires_ == 0 || now < expires_ - margin)) return *cached_;
+  auto found = source_.url.empty() ? lookup() : from_url();
+  if (found) {
+    cached_ = *found;
+    fetched_ = now;
+  }
   return found;
+}
+
+common::Result<AwsCredentials> AwsCredentialProvider::from_url() {
+  expires_ = 0;
+  const Response response = fetch("GET", source_.url, {}, Fetching{30'000, true, source_.netrc_file});
+  if (response.status == 200) {
+    if (auto found = parse_daac(response.body, expires_)) return *found;
+    if (auto found = parse_temporary(response.body, expires_)) return *found;
+  }
+  return common::Error{"the S3 credentials URL " + redact_url(source_.url) + " gave no credentials (" +
+                       (response.error.empty() ? "HTTP " + std::to_string(response.status) : response.error) + ")"};
 }
 
 common::Result<AwsCredentials> AwsCredentialProvider::lookup() {

@@ -3,8 +3,11 @@
 // ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE, profile AWS_PROFILE or
 // "default"), then a container endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI,
 // with AWS_CONTAINER_AUTHORIZATION_TOKEN), then the EC2 instance metadata service (IMDSv2:
-// AWS_EC2_METADATA_SERVICE_ENDPOINT, unless AWS_EC2_METADATA_DISABLED=true). Temporary
-// credentials are fetched again five minutes before they expire. Secrets are never logged.
+// AWS_EC2_METADATA_SERVICE_ENDPOINT, unless AWS_EC2_METADATA_DISABLED=true). Or, when given, a
+// credentials URL alone: the temporary keys NASA's DAACs serve at .../s3credentials (accessKeyId,
+// secretAccessKey, sessionToken, expiration), fetched with netrc logins, cookies and redirects
+// (the Earthdata Login flow). Temporary credentials are fetched again before they expire: five
+// minutes before, or halfway through a shorter life. Secrets are never logged.
 #pragma once
 
 #include <ctime>
@@ -21,18 +24,27 @@ namespace kerchunkfs::fetch {
 // The region set in the shared config file for the active profile, if any.
 std::optional<std::string> aws_profile_region();
 
+struct CredentialSource {
+  std::string url;         // a DAAC-style s3credentials endpoint; empty: the AWS chain
+  std::string netrc_file;  // logins for it (empty: ~/.netrc when there is one)
+};
+
 class AwsCredentialProvider {
  public:
+  explicit AwsCredentialProvider(CredentialSource source = {}) : source_(std::move(source)) {}
   // Current credentials, looking them up or refreshing them when needed; a failure says where
   // it looked.
   [[nodiscard]] common::Result<AwsCredentials> get();
 
  private:
   common::Result<AwsCredentials> lookup();
+  common::Result<AwsCredentials> from_url();
 
+  const CredentialSource source_;
   std::mutex mutex_;
   std::optional<AwsCredentials> cached_;
   std::time_t expires_ = 0;  // 0: never
+  std::time_t fetched_ = 0;  // when the cached credentials came
 };
 
 }  // namespace kerchunkfs::fetch

@@ -83,7 +83,8 @@ ObjectStoreSource::ObjectStoreSource(Mapper map, std::shared_ptr<HttpEngine> eng
 std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(const S3Options& options, std::shared_ptr<HttpEngine> engine) {
   RequestSigner signer;
   if (!options.anonymous) {
-    auto credentials = std::make_shared<AwsCredentialProvider>();
+    auto credentials =
+        std::make_shared<AwsCredentialProvider>(CredentialSource{options.credentials_url, options.netrc_file});
     signer = [credentials, region = resolve_s3_region(options)](
                  const std::string& url, std::string_view range) -> common::Result<std::vector<std::string>> {
       const auto found = credentials->get();

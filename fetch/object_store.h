@@ -14,10 +14,12 @@
 namespace kerchunkfs::fetch {
 
 struct S3Options {
-  std::string region;       // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1
-  std::string endpoint;     // empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS's own
-  bool path_style = false;  // always on with a custom endpoint
-  bool anonymous = false;   // unsigned requests, for public buckets
+  std::string region;           // empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1
+  std::string endpoint;         // empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS's own
+  bool path_style = false;      // always on with a custom endpoint
+  bool anonymous = false;       // unsigned requests, for public buckets
+  std::string credentials_url;  // temporary keys from a DAAC-style s3credentials endpoint
+  std::string netrc_file;       // logins for it
 };
 
 // s3://bucket/key → its HTTPS URL: virtual-hosted (https://bucket.s3.region.amazonaws.com/key) on

@@ -114,17 +114,24 @@ def test_gs_urls_read_through_the_storage_emulator_host(nginx, tmp_path, mounts)
 
 
 def test_temporary_credentials_are_fetched_again_before_they_expire(s3_server, dataset, mounts, tmp_path):
+    import time
     refs, data = dataset
-    # Credentials that expire in a minute are inside the five-minute refresh margin: every use
-    # asks the metadata service again.
-    imds = CredentialServer(S3RVER_CREDENTIALS, lifetime_s=60)
+    # Credentials that live 6 seconds are used for half their life, then fetched again: five
+    # minutes before expiry, the rule for long-lived ones, would mean a fetch for every request.
+    imds = CredentialServer(S3RVER_CREDENTIALS, lifetime_s=6)
     try:
         env = clean_env(AWS_EC2_METADATA_DISABLED="false", AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
                         HOME=str(tmp_path))
         m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", "-o", "prefetch=0", env=env)
+
+        def fetched():
+            return len([seen for seen in imds.seen if seen[1].endswith("/test-role")])
+
+        assert m.path("t/0.0.0").read_bytes() and m.path("t/1.0.0").read_bytes()
+        assert fetched() == 1
+        time.sleep(3.5)
         np.testing.assert_array_equal(read_all(m), data)
-        fetched = [seen for seen in imds.seen if seen[1].endswith("/test-role")]
-        assert len(fetched) >= 4  # one per request: 4 chunks
+        assert fetched() == 2
     finally:
         imds.stop()
 
@@ -149,3 +156,55 @@ def test_anonymous_requests_carry_no_signature(nginx, tmp_path, mounts):
     m = mounts(refs, "-o", f"anon,s3_endpoint=http://127.0.0.1:{nginx.port}/data", env=env)
     assert m.path("k").read_bytes() == blob[10:20_010]
     assert nginx.authorizations("public-bucket/open.bin") == ["-"]  # nginx logs a missing header as "-"
+
+
+def test_temporary_keys_from_a_daac_style_credentials_url_are_refreshed_before_they_expire(
+        s3_server, dataset, mounts, tmp_path):
+    """The JSON NASA's DAACs serve at .../s3credentials (accessKeyId, secretAccessKey, sessionToken,
+    expiration), behind basic auth from a netrc file; keys that expire 4 seconds after each fetch
+    are fetched again before then."""
+    import base64
+    import datetime
+    import http.server
+    import threading
+    import time
+
+    from servers import free_port
+    fetches = []
+
+    class Credentials(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"alice:pw-123").decode():
+                self.send_error(401)
+                return
+            fetches.append(time.time())
+            expiration = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4)
+            body = json.dumps({"accessKeyId": "S3RVER", "secretAccessKey": "S3RVER",
+                               "sessionToken": f"session-{len(fetches)}",
+                               "expiration": expiration.strftime("%Y-%m-%d %H:%M:%S+00:00")}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Credentials)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        refs, data = dataset
+        (tmp_path / "netrc").write_text("machine localhost login alice password pw-123\n")
+        env = clean_env(HOME=str(tmp_path))
+        m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", "-o", f"netrc={tmp_path / 'netrc'}",
+                   "-o", f"s3_credentials_url=http://localhost:{server.server_address[1]}/s3credentials",
+                   "-o", "prefetch=0", env=env)
+        assert m.path("t/0.0.0").read_bytes()  # the first keys
+        time.sleep(3)  # past half their life: fetched again before they expire
+        np.testing.assert_array_equal(read_all(m), data)
+        assert len(fetches) >= 2, fetches
+        assert "pw-123" not in m.log()
+    finally:
+        server.shutdown()
+        server.server_close()
