@@ -232,10 +232,30 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
   notifier.send("READY=1");
 }
 
+// The version of a set fetched by URL (its ETag or Last-Modified), asked through sources of its
+// own as a load does; empty when it cannot be had or the server names none.
+std::string remote_set_version(const std::string& url, const Settings& settings, const Logger& log) {
+  const auto asking = SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
+                                                           settings.filesystem.local_roots);
+  auto version = kerchunkfs::daemon::remote_version(url, asking);
+  asking.stop_all();
+  if (!version) log.error("watch: " + version.error().message);
+  return version ? *version : std::string();
+}
+
 // Waits for SIGHUP (blocked in every thread, so only this one takes it) and, with -o watch,
-// looks at the reference file every second; either way the set is loaded again.
-void watch_for_reloads(const std::stop_token& stop, bool watch, const std::string& refs_path, struct stat last_seen,
-                       const std::function<void()>& do_reload) {
+// looks at the reference file every second (a set by URL: at its version every watch_interval);
+// either way the set is loaded again.
+void watch_for_reloads(const std::stop_token& stop, const Settings& settings, const std::string& refs_path,
+                       struct stat last_seen, const Logger& log, const std::function<void()>& do_reload) {
+  const bool watch = settings.watch;
+  const bool remote = kerchunkfs::daemon::is_remote_set(refs_path);
+  std::string last_version = watch && remote ? remote_set_version(refs_path, settings, log) : std::string();
+  if (watch && remote && last_version.empty()) {
+    log.error("watch: " + kerchunkfs::fetch::redact_url(refs_path) +
+              " names no ETag or Last-Modified: its changes are not seen (reload with SIGHUP)");
+  }
+  std::time_t next_poll = std::time(nullptr) + settings.watch_interval_s;
   sigset_t hangup;
   sigemptyset(&hangup);
   sigaddset(&hangup, SIGHUP);
@@ -247,8 +267,14 @@ void watch_for_reloads(const std::stop_token& stop, bool watch, const std::strin
     const int signal = sigtimedwait(&hangup, nullptr, &second);
     if (stop.stop_requested()) return;
     bool changed = signal == SIGHUP;
+    if (!changed && !last_version.empty() && std::time(nullptr) >= next_poll) {
+      next_poll = std::time(nullptr) + settings.watch_interval_s;
+      const std::string version = remote_set_version(refs_path, settings, log);
+      changed = !version.empty() && version != last_version;
+      if (!version.empty()) last_version = version;
+    }
     struct stat now {};
-    if (!changed && watch && ::stat(watched.c_str(), &now) == 0 && !same_file_state(now, last_seen)) {
+    if (!changed && watch && !remote && ::stat(watched.c_str(), &now) == 0 && !same_file_state(now, last_seen)) {
       // Wait for the writer to finish: the file must look the same for a moment.
       ::usleep(200 * 1000);
       struct stat settled {};
@@ -306,7 +332,7 @@ int serve(fuse_args* args, const fuse_cmdline_opts& cmdline, const std::string& 
   if (fuse_daemonize(cmdline.foreground) != 0) return kExitFailure;
   if (!cmdline.foreground) log.use_syslog();
   std::jthread reloader([&](const std::stop_token& stop) {
-    watch_for_reloads(stop, settings.watch, refs_path, refs_stat,
+    watch_for_reloads(stop, settings, refs_path, refs_stat, log,
                       [&] { reload(refs_path, settings, sources, filesystem, adapter, session.get(), log, notifier); });
   });
   // Under systemd (Type=notify): READY once the mount answers, which a stat of its root proves.
@@ -402,12 +428,6 @@ int main(int argc, char* argv[]) {
   // background in serve().
   const auto sources = SourceRegistry::with_default_sources(settings->filesystem.fetch.http, settings->filesystem.s3,
                                                             settings->filesystem.local_roots);
-  if (remote && settings->watch) {
-    std::fprintf(stderr,
-                 "kerchunkfs: -o watch follows a local reference file; reload a set fetched by URL with "
-                 "SIGHUP (systemctl reload)\n");
-    return kExitUsage;
-  }
   settings->filesystem.relative_base = base_of(refs_path);
   Result<LoadedSet> set = load(refs_path, *settings, sources);
   if (!set) {

@@ -23,6 +23,7 @@ struct Settings {
   std::optional<std::string> target;  // the URL of references whose URL is null
   std::string log_level;              // empty: the logger's default
   bool watch = false;                 // reload when the reference file changes
+  unsigned watch_interval_s = 60;     // how often -o watch asks a set by URL for its version
 };
 
 struct OptionSpec {

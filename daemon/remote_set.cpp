@@ -21,17 +21,30 @@ std::string remote_directory(std::string_view url) {
   return std::string(slash == std::string_view::npos || slash < start ? url : url.substr(0, slash));
 }
 
+namespace {
+
+Result<fetch::ReadAnswer> read_now(const std::string& url, const fetch::SourceRegistry& sources, std::uint64_t length) {
+  fetch::ByteSource* source = sources.find(url);
+  if (source == nullptr) return Error{"no source for its scheme (these are: " + sources.schemes() + ")"};
+  std::promise<Result<fetch::ReadAnswer>> promise;
+  auto answer = promise.get_future();
+  source->read(url, 0, length, [&promise](Result<fetch::ReadAnswer> result) { promise.set_value(std::move(result)); });
+  return answer.get();
+}
+
+}  // namespace
+
+Result<std::string> remote_version(const std::string& url, const fetch::SourceRegistry& sources) {
+  auto read = read_now(url, sources, 1);
+  if (!read) return Error{fetch::redact_url(url) + ": " + read.error().message};
+  return std::move(read->validator);
+}
+
 Result<std::string> fetch_remote_set(const std::string& url, const fetch::SourceRegistry& sources,
                                      std::uint64_t most_bytes) {
   const std::string shown = fetch::redact_url(url);
-  fetch::ByteSource* source = sources.find(url);
-  if (source == nullptr) return Error{shown + ": no source for its scheme (these are: " + sources.schemes() + ")"};
   // One read of the whole object: a byte more than allowed tells a set too large from one that fits.
-  std::promise<Result<fetch::ReadAnswer>> promise;
-  auto answer = promise.get_future();
-  source->read(url, 0, most_bytes + 1,
-               [&promise](Result<fetch::ReadAnswer> result) { promise.set_value(std::move(result)); });
-  Result<fetch::ReadAnswer> read = answer.get();
+  Result<fetch::ReadAnswer> read = read_now(url, sources, most_bytes + 1);
   if (!read) return Error{shown + ": " + read.error().message};
   std::string bytes = std::move(read->bytes);
   if (bytes.size() > most_bytes) {

@@ -21,5 +21,8 @@ std::string remote_directory(std::string_view url);
 // decompression too) is refused rather than held.
 [[nodiscard]] common::Result<std::string> fetch_remote_set(const std::string& url, const fetch::SourceRegistry& sources,
                                                            std::uint64_t most_bytes);
+// The object's version (its ETag or Last-Modified) from a one-byte read; empty when the server
+// names none. An error names the URL.
+[[nodiscard]] common::Result<std::string> remote_version(const std::string& url, const fetch::SourceRegistry& sources);
 
 }  // namespace kerchunkfs::daemon

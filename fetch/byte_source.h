@@ -20,6 +20,9 @@ struct ReadAnswer {
   // The whole object's size, when the answer told it (an HTTP Content-Range total): a reader that
   // needs the size as well as the first bytes gets both from one request.
   std::optional<std::uint64_t> object_size;
+  // The object's version as the answer named it ("ETag \"...\"" or "Last-Modified ..."), when it
+  // did: what a watcher compares to tell a changed object.
+  std::string validator;
 };
 using ReadDone = std::function<void(common::Result<ReadAnswer>)>;
 using SizeDone = std::function<void(common::Result<std::uint64_t>)>;

@@ -416,6 +416,7 @@ class HttpEngine::Impl {
                          ? std::move(body)
                          : body.substr(verdict.body_offset, verdict.length);
       result.object_size = verdict.object_size;
+      result.validator = t.validator;
       return t.read_done(std::move(result));
     }
     if (t.streaming) {
@@ -427,6 +428,7 @@ class HttpEngine::Impl {
     }
     ReadAnswer result;
     result.object_size = verdict.object_size;
+    result.validator = t.validator;
     t.read_done(std::move(result));
   }
 
