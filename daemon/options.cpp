@@ -142,6 +142,8 @@ constexpr OptionSpec kOptions[] = {
    }},
   {"s3_credentials_url", "URL", "temporary S3 keys from this endpoint (a DAAC's s3credentials), with netrc logins",
    [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.credentials_url = v; return Ok{}; }},
+  {"requester_pays", "", "send x-amz-request-payer: requester (the reader pays the bucket's requests)",
+   [](std::string_view, Settings& s) -> Status { s.filesystem.s3.requester_pays = true; return Ok{}; }},
   {"anon", "", "unsigned S3 requests (public buckets)",
    [](std::string_view, Settings& s) -> Status { s.filesystem.s3.anonymous = true; return Ok{}; }},
   {"watch", "", "load the reference file again when it changes (as on SIGHUP)",

@@ -85,7 +85,7 @@ std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(const S3Options& option
   if (!options.anonymous) {
     auto credentials =
         std::make_shared<AwsCredentialProvider>(CredentialSource{options.credentials_url, options.netrc_file});
-    signer = [credentials, region = resolve_s3_region(options)](
+    signer = [credentials, region = resolve_s3_region(options), pays = options.requester_pays](
                  const std::string& url, std::string_view range) -> common::Result<std::vector<std::string>> {
       const auto found = credentials->get();
       if (!found) return found.error();
@@ -96,6 +96,7 @@ std::shared_ptr<ObjectStoreSource> ObjectStoreSource::s3(const S3Options& option
       request.range = range;
       request.region = region;
       request.time = std::time(nullptr);
+      request.requester_pays = pays;
       return sigv4_headers(request, *found);
     };
   }

@@ -20,6 +20,7 @@ struct S3Options {
   bool anonymous = false;       // unsigned requests, for public buckets
   std::string credentials_url;  // temporary keys from a DAAC-style s3credentials endpoint
   std::string netrc_file;       // logins for it
+  bool requester_pays = false;  // the reader pays for requests to requester-pays buckets
 };
 
 // s3://bucket/key → its HTTPS URL: virtual-hosted (https://bucket.s3.region.amazonaws.com/key) on

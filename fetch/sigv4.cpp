@@ -70,6 +70,10 @@ std::vector<std::string> sigv4_headers(const SigV4Request& request, const AwsCre
   }
   canonical_headers += "x-amz-content-sha256:" + payload_hash + "\nx-amz-date:" + stamp + "\n";
   signed_headers += ";x-amz-content-sha256;x-amz-date";
+  if (request.requester_pays) {  // in the headers' sorted order: after x-amz-date, before x-amz-security-token
+    canonical_headers += "x-amz-request-payer:requester\n";
+    signed_headers += ";x-amz-request-payer";
+  }
   if (!credentials.session_token.empty()) {
     canonical_headers += "x-amz-security-token:" + credentials.session_token + "\n";
     signed_headers += ";x-amz-security-token";
@@ -91,6 +95,7 @@ std::vector<std::string> sigv4_headers(const SigV4Request& request, const AwsCre
       std::string("x-amz-date: ") + stamp,
       "x-amz-content-sha256: " + payload_hash,
   };
+  if (request.requester_pays) headers.emplace_back("x-amz-request-payer: requester");
   if (!credentials.session_token.empty()) headers.push_back("x-amz-security-token: " + credentials.session_token);
   return headers;
 }

@@ -24,10 +24,11 @@ struct SigV4Request {
   std::string_view region;
   std::string_view service = "s3";
   std::time_t time = 0;
+  bool requester_pays = false;  // sends (and signs) x-amz-request-payer: requester
 };
 
 // The headers to send ("Name: value"): Authorization, x-amz-date, x-amz-content-sha256 and, with a
-// session token, x-amz-security-token.
+// session token, x-amz-security-token (and x-amz-request-payer when asked).
 std::vector<std::string> sigv4_headers(const SigV4Request& request, const AwsCredentials& credentials);
 
 std::string sha256_hex(std::string_view data);

@@ -208,3 +208,12 @@ def test_temporary_keys_from_a_daac_style_credentials_url_are_refreshed_before_t
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_requester_pays_requests_carry_a_signed_payer_header_the_server_accepts(s3_server, dataset, mounts, tmp_path):
+    """s3rver checks the signature over every signed header, the payer header included (the
+    unit tests compare the signature with botocore's)."""
+    refs, data = dataset
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
+    m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", "-o", "requester_pays", env=env)
+    np.testing.assert_array_equal(read_all(m), data)

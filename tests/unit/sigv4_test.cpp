@@ -28,6 +28,25 @@ TEST_CASE("SigV4 for a ranged S3 GET with a session token matches botocore") {
   CHECK(headers[3] == "x-amz-security-token: SESSION/TOKEN+example=");
 }
 
+TEST_CASE("SigV4 with x-amz-request-payer (requester pays) matches botocore") {
+  // botocore given the same request with the header x-amz-request-payer: requester.
+  SigV4Request request;
+  request.host = "my-bucket.s3.eu-west-1.amazonaws.com";
+  request.canonical_uri = "/path/to/data%20file.nc";
+  request.range = "bytes=100-199";
+  request.region = "eu-west-1";
+  request.time = 1440938160;  // 2015-08-30T12:36:00Z
+  request.requester_pays = true;
+  const AwsCredentials credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "SESSION/TOKEN+example="};
+  const auto headers = sigv4_headers(request, credentials);
+  REQUIRE(headers.size() == 5);
+  CHECK(headers[0] ==
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/eu-west-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date;x-amz-request-payer;x-amz-security-token, "
+        "Signature=9b5fe8c8a3a4ad5d41c887758f96875e263003544ef0564840c570565a5aa47a");
+  CHECK(headers[3] == "x-amz-request-payer: requester");
+}
+
 TEST_CASE("SigV4 for a path-style GET on a custom endpoint matches botocore") {
   SigV4Request request;
   request.host = "127.0.0.1:4568";
