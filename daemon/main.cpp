@@ -121,6 +121,13 @@ kerchunkfs::refstore::LoadOptions load_options_for(const std::string& refs_path,
   return options;
 }
 
+// Sources made as the mount's are, from the same options: for fetching a set by URL and asking
+// for its version, which the mount's own must not do (see load).
+SourceRegistry sources_like_the_mounts(const Settings& settings) {
+  return SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
+                                              settings.filesystem.local_roots);
+}
+
 // A reference set loaded: a JSON set whole, or a parquet set's tree with where its rows lie.
 struct LoadedSet {
   RefStore store;
@@ -130,8 +137,10 @@ struct LoadedSet {
 // The reference set at `path`, checked against the target policy (a parquet set's targets are
 // checked as its rows are read); or why it is refused.
 Result<LoadedSet> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
+  Result<RefStore> store = Error{""};
+  std::string shown = path;
   if (kerchunkfs::daemon::is_remote_set(path)) {
-    const std::string shown = kerchunkfs::fetch::redact_url(path);
+    shown = kerchunkfs::fetch::redact_url(path);
     if (path.ends_with(".parq") || path.ends_with(".parq/")) {
       return Error{shown + ": a parquet reference set is mounted from a local directory (not yet by URL)"};
     }
@@ -139,26 +148,22 @@ Result<LoadedSet> load(const std::string& path, const Settings& settings, const 
     // it first read (a changed target is an error, not bytes of another version), and a set that
     // changed is what a reload is for; and at mount, before serve() forks into the background,
     // no thread of theirs must be left to lose.
-    const auto fetching = SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
-                                                               settings.filesystem.local_roots);
+    const auto fetching = sources_like_the_mounts(settings);
     auto text = kerchunkfs::daemon::fetch_remote_set(path, fetching, kMostRemoteSetBytes);
     fetching.stop_all();
     if (!text) return text.error();
-    Result<RefStore> store = RefStore::parse(*text, load_options_for(path, settings));
+    store = RefStore::parse(*text, load_options_for(path, settings));
     if (!store) return kerchunkfs::common::wrap(store.error(), shown);
-    const auto refused = kerchunkfs::daemon::check_targets(*store, sources, settings.filesystem);
-    if (!refused) return Error{shown + ": " + refused.error().message};
-    return LoadedSet{std::move(*store), std::nullopt};
-  }
-  if (kerchunkfs::daemon::is_parquet_set(path)) {
+  } else if (kerchunkfs::daemon::is_parquet_set(path)) {
     auto set = kerchunkfs::daemon::load_parquet_set(path, load_options_for(path, settings));
     if (!set) return set.error();
     return LoadedSet{std::move(set->store), std::move(set->layout)};
+  } else {
+    store = RefStore::load_file(path, load_options_for(path, settings));
+    if (!store) return store.error();
   }
-  Result<RefStore> store = RefStore::load_file(path, load_options_for(path, settings));
-  if (!store) return store.error();
   const auto refused = kerchunkfs::daemon::check_targets(*store, sources, settings.filesystem);
-  if (!refused) return Error{path + ": " + refused.error().message};
+  if (!refused) return Error{shown + ": " + refused.error().message};
   return LoadedSet{std::move(*store), std::nullopt};
 }
 
@@ -235,8 +240,7 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
 // The version of a set fetched by URL (its ETag or Last-Modified), asked through sources of its
 // own as a load does; empty when it cannot be had or the server names none.
 std::string remote_set_version(const std::string& url, const Settings& settings, const Logger& log) {
-  const auto asking = SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
-                                                           settings.filesystem.local_roots);
+  const auto asking = sources_like_the_mounts(settings);
   auto version = kerchunkfs::daemon::remote_version(url, asking);
   asking.stop_all();
   if (!version) log.error("watch: " + version.error().message);
@@ -426,8 +430,7 @@ int main(int argc, char* argv[]) {
 
   // Sources start no thread before their first request, so they survive the fork into the
   // background in serve().
-  const auto sources = SourceRegistry::with_default_sources(settings->filesystem.fetch.http, settings->filesystem.s3,
-                                                            settings->filesystem.local_roots);
+  const auto sources = sources_like_the_mounts(*settings);
   settings->filesystem.relative_base = base_of(refs_path);
   Result<LoadedSet> set = load(refs_path, *settings, sources);
   if (!set) {

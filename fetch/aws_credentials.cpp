@@ -118,33 +118,32 @@ std::time_t parse_expiration(std::string_view text) {
   return timegm(&tm);
 }
 
-// Temporary credentials as the container and instance endpoints return them.
-std::optional<AwsCredentials> parse_temporary(const std::string& json, std::time_t& expires) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element document;
-  if (parser.parse(json).get(document) != simdjson::SUCCESS) return std::nullopt;
-  std::string_view key, secret, token, expiration;
-  if (document["AccessKeyId"].get(key) != simdjson::SUCCESS ||
-      document["SecretAccessKey"].get(secret) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
-  if (document["Token"].get(token) != simdjson::SUCCESS) token = {};  // long-term keys have none
-  if (document["Expiration"].get(expiration) == simdjson::SUCCESS) expires = parse_expiration(expiration);
-  return AwsCredentials{std::string(key), std::string(secret), std::string(token)};
-}
+// The field names temporary credentials come under: AWS's container and instance endpoints, and
+// the DAACs' s3credentials endpoints.
+struct CredentialFields {
+  const char* key;
+  const char* secret;
+  const char* token;
+  const char* expiration;
+  bool token_required;
+};
+constexpr CredentialFields kAwsFields{"AccessKeyId", "SecretAccessKey", "Token", "Expiration", false};
+constexpr CredentialFields kDaacFields{"accessKeyId", "secretAccessKey", "sessionToken", "expiration", true};
 
-// Temporary credentials as the DAACs' s3credentials endpoints return them.
-std::optional<AwsCredentials> parse_daac(const std::string& json, std::time_t& expires) {
+std::optional<AwsCredentials> parse_temporary(const std::string& json, std::time_t& expires,
+                                              const CredentialFields& fields = kAwsFields) {
   simdjson::dom::parser parser;
   simdjson::dom::element document;
   if (parser.parse(json).get(document) != simdjson::SUCCESS) return std::nullopt;
   std::string_view key, secret, token, expiration;
-  if (document["accessKeyId"].get(key) != simdjson::SUCCESS ||
-      document["secretAccessKey"].get(secret) != simdjson::SUCCESS ||
-      document["sessionToken"].get(token) != simdjson::SUCCESS) {
+  if (document[fields.key].get(key) != simdjson::SUCCESS || document[fields.secret].get(secret) != simdjson::SUCCESS) {
     return std::nullopt;
   }
-  if (document["expiration"].get(expiration) == simdjson::SUCCESS) expires = parse_expiration(expiration);
+  if (document[fields.token].get(token) != simdjson::SUCCESS) {
+    if (fields.token_required) return std::nullopt;
+    token = {};  // long-term keys have none
+  }
+  if (document[fields.expiration].get(expiration) == simdjson::SUCCESS) expires = parse_expiration(expiration);
   return AwsCredentials{std::string(key), std::string(secret), std::string(token)};
 }
 
@@ -175,7 +174,7 @@ common::Result<AwsCredentials> AwsCredentialProvider::from_url() {
   expires_ = 0;
   const Response response = fetch("GET", source_.url, {}, Fetching{30'000, true, source_.netrc_file});
   if (response.status == 200) {
-    if (auto found = parse_daac(response.body, expires_)) return *found;
+    if (auto found = parse_temporary(response.body, expires_, kDaacFields)) return *found;
     if (auto found = parse_temporary(response.body, expires_)) return *found;
   }
   return common::Error{"the S3 credentials URL " + redact_url(source_.url) + " gave no credentials (" +

@@ -22,6 +22,17 @@ from servers import free_port
 USER, PASSWORD = "alice", "s3cr3t-pw"
 
 
+def send_range(handler, data):
+    """Answers `handler`'s request with the bytes of `data` its Range header asks for (206)."""
+    first, last = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", handler.headers["Range"]).groups())
+    last = min(last, len(data) - 1)
+    handler.send_response(206)
+    handler.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+    handler.send_header("Content-Length", str(last - first + 1))
+    handler.end_headers()
+    handler.wfile.write(data[first:last + 1])
+
+
 class Hosts:
     """The data host on 127.0.0.1 and the login host on localhost (another name: netrc matches
     machines by name, and cookies ignore ports)."""
@@ -74,14 +85,7 @@ class Hosts:
                 if "session=granted-session" not in (self.headers.get("Cookie") or ""):
                     back = urllib.parse.quote(self.path)
                     return self.redirect(f"http://localhost:{hosts.login_port}/authorize?next={back}")
-                data = (hosts.root / url.path.removeprefix("/data/")).read_bytes()
-                first, last = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers["Range"]).groups())
-                last = min(last, len(data) - 1)
-                self.send_response(206)
-                self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
-                self.send_header("Content-Length", str(last - first + 1))
-                self.end_headers()
-                self.wfile.write(data[first:last + 1])
+                send_range(self, (hosts.root / url.path.removeprefix("/data/")).read_bytes())
 
         return Data
 
@@ -178,14 +182,7 @@ class TokenHost(http.server.ThreadingHTTPServer):
                     host.refused += 1
                     self.send_error(401)
                     return
-                data = (host.root / self.path.removeprefix("/")).read_bytes()
-                first, last = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers["Range"]).groups())
-                last = min(last, len(data) - 1)
-                self.send_response(206)
-                self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
-                self.send_header("Content-Length", str(last - first + 1))
-                self.end_headers()
-                self.wfile.write(data[first:last + 1])
+                send_range(self, (host.root / self.path.removeprefix("/")).read_bytes())
 
         super().__init__(("127.0.0.1", free_port()), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
