@@ -14,6 +14,12 @@
 namespace kerchunkfs::daemon {
 namespace {
 
+// The fetcher's options with its disk cache's failures going to the mount's log.
+fetch::FetcherOptions logging_to(fetch::FetcherOptions options, const Logger& log) {
+  options.disk.log = [&log](const std::string& line) { log.error(line); };
+  return options;
+}
+
 using common::Error;
 using common::Result;
 using refstore::EntryKind;
@@ -173,7 +179,7 @@ Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& so
     : sources_(sources),
       log_(log),
       options_(std::move(options)),
-      fetcher_(sources, options_.fetch),
+      fetcher_(sources, logging_to(options_.fetch, log)),
       parquet_tables_(options_.parquet_cache_bytes),
       decoder_(options_.decode_cache_bytes, options_.decode_threads) {
   current_ = std::make_shared<Generation>(next_generation_++, std::move(store), fetcher_, decoder_, parquet_tables_,
@@ -591,6 +597,7 @@ std::string Filesystem::stats_text() const {
   input.http = sources_.http_counters();
   input.cache = fetcher_.cache_stats();
   input.cache_capacity = fetcher_.cache_capacity();
+  input.disk = fetcher_.disk_cache_stats();
   input.references = current()->references;
   input.generations = generation_count();
   if (options_.decode) {

@@ -98,6 +98,25 @@ constexpr OptionSpec kOptions[] = {
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.timeout_ms, 1, 86'400, 1000); }},
   {"connect_timeout", "SECONDS", "connecting at most (default 10)",
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.connect_timeout_ms, 1, 3'600, 1000); }},
+  {"disk_cache", "DIR", "keep fetched blocks in DIR across mounts too (default: memory only)",
+   [](std::string_view v, Settings& s) -> Status {
+     // Made absolute: the daemon changes to / when it detaches. A missing DIR is no error here:
+     // the mount runs on memory alone, saying so.
+     const std::string path(v);
+     if (path.empty()) return common::Error{"disk_cache: no directory named"};
+     char resolved[PATH_MAX];
+     s.filesystem.fetch.disk.directory = ::realpath(path.c_str(), resolved) != nullptr ? resolved : path;
+     return Ok{};
+   }},
+  {"disk_cache_size", "SIZE", "the disk cache's limit, every daemon's blocks in DIR together (default 4G)",
+   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.fetch.disk.size_limit, 1 << 20); }},
+  {"disk_cache_trust", "SECONDS", "serve blocks of objects confirmed this recently without asking (default 0)",
+   [](std::string_view v, Settings& s) {
+     std::uint64_t seconds = 0;
+     auto set = set_count(v, seconds, 0, 10ull * 365 * 86'400);
+     s.filesystem.fetch.disk.trust = std::chrono::seconds(seconds);
+     return set;
+   }},
   {"netrc", "FILE", "login credentials per host, netrc format (default: ~/.netrc when there is one)",
    [](std::string_view v, Settings& s) -> Status {
      // Made absolute: the daemon changes to / when it detaches.

@@ -50,6 +50,28 @@ std::string render_stats(const StatsInput& input) {
          static_cast<double>(input.cache.evictions));
   metric(out, "cache_bytes", "gauge", "Bytes held in the block cache.", static_cast<double>(input.cache.bytes));
   metric(out, "cache_capacity_bytes", "gauge", "Block cache size limit.", static_cast<double>(input.cache_capacity));
+  if (input.disk) {
+    const fetch::DiskCacheStats& disk = *input.disk;
+    const auto count = [&out](const char* name, const char* help, std::uint64_t value) {
+      metric(out, name, "counter", help, static_cast<double>(value));
+    };
+    count("disk_cache_hits_total", "Blocks read from the disk cache.", disk.hits);
+    count("disk_cache_misses_total", "Disk cache lookups that found no block.", disk.misses);
+    count("disk_cache_read_bytes_total", "Bytes read from the disk cache.", disk.bytes_read);
+    count("disk_cache_written_bytes_total", "Bytes written to the disk cache.", disk.bytes_written);
+    count("disk_cache_corrupt_total", "Blocks on disk whose bytes failed their checksum (fetched again).",
+          disk.corrupt);
+    count("disk_cache_changed_objects_total", "Objects whose version changed: their blocks on disk dropped.",
+          disk.changed_objects);
+    count("disk_cache_confirmed_objects_total", "Objects whose version on disk the server confirmed.", disk.confirmed);
+    count("disk_cache_evictions_total", "Blocks evicted from the disk cache.", disk.evictions);
+    count("disk_cache_write_failures_total", "Blocks that could not be written (full or read-only disk).",
+          disk.write_failures);
+    count("disk_cache_writes_skipped_total", "Blocks not written: the write queue was full.", disk.writes_skipped);
+    metric(out, "disk_cache_bytes", "gauge", "Bytes of blocks in the disk cache directory, every daemon's.",
+           static_cast<double>(disk.usage));
+    metric(out, "disk_cache_capacity_bytes", "gauge", "Disk cache size limit.", static_cast<double>(disk.size_limit));
+  }
   if (input.decode != nullptr) {
     const DecodeCounters& decode = *input.decode;
     metric(out, "decoded_chunks_total", "counter", "Chunks decoded for the decoded view.",

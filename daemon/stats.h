@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "daemon/chunk_decoder.h"
 #include "fetch/block_cache.h"
+#include "fetch/disk_cache.h"
 #include "fetch/http_engine.h"
 
 namespace kerchunkfs::daemon {
@@ -26,6 +28,7 @@ struct StatsInput {
   const fetch::HttpCounters* http = nullptr;  // null when no HTTP source exists
   fetch::CacheStats cache;
   std::uint64_t cache_capacity = 0;
+  std::optional<fetch::DiskCacheStats> disk;  // with -o disk_cache
   std::uint64_t references = 0;
   std::uint64_t generations = 0;
   const DecodeCounters* decode = nullptr;  // with -o decode

@@ -53,6 +53,12 @@ class ByteSource {
            done(std::move(result));
          });
   }
+  // Holds `url` to the object version `validator` (see ReadAnswer::validator): later answers
+  // naming another version fail. Sources without versions ignore it.
+  virtual void pin_version(const std::string& url, const std::string& validator) {
+    static_cast<void>(url);
+    static_cast<void>(validator);
+  }
   // Ends background work: requests under way are answered with ECANCELED before this returns,
   // and no callback runs after it. Idempotent.
   virtual void stop() {}

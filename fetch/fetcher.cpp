@@ -65,7 +65,20 @@ class Gather : public std::enable_shared_from_this<Gather> {
 }  // namespace
 
 Fetcher::Fetcher(const SourceRegistry& sources, const FetcherOptions& options)
-    : sources_(sources), options_(options), cache_(options.cache_size) {}
+    : sources_(sources), options_(options), cache_(options.cache_size) {
+  if (options.disk.directory.empty()) return;
+  auto opened = DiskCache::open(options.disk);
+  if (opened) {
+    disk_ = std::move(*opened);
+  } else if (options.disk.log) {
+    options.disk.log(opened.error().message + ": no disk cache, memory only");
+  }
+}
+
+std::optional<DiskCacheStats> Fetcher::disk_cache_stats() const {
+  if (!disk_) return std::nullopt;
+  return disk_->stats();
+}
 
 std::vector<const Target*> Fetcher::targets(std::span<const std::string> urls) {
   std::vector<const Target*> table;
@@ -163,6 +176,114 @@ void Fetcher::prefetch_range(const Extent& extent, std::uint64_t position, std::
 
 void Fetcher::fetch_into_cache(const Target& target, std::uint64_t offset, std::uint64_t length,
                                std::vector<CacheKey> keys) {
+  if (!disk_) return fetch_from_source(target, offset, length, std::move(keys));
+  with_disk_version(
+      target, [this, &target, offset, length, keys = std::move(keys)](std::optional<std::string> validator) mutable {
+        if (!validator) return fetch_from_source(target, offset, length, std::move(keys));
+        disk_->run([this, &target, keys = std::move(keys), validator = std::move(*validator)] {
+          std::vector<CacheKey> missing;
+          for (const CacheKey& key : keys) {
+            auto bytes = disk_->read(target.url, validator, key.offset, key.length);
+            if (bytes) {
+              cache_.complete(key, Bytes::whole(std::move(*bytes)));
+            } else {
+              missing.push_back(key);
+            }
+          }
+          if (missing.empty()) return;
+          std::uint64_t end = 0;
+          for (const CacheKey& key : missing) end = std::max(end, key.offset + key.length);
+          const std::uint64_t start = missing.front().offset;
+          fetch_from_source(target, start, end - start, std::move(missing));
+        });
+      });
+}
+
+void Fetcher::with_disk_version(const Target& target, std::function<void(std::optional<std::string>)> then) {
+  Target::DiskVersion& disk = target.disk;
+  std::unique_lock lock(disk.mutex);
+  switch (disk.state) {
+    case Target::DiskVersion::State::Known: {
+      std::string validator = disk.validator;
+      lock.unlock();
+      return then(std::move(validator));
+    }
+    case Target::DiskVersion::State::Absent:
+      lock.unlock();
+      return then(std::nullopt);
+    case Target::DiskVersion::State::Checking:
+      disk.waiting.push_back(std::move(then));
+      return;
+    case Target::DiskVersion::State::Unknown:
+      disk.state = Target::DiskVersion::State::Checking;
+      disk.waiting.push_back(std::move(then));
+      break;
+  }
+  lock.unlock();
+  disk_->run([this, &target] {
+    auto record = disk_->record(target.url);
+    if (!record) return settle_disk_version(target, std::nullopt, false);
+    if (record->trusted) {
+      // No request: later answers must still be of this version, or they fail.
+      target.source->pin_version(target.url, record->validator);
+      return settle_disk_version(target, std::move(record->validator), false);
+    }
+    // One byte names the object's version now (and holds the engine to it for this mount).
+    target.source->read(target.url, 0, 1,
+                        [this, &target, held = std::move(record->validator)](const common::Result<ReadAnswer>& answer) {
+                          if (!answer)
+                            return settle_disk_version(target, std::nullopt, true);  // unknown: ask again next time
+                          const bool same = answer->validator == held;
+                          disk_->run([this, &target, same, held] {
+                            if (same) {
+                              disk_->confirm(target.url);
+                              return settle_disk_version(target, held, false);
+                            }
+                            disk_->forget(target.url);
+                            settle_disk_version(target, std::nullopt, false);
+                          });
+                        });
+  });
+}
+
+void Fetcher::settle_disk_version(const Target& target, std::optional<std::string> validator, bool ask_again) {
+  Target::DiskVersion& disk = target.disk;
+  std::vector<std::function<void(std::optional<std::string>)>> waiting;
+  {
+    const std::lock_guard lock(disk.mutex);
+    if (ask_again) {
+      disk.state = Target::DiskVersion::State::Unknown;
+    } else if (validator) {
+      disk.state = Target::DiskVersion::State::Known;
+      disk.validator = *validator;
+    } else {
+      disk.state = Target::DiskVersion::State::Absent;
+    }
+    waiting.swap(disk.waiting);
+  }
+  for (auto& then : waiting) then(validator);
+}
+
+bool Fetcher::disk_takes(const Target& target, const std::string& validator) {
+  if (validator.empty()) return false;  // a version the next mount could not check
+  Target::DiskVersion& disk = target.disk;
+  const std::lock_guard lock(disk.mutex);
+  switch (disk.state) {
+    case Target::DiskVersion::State::Known:
+      return disk.validator == validator;
+    case Target::DiskVersion::State::Checking:
+      return false;
+    case Target::DiskVersion::State::Unknown:
+    case Target::DiskVersion::State::Absent:
+      disk.state = Target::DiskVersion::State::Known;
+      disk.validator = validator;
+      return true;
+  }
+  return false;
+}
+
+void Fetcher::fetch_from_source(const Target& target, std::uint64_t offset, std::uint64_t length,
+                                std::vector<CacheKey> keys) {
   // Each range is completed as soon as its bytes are in, so a reader of the first chunk of a
   // large coalesced request does not wait for the rest. Progress and completion come from one
   // thread, one after the other, so this state needs no lock.
@@ -186,7 +307,16 @@ void Fetcher::fetch_into_cache(const Target& target, std::uint64_t offset, std::
           cache_.complete(key, Bytes{buffer, std::string_view(*buffer).substr(from, key.length)});
         }
       },
-      [this, offset, delivery, url = target.url](const common::Result<ReadAnswer>& result) {
+      [this, &target, offset, delivery](const common::Result<ReadAnswer>& result) {
+        const std::string& url = target.url;
+        if (disk_ && result && delivery->buffer && disk_takes(target, result->validator)) {
+          for (const CacheKey& key : delivery->keys) {
+            const std::uint64_t from = key.offset - offset;
+            if (from + key.length > delivery->available) break;  // the target ended early: not kept
+            disk_->write(url, result->validator, key.offset,
+                         Bytes{delivery->buffer, std::string_view(*delivery->buffer).substr(from, key.length)});
+          }
+        }
         for (; delivery->next < delivery->keys.size(); ++delivery->next) {
           const CacheKey& key = delivery->keys[delivery->next];
           if (!result || !delivery->buffer) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "fetch/block_cache.h"
+#include "fetch/disk_cache.h"
 #include "fetch/http_engine.h"
 #include "fetch/source_registry.h"
 
@@ -36,6 +38,7 @@ struct FetcherOptions {
   // faster than one large one (per-connection throughput is what limits a single request).
   std::uint64_t max_block = 16ull << 20;
   HttpOptions http;
+  DiskCacheOptions disk;  // a directory: remote blocks kept on disk too (see fetch/disk_cache.h)
 };
 
 // One target URL known to a Fetcher: where its bytes come from, whether they go through the
@@ -49,6 +52,17 @@ struct Target {
   const bool cached;
   const std::uint32_t id;                      // the block cache's name for it
   mutable std::atomic<std::int64_t> size{-1};  // -1 until known; a cache, written through const
+
+  // Which version of the object the disk cache may serve in this mount (see
+  // Fetcher::with_disk_version); written through const, under its mutex.
+  struct DiskVersion {
+    enum class State { Unknown, Checking, Known, Absent };
+    std::mutex mutex;
+    State state = State::Unknown;
+    std::string validator;                                                 // Known
+    std::vector<std::function<void(std::optional<std::string>)>> waiting;  // Checking
+  };
+  mutable DiskVersion disk;
 };
 
 // A reference's target range; `length` is the object's size for a whole-file reference.
@@ -90,11 +104,23 @@ class Fetcher {
   bool is_large(const Extent& extent) const { return extent.length > options_.block_size; }
   CacheStats cache_stats() const { return cache_.stats(); }
   std::uint64_t cache_capacity() const { return cache_.capacity(); }
+  // The disk cache's counters; nothing without one.
+  std::optional<DiskCacheStats> disk_cache_stats() const;
 
  private:
   // The cache ranges a read of extent bytes [position, end) touches.
   std::vector<CacheKey> blocks_for(const Extent& extent, std::uint64_t position, std::uint64_t end) const;
+  // Answers `keys` (in offset order, within [offset, offset + length)) from the disk cache where
+  // it holds them, and from the target's source otherwise.
   void fetch_into_cache(const Target& target, std::uint64_t offset, std::uint64_t length, std::vector<CacheKey> keys);
+  void fetch_from_source(const Target& target, std::uint64_t offset, std::uint64_t length, std::vector<CacheKey> keys);
+  // Calls `then` with the version of the object whose blocks the disk may serve, or nothing
+  // (none held, or the object changed). The first call in a mount asks the server with a one-byte
+  // read, unless the disk confirmed that version within its trust time; calls meanwhile wait.
+  void with_disk_version(const Target& target, std::function<void(std::optional<std::string>)> then);
+  void settle_disk_version(const Target& target, std::optional<std::string> validator, bool ask_again);
+  // After the source answered with version `validator`: the disk takes this version's blocks.
+  bool disk_takes(const Target& target, const std::string& validator);
 
   const SourceRegistry& sources_;
   FetcherOptions options_;
@@ -102,6 +128,8 @@ class Fetcher {
   std::mutex targets_mutex_;
   std::deque<Target> targets_;                            // a deque: Targets never move once made
   std::unordered_map<std::string_view, Target*> by_url_;  // views of the Targets' own URLs
+  // Last: its workers, which use all of the above, stop first.
+  std::unique_ptr<DiskCache> disk_;
 };
 
 }  // namespace kerchunkfs::fetch

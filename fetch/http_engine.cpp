@@ -70,6 +70,13 @@ std::string_view header_value(std::string_view line, std::size_t name_size) {
 }  // namespace
 
 // One request, through all its attempts.
+// The version (ETag or Last-Modified) each URL answered with first, or was pinned to: read on the
+// I/O thread, pinned from others.
+struct Validators {
+  std::mutex mutex;
+  std::unordered_map<std::string, std::string> by_url;
+};
+
 struct Transfer {
   enum class Kind { Read, Size };
   Kind kind = Kind::Read;
@@ -97,7 +104,7 @@ struct Transfer {
   std::string validator;  // this answer's "ETag ..." or "Last-Modified ..."
   bool validator_checked = false;
   // The validator each URL answered with first (the engine's, used on its I/O thread alone).
-  std::unordered_map<std::string, std::string>* first_validators = nullptr;
+  Validators* first_validators = nullptr;
   HttpCounters* counters = nullptr;  // the engine's: body bytes are counted as they arrive
   char error[CURL_ERROR_SIZE] = {};
 
@@ -109,6 +116,11 @@ struct Transfer {
 
 class HttpEngine::Impl {
  public:
+  void pin_version(const std::string& url, const std::string& validator) {
+    const std::lock_guard lock(first_validators_.mutex);
+    first_validators_.by_url.try_emplace(url, validator);
+  }
+
   explicit Impl(HttpOptions options) : options_(std::move(options)), random_(std::random_device{}()) {
     ensure_curl_global();
     // Cookies live in memory for the engine's life, shared by every request: a login that a
@@ -217,7 +229,8 @@ class HttpEngine::Impl {
     if (t->validator_checked) return false;
     t->validator_checked = true;
     if (t->validator.empty()) return false;
-    const auto [first, inserted] = t->first_validators->try_emplace(t->url, t->validator);
+    const std::lock_guard lock(t->first_validators->mutex);
+    const auto [first, inserted] = t->first_validators->by_url.try_emplace(t->url, t->validator);
     if (inserted || first->second == t->validator) return false;
     t->refusal = "the object changed since it was first read (" + first->second + ", now " + t->validator +
                  "): its bytes may no longer be those the references describe";
@@ -605,8 +618,8 @@ class HttpEngine::Impl {
   std::unordered_map<std::string, Origin> origins_;
   std::optional<std::string> token_;  // the bearer token last read
   timespec token_mtime_{};
-  Clock::time_point token_checked_{};                              // origins seen, and requests waiting on them
-  std::unordered_map<std::string, std::string> first_validators_;  // URL → its first ETag / Last-Modified
+  Clock::time_point token_checked_{};  // origins seen, and requests waiting on them
+  Validators first_validators_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;
   std::thread thread_;
@@ -637,6 +650,10 @@ void HttpEngine::size(std::string url, std::shared_ptr<const RequestSigner> sign
 }
 
 void HttpEngine::stop() { impl_->stop(); }
+
+void HttpEngine::pin_version(const std::string& url, const std::string& validator) {
+  impl_->pin_version(url, validator);
+}
 
 const HttpCounters& HttpEngine::counters() const { return impl_->counters; }
 

@@ -91,6 +91,11 @@ class HttpEngine {
   void read(HttpRequest request, ReadDone done);
   // The object's size, from a one-byte ranged GET (HEAD is not always allowed where GET is).
   void size(std::string url, std::shared_ptr<const RequestSigner> signer, SizeDone done);
+  // Holds `url` to the version `validator` ("ETag ..." / "Last-Modified ...", as ReadAnswer names
+  // it) unless it already answered with one: an answer naming another version is then refused, as
+  // if it had answered with this one first. For bytes kept elsewhere (a disk cache) that must not
+  // be mixed with another version's.
+  void pin_version(const std::string& url, const std::string& validator);
   // Ends the I/O thread: requests under way are answered with ECANCELED first. Idempotent.
   void stop();
 

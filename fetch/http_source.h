@@ -21,6 +21,9 @@ class HttpSource final : public ByteSource {
   // answer is judged whole, at the end, as read() does.
   void read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
                       ReadDone done) override;
+  void pin_version(const std::string& url, const std::string& validator) override {
+    engine_->pin_version(url, validator);
+  }
   void stop() override { engine_->stop(); }
 
  private:

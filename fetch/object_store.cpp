@@ -129,4 +129,8 @@ void ObjectStoreSource::size(const std::string& url, SizeDone done) {
   http_.size(*mapped, std::move(done));
 }
 
+void ObjectStoreSource::pin_version(const std::string& url, const std::string& validator) {
+  if (const auto mapped = map_(url)) http_.pin_version(*mapped, validator);
+}
+
 }  // namespace kerchunkfs::fetch

@@ -46,6 +46,7 @@ class ObjectStoreSource final : public ByteSource {
   void read_streaming(const std::string& url, std::uint64_t offset, std::size_t length, Progress progress,
                       ReadDone done) override;
   void size(const std::string& url, SizeDone done) override;
+  void pin_version(const std::string& url, const std::string& validator) override;
   void stop() override { http_.stop(); }
 
  private:
