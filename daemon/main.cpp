@@ -57,8 +57,9 @@ int take_argument(void* data, const char* arg, int key, fuse_args* /*args*/) {
   if (key >= 0) {  // an entry of the option table
     const auto& option = kerchunkfs::daemon::option_table()[static_cast<std::size_t>(key)];
     const std::string_view text = arg;
-    arguments.given[std::string(option.name)] =
-        option.value.empty() ? "" : std::string(text.substr(option.name.size() + 1));
+    const std::string value = option.value.empty() ? "" : std::string(text.substr(option.name.size() + 1));
+    const auto [found, added] = arguments.given.try_emplace(std::string(option.name), value);
+    if (!added) found->second = kerchunkfs::daemon::value_given_again(option, found->second, value);
     return 0;
   }
   if (key == FUSE_OPT_KEY_NONOPT && arguments.refs.empty()) {

@@ -137,6 +137,23 @@ constexpr OptionSpec kOptions[] = {
      s.filesystem.fetch.http.bearer_token_file = resolved;
      return Ok{};
    }},
+  {"header", "NAME:VALUE", "a header sent to the auth_hosts alone; repeat for more",
+   [](std::string_view v, Settings& s) -> Status {
+     // A header field name is a token; neither part may break the request's lines.
+     const std::size_t colon = v.find(':');
+     const std::string_view name = v.substr(0, colon);
+     const bool token = !name.empty() && name.find_first_not_of("!#$%&'*+-.^_`|~0123456789"
+                                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
+                                             std::string_view::npos;
+     if (colon == std::string_view::npos || !token || v.find_first_of("\r\n") != std::string_view::npos) {
+       return common::Error{"header: \"" + std::string(name) + "\" is not NAME:VALUE with a header name"};
+     }
+     std::string_view value = v.substr(colon + 1);
+     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+     s.filesystem.fetch.http.headers.push_back(std::string(name) + ": " + std::string(value));
+     return Ok{};
+   },
+   true},
   {"auth_hosts", "HOST[:HOST...]", "hosts the bearer token goes to; *.example.org for subdomains",
    [](std::string_view v, Settings& s) -> Status {
      s.filesystem.fetch.http.auth_hosts = split_list(v);
@@ -247,18 +264,30 @@ common::Result<Settings> apply_options(const GivenOptions& given) {
   for (const OptionSpec& option : kOptions) {  // in table order, whatever order they were given in
     const auto found = given.find(option.name);
     if (found == given.end()) continue;
-    if (const Status status = option.apply(found->second, settings); !status) {
-      return Error{"-o " + std::string(option.name) + (option.value.empty() ? "" : "=" + found->second) + ": " +
-                   status.error().message};
-    }
+    std::string_view values = found->second;
+    do {  // a repeatable option's values, a line each; any other's one value
+      const std::string_view value = option.repeatable ? values.substr(0, values.find('\n')) : values;
+      values.remove_prefix(std::min(values.size(), value.size() + 1));
+      if (const Status status = option.apply(value, settings); !status) {
+        return Error{"-o " + std::string(option.name) + (option.value.empty() ? "" : "=" + std::string(value)) + ": " +
+                     status.error().message};
+      }
+    } while (!values.empty());
   }
   auto& http = settings.filesystem.fetch.http;
   if (!http.bearer_token_file.empty() && http.auth_hosts.empty()) {
     return Error{"-o bearer_token_file needs -o auth_hosts: the hosts the token may go to"};
   }
+  if (!http.headers.empty() && http.auth_hosts.empty()) {
+    return Error{"-o header needs -o auth_hosts: the hosts the headers may go to"};
+  }
   // A stall shorter than the whole timeout, so a trickle is abandoned before the deadline.
   http.stall_timeout_s = std::max<long>(1, std::min<long>(20, http.timeout_ms / 1000));
   return settings;
+}
+
+std::string value_given_again(const OptionSpec& option, const std::string& before, std::string_view value) {
+  return option.repeatable ? before + "\n" + std::string(value) : std::string(value);
 }
 
 Status read_config_file(const std::string& path, GivenOptions& given) {
@@ -283,7 +312,8 @@ Status read_config_file(const std::string& path, GivenOptions& given) {
     }
     std::string value = equals == std::string::npos ? "" : line.substr(equals + 1);
     value.erase(0, value.find_first_not_of(" \t"));
-    from_file[name] = std::move(value);
+    const auto before = from_file.find(name);
+    from_file[name] = before == from_file.end() ? value : value_given_again(*option, before->second, value);
   }
   given.merge(from_file);  // the command line's options stay as they are
   return Ok{};

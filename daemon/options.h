@@ -32,13 +32,19 @@ struct OptionSpec {
   std::string_view help;   // the rest of its --help line
   // Sets `settings` from the value (empty for a flag); an error says what is wrong with it.
   common::Status (*apply)(std::string_view value, Settings& settings);
+  // Given more than once, every value counts: they reach `apply` one per line.
+  bool repeatable = false;
 };
+
+// The value an option given again takes: the values so far and the new one, a line each for a
+// repeatable option; the new one alone otherwise.
+std::string value_given_again(const OptionSpec& option, const std::string& before, std::string_view value);
 
 std::span<const OptionSpec> option_table();
 const OptionSpec* find_option(std::string_view name);
 
-// The options given: name → value ("" for a flag). The command line fills it first; a config
-// file then adds only what the command line did not give.
+// The options given: name → value ("" for a flag; lines, for a repeatable option given again). The command line fills
+// it first; a config file then adds only what the command line did not give.
 using GivenOptions = std::map<std::string, std::string, std::less<>>;
 
 // Reads -o config=FILE: "name=value" or "name" a line, '#' comments. Errors are "FILE:LINE: what".

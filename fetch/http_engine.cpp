@@ -77,6 +77,8 @@ struct Validators {
   std::unordered_map<std::string, std::string> by_url;
 };
 
+constexpr unsigned kMaxRedirects = 5;
+
 struct Transfer {
   enum class Kind { Read, Size };
   Kind kind = Kind::Read;
@@ -92,6 +94,10 @@ struct Transfer {
   std::unique_ptr<CURL, EasyDeleter> easy;
   std::unique_ptr<curl_slist, SlistDeleter> headers;  // this attempt's extra headers (a signature)
   unsigned attempt = 0;
+  // Where this attempt goes: `url`, or where a redirect the engine follows itself pointed (it does
+  // for requests carrying credential headers, so that they reach the auth hosts alone).
+  std::string location;
+  unsigned redirects = 0;
   std::shared_ptr<std::string> body;  // a new one for every attempt: earlier views stay valid
   bool streaming = false;             // this attempt's answer is the exact range: hand bytes out as they come
   std::string content_range;
@@ -273,11 +279,9 @@ class HttpEngine::Impl {
     if (!t->easy) {
       t->easy.reset(curl_easy_init());
       CURL* easy = t->easy.get();
-      curl_easy_setopt(easy, CURLOPT_URL, t->url.c_str());
       curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
       curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-      curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
+      curl_easy_setopt(easy, CURLOPT_MAXREDIRS, static_cast<long>(kMaxRedirects));
       curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
       curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
       curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
@@ -314,12 +318,24 @@ class HttpEngine::Impl {
       if (!signed_headers) return refuse(t, signed_headers.error().message);
       extra = std::move(*signed_headers);
     }
-    if (!options_.bearer_token_file.empty() && !options_.auth_hosts.empty() &&
-        host_allowed(url_host(t->url), options_.auth_hosts)) {
-      const std::string* token = bearer_token();
-      if (token == nullptr) return refuse(t, "the bearer token file " + options_.bearer_token_file + " cannot be read");
-      extra.push_back("Authorization: Bearer " + *token);
+    if (t->location.empty()) t->location = t->url;
+    curl_easy_setopt(t->easy.get(), CURLOPT_URL, t->location.c_str());
+    // Credential headers go to the auth hosts alone. curl keeps custom headers on redirects to
+    // other hosts, so with credential headers configured the engine follows redirects itself, one
+    // by one (finish()), each hop getting the headers only if its own host is an auth host.
+    const bool credentials =
+        !options_.auth_hosts.empty() && (!options_.bearer_token_file.empty() || !options_.headers.empty());
+    if (credentials && host_allowed(url_host(t->location), options_.auth_hosts)) {
+      if (!options_.bearer_token_file.empty()) {
+        const std::string* token = bearer_token();
+        if (token == nullptr) {
+          return refuse(t, "the bearer token file " + options_.bearer_token_file + " cannot be read");
+        }
+        extra.push_back("Authorization: Bearer " + *token);
+      }
+      extra.insert(extra.end(), options_.headers.begin(), options_.headers.end());
     }
+    curl_easy_setopt(t->easy.get(), CURLOPT_FOLLOWLOCATION, credentials ? 0L : 1L);
     if (!extra.empty() || t->headers) {
       curl_slist* list = nullptr;
       for (const std::string& header : extra) list = curl_slist_append(list, header.c_str());
@@ -384,6 +400,10 @@ class HttpEngine::Impl {
 
     if (t->kind == Transfer::Kind::Size) return finish_size(std::move(owned), code, status);
 
+    if (code == CURLE_OK && status >= 300 && status < 400 && follow_redirect(*t)) {
+      start(owned.release());
+      return;
+    }
     std::string problem;
     bool retry = false;
     if (code == CURLE_OK && (status == 200 || status == 206)) object_changed(t);  // an answer without body bytes
@@ -447,6 +467,10 @@ class HttpEngine::Impl {
 
   void finish_size(std::unique_ptr<Transfer> owned, CURLcode code, long status) {
     Transfer* t = owned.get();
+    if (code == CURLE_OK && status >= 300 && status < 400 && follow_redirect(*t)) {
+      start(owned.release());
+      return;
+    }
     std::string problem;
     bool retry = false;
     if (code == CURLE_OK && (status == 200 || status == 206)) object_changed(t);
@@ -472,7 +496,21 @@ class HttpEngine::Impl {
     t->size_done(common::Error{t->describe() + ": " + problem});
   }
 
+  // A redirect curl left to the engine (see start()): true, with the transfer pointed at its
+  // target, unless there is none or too many were followed.
+  static bool follow_redirect(Transfer& t) {
+    char* target = nullptr;
+    curl_easy_getinfo(t.easy.get(), CURLINFO_REDIRECT_URL, &target);
+    if (target == nullptr || t.redirects >= kMaxRedirects) return false;
+    t.location = target;
+    ++t.redirects;
+    --t.attempt;  // a hop, not another attempt
+    return true;
+  }
+
   void schedule_retry(std::unique_ptr<Transfer> t, long status) {
+    t->location = t->url;  // a retry starts from the URL itself, as curl's own following does
+    t->redirects = 0;
     counters.retries.fetch_add(1, std::memory_order_relaxed);
     const long ceiling =
         std::min(options_.max_retry_delay_ms, options_.retry_delay_ms << std::min(t->attempt - 1, 20u));

@@ -40,6 +40,8 @@ struct HttpOptions {
   // Bearer" to these hosts alone (patterns as for allowed_hosts; curl drops the header when a
   // redirect leaves the host).
   std::string bearer_token_file;
+  // Headers ("Name: value") sent to these hosts alone, like the token.
+  std::vector<std::string> headers;
   std::vector<std::string> auth_hosts;
 };
 

@@ -228,3 +228,81 @@ def test_a_bearer_token_without_auth_hosts_is_refused(tmp_path):
                           f"bearer_token_file={tmp_path / 'token'}"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
     assert out.stderr.strip() == "kerchunkfs: -o bearer_token_file needs -o auth_hosts: the hosts the token may go to"
+
+
+class HeaderHost(http.server.ThreadingHTTPServer):
+    """Serves files by range: under the name 127.0.0.1 only to requests carrying both headers the
+    user configured, and /away/NAME there redirects to NAME under the name localhost, which serves
+    anyone and records any of those headers that reached it."""
+
+    WANTED = {"X-Api-Key": "k-123:x", "X-Team": "ocean"}
+
+    def __init__(self, root):
+        self.root, self.leaked, self.refused = root, [], 0
+        host = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                sent = {name: self.headers.get(name) for name in host.WANTED}
+                if self.headers["Host"].startswith("localhost"):
+                    host.leaked += [f"{k}: {v}" for k, v in sent.items() if v is not None]
+                elif sent != host.WANTED:
+                    host.refused += 1
+                    self.send_error(403)
+                    return
+                elif self.path.startswith("/away/"):
+                    self.send_response(302)
+                    self.send_header("Location", f"http://localhost:{host.server_address[1]}/{self.path[6:]}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                send_range(self, (host.root / self.path.removeprefix("/")).read_bytes())
+
+        super().__init__(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_headers_go_to_the_auth_hosts_alone_redirects_included(tmp_path, mounts):
+    root = tmp_path / "www"
+    root.mkdir()
+    server = HeaderHost(root)
+    try:
+        port = server.server_address[1]
+        refs, expected = {}, {}
+        for name, path in (("v", "v.h5"), ("w", "away/w.h5")):
+            expected[name] = np.random.default_rng(ord(name)).normal(size=(8, 32)).astype("<f4")
+            with h5py.File(root / f"{name}.h5", "w") as f:
+                f.create_dataset(name, data=expected[name], chunks=(2, 32))
+            refs.update(h5refs.build(root / f"{name}.h5", url=f"http://127.0.0.1:{port}/{path}"))
+        m = mounts(write_refs(tmp_path / "refs.json", refs), "-o", "header=X-Api-Key: k-123:x",
+                   "-o", "header=X-Team:ocean", "-o", "auth_hosts=127.0.0.1")
+        for name in ("v", "w"):
+            np.testing.assert_array_equal(zarr.open_array(str(m.path(name)), mode="r")[...], expected[name])
+        assert server.refused == 0 and server.leaked == []
+        assert "k-123" not in m.log()
+        # Without the headers the host refuses: EIO, not wrong bytes.
+        bare = mounts(write_refs(tmp_path / "refs.json", refs), "-o", "header=X-Team:ocean",
+                      "-o", "auth_hosts=127.0.0.1")
+        with pytest.raises(OSError):
+            bare.path("v/0.0").read_bytes()
+        assert "HTTP 403" in bare.log() or "403" in bare.log()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_header_without_auth_hosts_or_malformed_is_refused(tmp_path):
+    import subprocess
+    from conftest import kerchunkfs_binary
+    (tmp_path / "refs.json").write_text("{}")
+    (tmp_path / "mnt").mkdir()
+    for options, message in ((["-o", "header=X-Key:1"], "-o header needs -o auth_hosts: the hosts the headers may go to"),
+                             (["-o", "header=X Key:1", "-o", "auth_hosts=h"],
+                              "-o header=X Key:1: header: \"X Key\" is not NAME:VALUE with a header name")):
+        out = subprocess.run([kerchunkfs_binary(), str(tmp_path / "refs.json"), str(tmp_path / "mnt"), "-f", *options],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 2
+        assert out.stderr.strip() == f"kerchunkfs: {message}"
