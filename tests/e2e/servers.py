@@ -413,3 +413,60 @@ class ConnectionCountingServer(http.server.ThreadingHTTPServer):
     def stop(self):
         self.shutdown()
         self.server_close()
+
+
+class StsServer(http.server.ThreadingHTTPServer):
+    """A fake AWS STS on loopback answering AssumeRoleWithWebIdentity (a form POST) as STS does,
+    in XML, when the token is the one expected and the role is named; an InvalidIdentityToken
+    error otherwise. `calls` records the forms it was sent."""
+
+    daemon_threads = True
+
+    def __init__(self, token, credentials, lifetime_s=3600):
+        self.token, self.credentials, self.lifetime_s, self.calls = token, credentials, lifetime_s, []
+        sts = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                import datetime
+                import urllib.parse
+                form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                form = {k: v[0] for k, v in form.items()}
+                sts.calls.append(form)
+                ok = (form.get("Action") == "AssumeRoleWithWebIdentity" and form.get("Version") == "2011-06-15"
+                      and form.get("RoleArn", "").startswith("arn:aws:iam::") and form.get("RoleSessionName")
+                      and form.get("WebIdentityToken") == sts.token)
+                if ok:
+                    expires = (datetime.datetime.now(datetime.timezone.utc)
+                               + datetime.timedelta(seconds=sts.lifetime_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    c = sts.credentials
+                    body = ("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                            "<AssumeRoleWithWebIdentityResult><Credentials>"
+                            f"<AccessKeyId>{c['AccessKeyId']}</AccessKeyId>"
+                            f"<SecretAccessKey>{c['SecretAccessKey']}</SecretAccessKey>"
+                            f"<SessionToken>{c['Token']}</SessionToken><Expiration>{expires}</Expiration>"
+                            "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>")
+                    status = 200
+                else:
+                    body = ("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
+                            "<Message>bad token</Message></Error></ErrorResponse>")
+                    status = 400
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()

@@ -12,7 +12,7 @@ import zarr
 
 import h5refs
 from conftest import clean_env, write_refs
-from servers import CredentialServer
+from servers import CredentialServer, StsServer
 
 S3RVER_CREDENTIALS = {"AccessKeyId": "S3RVER", "SecretAccessKey": "S3RVER", "Token": "temporary-session-token"}
 
@@ -217,3 +217,73 @@ def test_requester_pays_requests_carry_a_signed_payer_header_the_server_accepts(
     env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
     m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", "-o", "requester_pays", env=env)
     np.testing.assert_array_equal(read_all(m), data)
+
+
+def test_credentials_from_a_profiles_credential_process_refreshed_when_they_expire(s3_server, dataset, mounts,
+                                                                                    tmp_path):
+    """AWS's credential_process: the profile's program prints temporary keys, which sign requests
+    the SigV4-checking server accepts; it runs again once they are about to expire."""
+    import time
+    refs, data = dataset
+    runs = tmp_path / "runs"
+    script = tmp_path / "keys.sh"
+    script.write_text("#!/bin/sh\necho run >> \"$1\"\n"
+                      "expires=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%SZ)\n"
+                      "printf '{\"Version\": 1, \"AccessKeyId\": \"S3RVER\", \"SecretAccessKey\": \"S3RVER\", "
+                      "\"SessionToken\": \"from-process\", \"Expiration\": \"%s\"}' \"$expires\"\n")
+    script.chmod(0o755)
+    (tmp_path / "config").write_text(f"[profile research]\ncredential_process = \"{script}\" \"{runs}\"\n")
+    env = clean_env(AWS_CONFIG_FILE=str(tmp_path / "config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+                    AWS_PROFILE="research", HOME=str(tmp_path))
+    m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", "-o", "prefetch=0", env=env)
+    assert m.path("t/0.0.0").read_bytes() and m.path("t/1.0.0").read_bytes()
+    assert runs.read_text().count("run") == 1
+    time.sleep(3.5)  # past half the 6 s lifetime: run again before the next request
+    np.testing.assert_array_equal(read_all(m), data)
+    assert runs.read_text().count("run") == 2
+    assert "S3RVER" not in m.log()
+
+
+def test_a_failing_credential_process_gives_eio_naming_it(s3_server, dataset, mounts, tmp_path):
+    refs, _ = dataset
+    (tmp_path / "config").write_text("[default]\ncredential_process = sh -c 'exit 3'\n")
+    env = clean_env(AWS_CONFIG_FILE=str(tmp_path / "config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+                    HOME=str(tmp_path))
+    m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+    with pytest.raises(OSError) as raised:
+        read_all(m)
+    assert raised.value.errno == errno.EIO
+    assert "credential_process: exited with status 3" in m.log(), m.log()
+
+
+def test_credentials_from_a_web_identity_token_through_sts(s3_server, dataset, mounts, tmp_path):
+    """Kubernetes pods' way: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, exchanged with STS
+    (a fake one) for temporary keys that sign requests the SigV4-checking server accepts; a
+    rotated token file is read at the next exchange."""
+    import time
+    refs, data = dataset
+    token = tmp_path / "token"
+    token.write_text("eyJ-first-token\n")
+    sts = StsServer("eyJ-first-token", S3RVER_CREDENTIALS, lifetime_s=6)
+    try:
+        env = clean_env(AWS_WEB_IDENTITY_TOKEN_FILE=str(token), AWS_ROLE_ARN="arn:aws:iam::123456789012:role/reader",
+                        AWS_ENDPOINT_URL_STS=sts.url, HOME=str(tmp_path))
+        m = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", "-o", "prefetch=0", env=env)
+        assert m.path("t/0.0.0").read_bytes()
+        assert len(sts.calls) == 1 and sts.calls[0]["RoleArn"] == "arn:aws:iam::123456789012:role/reader"
+        token.write_text("eyJ-second-token\n")
+        sts.token = "eyJ-second-token"
+        time.sleep(3.5)  # past half the keys' life
+        np.testing.assert_array_equal(read_all(m), data)
+        assert len(sts.calls) == 2 and sts.calls[1]["WebIdentityToken"] == "eyJ-second-token"
+        assert "eyJ-" not in m.log()
+
+        # A token STS refuses: EIO, and a log line with STS's error code.
+        token.write_text("eyJ-stale\n")
+        refused = mounts(refs, "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+        with pytest.raises(OSError) as raised:
+            read_all(refused)
+        assert raised.value.errno == errno.EIO
+        assert "STS AssumeRoleWithWebIdentity" in refused.log() and "InvalidIdentityToken" in refused.log()
+    finally:
+        sts.stop()

@@ -10,6 +10,7 @@
 
 #include "codec/codec.h"
 #include "daemon/assembled_array.h"
+#include "fetch/aws_credentials.h"
 #include "fetch/http_response.h"
 #include "parquet/parquet.h"
 #include "refstore/compression.h"
@@ -52,6 +53,8 @@ void http_input(const std::uint8_t* data, std::size_t size) {
   std::memcpy(&body, data + 10, 4);
   const std::string_view header(reinterpret_cast<const char*>(data) + 14, size - 14);
   (void)fetch::parse_content_range(header);
+  std::time_t expires = 0;
+  (void)fetch::parse_sts_answer(header, expires);  // a credential answer, as STS sends it
   (void)fetch::parse_unsatisfied_total(header);
   const auto verdict = fetch::judge_range_answer({status, header, body}, offset, length == 0 ? 1 : length);
   // What the source does with a verdict it accepts: the slice must lie inside the body.
