@@ -52,12 +52,7 @@ Result<std::string> fetch_remote_set(const std::string& url, const fetch::Source
   }
   const refstore::Compression compression = refstore::detect_compression(bytes);
   if (compression == refstore::Compression::None) return bytes;
-  auto expanded = refstore::decompress(bytes, compression, shown);
-  if (!expanded) return expanded.error();
-  if (expanded->size() > most_bytes) {
-    return Error{shown + ": decompressed, larger than " + std::to_string(most_bytes) + " bytes"};
-  }
-  return expanded;
+  return refstore::decompress(bytes, compression, shown, most_bytes);
 }
 
 }  // namespace kerchunkfs::daemon

@@ -3,6 +3,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
@@ -11,16 +12,24 @@
 namespace kerchunkfs::refstore {
 namespace {
 
-std::string inflate_or_throw(std::string_view data, const std::string& path) {
+[[noreturn]] void too_large(const std::string& path, std::uint64_t most_bytes) {
+  throw LoadError(path + ": expands to more than " + std::to_string(most_bytes) +
+                  " bytes, the most a compressed reference set may");
+}
+
+std::string inflate_or_throw(std::string_view data, const std::string& path, std::uint64_t most_bytes) {
   z_stream stream{};
   // 32 + MAX_WBITS: a zlib or a gzip header, whichever the data has.
   if (inflateInit2(&stream, 32 + MAX_WBITS) != Z_OK) throw LoadError(path + ": cannot start zlib");
   const std::unique_ptr<z_stream, int (*)(z_stream*)> end(&stream, inflateEnd);
-  std::string out(std::max<std::size_t>(data.size() * 8, 1 << 16), '\0');
+  std::string out(std::min<std::uint64_t>(std::max<std::size_t>(data.size() * 8, 1 << 16), most_bytes + 1), '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
   for (;;) {
-    if (stream.total_out == out.size()) out.resize(out.size() * 2);
+    if (stream.total_out == out.size()) {
+      if (out.size() > most_bytes) too_large(path, most_bytes);
+      out.resize(std::min<std::uint64_t>(out.size() * 2, most_bytes + 1));
+    }
     stream.next_out = reinterpret_cast<Bytef*>(out.data() + stream.total_out);
     stream.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - stream.total_out, UINT32_MAX));
     const int status = inflate(&stream, Z_NO_FLUSH);
@@ -30,11 +39,12 @@ std::string inflate_or_throw(std::string_view data, const std::string& path) {
     }
     if (status == Z_BUF_ERROR && stream.avail_in == 0) throw LoadError(path + ": the zlib data ends early");
   }
+  if (stream.total_out > most_bytes) too_large(path, most_bytes);
   out.resize(stream.total_out);
   return out;
 }
 
-std::string unzstd(std::string_view data, const std::string& path) {
+std::string unzstd(std::string_view data, const std::string& path, std::uint64_t most_bytes) {
   const std::unique_ptr<ZSTD_DStream, std::size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
   std::string out;
   std::string buffer(ZSTD_DStreamOutSize(), '\0');
@@ -46,6 +56,7 @@ std::string unzstd(std::string_view data, const std::string& path) {
     const std::size_t consumed = in.pos;
     status = ZSTD_decompressStream(stream.get(), &piece, &in);
     if (ZSTD_isError(status)) throw LoadError(path + ": damaged zstd data: " + ZSTD_getErrorName(status));
+    if (out.size() + piece.pos > most_bytes) too_large(path, most_bytes);
     out.append(buffer.data(), piece.pos);
     if (status != 0 && in.pos == in.size && consumed == in.pos && piece.pos == 0) break;  // no progress: truncated
   }
@@ -67,13 +78,14 @@ Compression compression_for_name(std::string_view name) {
   return Compression::None;
 }
 
-common::Result<std::string> decompress(std::string_view data, Compression compression, const std::string& path) {
+common::Result<std::string> decompress(std::string_view data, Compression compression, const std::string& path,
+                                       std::uint64_t most_bytes) {
   try {
     switch (compression) {
       case Compression::Gzip:
-        return inflate_or_throw(data, path);
+        return inflate_or_throw(data, path, most_bytes);
       case Compression::Zstd:
-        return unzstd(data, path);
+        return unzstd(data, path, most_bytes);
       case Compression::None:
         break;
     }
@@ -81,10 +93,6 @@ common::Result<std::string> decompress(std::string_view data, Compression compre
   } catch (const LoadError& error) {
     return common::Error{error.what(), EINVAL};
   }
-}
-
-common::Result<std::string> inflate_zlib(std::string_view data, const std::string& path) {
-  return decompress(data, Compression::Gzip, path);
 }
 
 std::string compress(std::string_view data, Compression compression) {

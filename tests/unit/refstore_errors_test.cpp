@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "refstore/compression.h"
+
 using namespace kerchunkfs::refstore;
 using namespace kerchunkfs::refstore::testing;
 using Catch::Contains;
@@ -135,4 +137,20 @@ TEST_CASE("sets that would exhaust memory are refused before they are built, wit
   for (int i = 0; i < 3000; ++i) deep += "/a";
   CHECK_THAT(error_of("{\"" + deep + "\": \"x\"}"), Contains("longer than 4095 bytes"));
   CHECK_THAT(error_of("{\"" + std::string(300, 'n') + "\": \"x\"}"), Contains("path segment longer than 255 bytes"));
+}
+
+TEST_CASE("a compressed set that expands beyond the bound is refused, without holding more") {
+  // 64 MiB of one byte: gzip and zstd make a few kilobytes of it.
+  const std::string big(64u << 20, '{');
+  for (const Compression compression : {Compression::Gzip, Compression::Zstd}) {
+    const std::string packed = compress(big, compression);
+    REQUIRE(packed.size() < (1u << 20));
+    const auto refused = decompress(packed, compression, "https://host/bomb.json.gz", 1u << 20);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message ==
+          "https://host/bomb.json.gz: expands to more than 1048576 bytes, the most a compressed reference set may");
+    const auto whole = decompress(packed, compression, "https://host/bomb.json.gz", 64u << 20);
+    REQUIRE(whole);
+    CHECK(*whole == big);  // exactly the bound fits
+  }
 }
