@@ -8,11 +8,27 @@
 #include "daemon/consolidated.h"
 #include "daemon/decoded_view.h"
 #include "daemon/readahead.h"
+#include "daemon/remote_set.h"
 #include "daemon/target_check.h"
 #include "fetch/url.h"
 
 namespace kerchunkfs::daemon {
 namespace {
+
+// A refs file holds at most a record_size of rows: far below this.
+constexpr std::uint64_t kMostRefsFileBytes = 1ull << 30;
+
+// Reads a refs file of a parquet set by URL whole, through sources of its own made from the
+// mount's options (the mount's engine pins each object to the version it first read, and a
+// reload is for a set that changed).
+ParquetTables::RemoteReader remote_refs_reader(const FilesystemOptions& options) {
+  return [http = options.fetch.http, s3 = options.s3, roots = options.local_roots](const std::string& url) {
+    const auto sources = fetch::SourceRegistry::with_default_sources(http, s3, roots);
+    auto bytes = fetch_remote_set(url, sources, kMostRefsFileBytes);
+    sources.stop_all();
+    return bytes;
+  };
+}
 
 // The fetcher's options with its disk cache's failures going to the mount's log.
 fetch::FetcherOptions logging_to(fetch::FetcherOptions options, const Logger& log) {
@@ -180,7 +196,7 @@ Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& so
       log_(log),
       options_(std::move(options)),
       fetcher_(sources, logging_to(options_.fetch, log)),
-      parquet_tables_(options_.parquet_cache_bytes),
+      parquet_tables_(options_.parquet_cache_bytes, remote_refs_reader(options_)),
       decoder_(options_.decode_cache_bytes, options_.decode_threads) {
   current_ = std::make_shared<Generation>(next_generation_++, std::move(store), fetcher_, decoder_, parquet_tables_,
                                           std::move(parquet), log_, options_, options_.mtime, live_generations_);

@@ -142,17 +142,24 @@ Result<LoadedSet> load(const std::string& path, const Settings& settings, const 
   std::string shown = path;
   if (kerchunkfs::daemon::is_remote_set(path)) {
     shown = kerchunkfs::fetch::redact_url(path);
-    if (path.ends_with(".parq") || path.ends_with(".parq/")) {
-      return Error{shown + ": a parquet reference set is mounted from a local directory (not yet by URL)"};
-    }
+    const bool parquet = kerchunkfs::daemon::is_remote_parquet_set(path);
+    const std::string fetched = parquet ? kerchunkfs::daemon::without_trailing_slash(path) + "/.zmetadata" : path;
     // Through sources of their own, each time: the mount's engine pins every object to the version
     // it first read (a changed target is an error, not bytes of another version), and a set that
     // changed is what a reload is for; and at mount, before serve() forks into the background,
     // no thread of theirs must be left to lose.
     const auto fetching = sources_like_the_mounts(settings);
-    auto text = kerchunkfs::daemon::fetch_remote_set(path, fetching, kMostRemoteSetBytes);
+    auto text = kerchunkfs::daemon::fetch_remote_set(fetched, fetching, kMostRemoteSetBytes);
     fetching.stop_all();
     if (!text) return text.error();
+    if (parquet) {
+      // The tree from .zmetadata; each refs file is fetched when a chunk of it is first looked up.
+      auto set = kerchunkfs::daemon::parquet_set_from_metadata(*text, kerchunkfs::fetch::redact_url(fetched),
+                                                               kerchunkfs::daemon::without_trailing_slash(path),
+                                                               load_options_for(path, settings));
+      if (!set) return set.error();
+      return LoadedSet{std::move(set->store), std::move(set->layout)};
+    }
     store = RefStore::parse(*text, load_options_for(path, settings));
     if (!store) return kerchunkfs::common::wrap(store.error(), shown);
   } else if (kerchunkfs::daemon::is_parquet_set(path)) {
@@ -242,7 +249,11 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
 // own as a load does; empty when it cannot be had or the server names none.
 std::string remote_set_version(const std::string& url, const Settings& settings, const Logger& log) {
   const auto asking = sources_like_the_mounts(settings);
-  auto version = kerchunkfs::daemon::remote_version(url, asking);
+  // A parquet set changes by its .zmetadata, written last by its writers.
+  const std::string asked = kerchunkfs::daemon::is_remote_parquet_set(url)
+                                ? kerchunkfs::daemon::without_trailing_slash(url) + "/.zmetadata"
+                                : url;
+  auto version = kerchunkfs::daemon::remote_version(asked, asking);
   asking.stop_all();
   if (!version) log.error("watch: " + version.error().message);
   return version ? *version : std::string();

@@ -6,6 +6,7 @@
 
 #include "common/full_io.h"
 #include "common/unique_fd.h"
+#include "daemon/remote_set.h"
 #include "refstore/writer.h"
 
 namespace kerchunkfs::daemon {
@@ -41,9 +42,14 @@ Result<ParquetSet> load_parquet_set(const std::string& directory, const refstore
   const std::string name = directory + "/.zmetadata";
   const auto text = read_whole(name);
   if (!text) return Error{name + ": cannot read"};
+  return parquet_set_from_metadata(*text, name, directory, options);
+}
+
+Result<ParquetSet> parquet_set_from_metadata(std::string_view text, const std::string& name, std::string directory,
+                                             const refstore::LoadOptions& options) {
   simdjson::dom::parser parser;
   simdjson::dom::object top;
-  if (parser.parse(simdjson::padded_string(*text)).get(top)) return Error{name + ": not a JSON object"};
+  if (parser.parse(simdjson::padded_string(text)).get(top)) return Error{name + ": not a JSON object"};
   std::uint64_t record_size = 0;
   if (top["record_size"].get(record_size) || record_size == 0) {
     return Error{name + ": no positive record_size: not a parquet reference set"};
@@ -64,7 +70,7 @@ Result<ParquetSet> load_parquet_set(const std::string& directory, const refstore
   refs += "}";
   auto store = refstore::RefStore::parse(refs, options);
   if (!store) return common::wrap(store.error(), name);
-  return ParquetSet{std::move(*store), ParquetLayout{directory, record_size}};
+  return ParquetSet{std::move(*store), ParquetLayout{std::move(directory), record_size}};
 }
 
 Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::string& file, std::uint32_t generation) {
@@ -77,8 +83,15 @@ Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::stri
     }
   }
   // Read outside the lock: two first lookups of one file may both read it; the second keeps its own.
-  const auto bytes = read_whole(file);
-  if (!bytes) return Error{file + ": cannot read"};
+  Result<std::string> bytes = Error{""};
+  if (is_remote_set(file)) {
+    bytes = read_remote_(file);
+    if (!bytes) return bytes.error();
+  } else if (auto local = read_whole(file)) {
+    bytes = std::move(*local);
+  } else {
+    return Error{file + ": cannot read"};
+  }
   auto read = parquet::read_table(*bytes, pool_);
   if (!read) return common::wrap(read.error(), file);
   auto table = std::make_shared<const parquet::Table>(std::move(*read));

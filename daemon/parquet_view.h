@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/result.h"
@@ -39,12 +41,19 @@ struct ParquetSet {
 bool is_parquet_set(const std::string& path);
 [[nodiscard]] common::Result<ParquetSet> load_parquet_set(const std::string& directory,
                                                           const refstore::LoadOptions& options);
+// The same from the text of the set's .zmetadata (`name`, for messages), for a set by URL.
+[[nodiscard]] common::Result<ParquetSet> parquet_set_from_metadata(std::string_view text, const std::string& name,
+                                                                   std::string directory,
+                                                                   const refstore::LoadOptions& options);
 
 // Decoded refs.K.parq files, least recently used first out, within a byte budget.
 class ParquetTables {
  public:
-  explicit ParquetTables(std::uint64_t capacity_bytes)
+  // The bytes of a refs file by URL (a set by URL), or why they cannot be had.
+  using RemoteReader = std::function<common::Result<std::string>(const std::string& url)>;
+  ParquetTables(std::uint64_t capacity_bytes, RemoteReader read_remote)
       : capacity_(capacity_bytes),
+        read_remote_(std::move(read_remote)),
         pool_(std::make_shared<parquet::BlockPool>(std::min<std::uint64_t>(capacity_bytes / 4, kMostSpare))) {}
   // The table in `file` as generation `generation` sees it (a reload may have written the file
   // anew), read and decoded on first use; an error names the file.
@@ -62,6 +71,7 @@ class ParquetTables {
   static constexpr std::uint64_t kMostSpare = 16 << 20;
   mutable std::mutex mutex_;
   std::uint64_t capacity_;
+  RemoteReader read_remote_;
   std::shared_ptr<parquet::BlockPool> pool_;
   std::uint64_t held_ = 0;
   std::unordered_map<std::string, Entry> entries_;

@@ -15,7 +15,18 @@ bool is_remote_set(std::string_view refs) {
   return scheme != std::string_view::npos && scheme > 0 && refs.substr(0, scheme) != "file";
 }
 
+bool is_remote_parquet_set(std::string_view url) {
+  return is_remote_set(url) && (url.ends_with(".parq") || url.ends_with(".parq/") || url.ends_with("/"));
+}
+
+std::string without_trailing_slash(std::string_view url) {
+  while (url.ends_with('/')) url.remove_suffix(1);
+  return std::string(url);
+}
+
 std::string remote_directory(std::string_view url) {
+  const std::string trimmed = without_trailing_slash(url);
+  url = trimmed;
   const std::size_t start = url.find("://") + 3;
   const std::size_t slash = url.rfind('/');
   return std::string(slash == std::string_view::npos || slash < start ? url : url.substr(0, slash));

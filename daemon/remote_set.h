@@ -15,7 +15,13 @@ namespace kerchunkfs::daemon {
 
 // Whether REFS names a remote object rather than a local path (file:// counts as local).
 bool is_remote_set(std::string_view refs);
-// Where the set lies, for resolving relative targets: the URL up to its last slash.
+// Whether a set by URL is in the parquet layout (a folder: its URL ends in ".parq" or "/"), whose
+// .zmetadata is fetched at load and each refs file when first used.
+bool is_remote_parquet_set(std::string_view url);
+// A parquet set's URL without the slash it may end in.
+std::string without_trailing_slash(std::string_view url);
+// Where the set lies, for resolving relative targets: the URL up to its last slash (a parquet
+// set's folder URL: its parent's).
 std::string remote_directory(std::string_view url);
 // The set's bytes, decompressed; an error names the URL. A set larger than `most_bytes` (after
 // decompression too) is refused rather than held.

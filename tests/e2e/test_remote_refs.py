@@ -2,6 +2,7 @@
 server, with targets relative to the set's URL, templated ones, gzip-compressed sets, targets
 without a scheme under -o remote_protocol, and reload by SIGHUP after the remote set changed."""
 
+import errno
 import gzip
 import json
 import signal
@@ -135,3 +136,65 @@ def test_a_published_set_with_scheme_less_targets_reads_from_the_s3_test_server(
     for name in sample:
         _, offset, length = ranges[name]
         assert m.path(name).read_bytes() == blob[offset:offset + length], name
+
+
+def scanned_parquet(source, out, url):
+    """The scanner's parquet layout of `source`, its targets named `url` (relative, say)."""
+    from conftest import scan
+    scan(source, "-o", out, "--url", url, "--record-size", "2")
+    assert (out / ".zmetadata").exists() and list(out.glob("v/refs.*.parq"))
+
+
+def test_a_parquet_set_mounts_by_url_from_nginx_and_the_s3_server(nginx, s3_server, tmp_path, mounts):
+    """kerchunk's parquet layout by URL: .zmetadata fetched at mount, each refs file when a chunk
+    of it is first looked up; targets relative to the set's folder; reload by -o watch when the
+    .zmetadata changes."""
+    folder = nginx.root / tmp_path.name
+    folder.mkdir()
+    data = write_source(folder / "data.h5", 11)
+    scanned_parquet(folder / "data.h5", folder / "refs.parq", "data.h5")
+    m = mounts(nginx.url(f"{tmp_path.name}/refs.parq"), "-o", "watch", "-o", "watch_interval=1")
+    assert nginx.gets(f"{tmp_path.name}/refs.parq/v/refs.0.parq") == 0  # nothing read before a lookup
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], data)
+    assert nginx.gets(f"{tmp_path.name}/refs.parq/.zmetadata") >= 1
+    assert nginx.gets(f"{tmp_path.name}/refs.parq/v/refs.1.parq") == 1
+    assert nginx.gets(f"{tmp_path.name}/data.h5") > 0
+
+    # The set rewritten for another file: the new .zmetadata's ETag triggers a reload.
+    other = write_source(folder / "other.h5", 12)
+    time.sleep(1.1)
+    scanned_parquet(folder / "other.h5", folder / "next.parq", "other.h5")
+    for name in ("v/refs.0.parq", "v/refs.1.parq", "v/refs.2.parq", "v/refs.3.parq", "v/refs.4.parq",
+                 "v/refs.5.parq", ".zmetadata"):
+        if (folder / "next.parq" / name).exists():
+            (folder / "refs.parq" / name).write_bytes((folder / "next.parq" / name).read_bytes())
+    deadline = time.time() + 15
+    while "reloaded http://" not in m.log() and time.time() < deadline:
+        time.sleep(0.2)
+    assert "reloaded http://" in m.log(), m.log()
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], other)
+
+    prefix = f"{tmp_path.name}/s3"
+    s3_server.put(f"{prefix}/data.h5", (folder / "data.h5").read_bytes())
+    scanned_parquet(folder / "data.h5", tmp_path / "s3.parq", "data.h5")
+    for path in (tmp_path / "s3.parq").rglob("*"):
+        if path.is_file():
+            s3_server.put(f"{prefix}/refs.parq/{path.relative_to(tmp_path / 's3.parq')}", path.read_bytes())
+    env = clean_env(AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", HOME=str(tmp_path))
+    s3 = mounts(f"s3://{s3_server.bucket}/{prefix}/refs.parq/", "-o", f"s3_endpoint={s3_server.endpoint}", env=env)
+    np.testing.assert_array_equal(zarr.open_array(str(s3.path("v")), mode="r")[...], data)
+
+
+def test_a_missing_refs_file_by_url_is_eio_for_its_chunks_alone(nginx, tmp_path, mounts):
+    folder = nginx.root / tmp_path.name
+    folder.mkdir()
+    data = write_source(folder / "data.h5", 13)
+    scanned_parquet(folder / "data.h5", folder / "refs.parq", "data.h5")
+    (folder / "refs.parq" / "v" / "refs.1.parq").unlink()
+    m = mounts(nginx.url(f"{tmp_path.name}/refs.parq"))
+    assert m.path("v/0.0").read_bytes()  # in refs.0.parq
+    with pytest.raises(OSError) as raised:
+        m.path("v/2.0").read_bytes()  # in the missing refs.1.parq
+    assert raised.value.errno == errno.EIO
+    assert "refs.1.parq" in m.log() and "404" in m.log(), m.log()
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[:6], data[:6])
