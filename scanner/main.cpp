@@ -78,6 +78,13 @@ void usage(FILE* out) {
                "  --anonymous              unsigned S3 requests, for public buckets\n"
                "  --netrc FILE             login credentials per host (default: ~/.netrc when there is one)\n"
                "  --insecure               do not verify TLS certificates\n"
+               "  --remote-protocol P      s3, gs, http or https: inputs without a scheme are objects of it\n"
+               "                           (bucket/key.nc with s3), as fsspec's remote_protocol\n"
+               "  --bearer-token-file FILE a bearer token sent to the --auth-hosts alone\n"
+               "  --header NAME:VALUE      a header sent to the --auth-hosts alone (repeat for more)\n"
+               "  --auth-hosts H[:H...]    hosts the token and headers go to (*.example.org: subdomains)\n"
+               "  --s3-credentials-url URL temporary S3 keys from a DAAC-style s3credentials endpoint\n"
+               "  --requester-pays         the reader pays for requests to requester-pays buckets\n"
                "  --skip-unsupported       exit 0 even when some datasets could not be referenced\n"
                "  -q, --quiet              no report or progress on stderr\n"
                "  -h, --help               this text\n");
@@ -94,6 +101,7 @@ struct CommandLine {
   std::string output, out_dir, url, failed_list;
   kerchunkfs::fetch::S3Options s3;
   kerchunkfs::fetch::HttpOptions http;
+  std::string remote_protocol;  // inputs without a scheme are objects of this protocol
   kerchunkfs::scanner::ScanOptions scan;
   std::vector<ConcatDimension> dimensions;
   int version = 1, jobs = 1;
@@ -225,10 +233,44 @@ CommandLine parse(int argc, char* argv[]) {
       line.s3.anonymous = true;
     } else if (arg == "--netrc") {
       line.http.netrc_file = value("a file");
+      line.s3.netrc_file = line.http.netrc_file;  // for --s3-credentials-url too
       if (::access(line.http.netrc_file.c_str(), R_OK) != 0)
         usage_error("--netrc " + line.http.netrc_file + ": cannot read it");
     } else if (arg == "--insecure") {
       line.http.insecure = true;
+    } else if (arg == "--remote-protocol") {
+      line.remote_protocol = value("s3, gs, http or https");
+      if (line.remote_protocol != "s3" && line.remote_protocol != "gs" && line.remote_protocol != "http" &&
+          line.remote_protocol != "https") {
+        usage_error("--remote-protocol " + line.remote_protocol + ": not s3, gs, http or https");
+      }
+    } else if (arg == "--bearer-token-file") {
+      line.http.bearer_token_file = value("a file");
+      if (::access(line.http.bearer_token_file.c_str(), R_OK) != 0) {
+        usage_error("--bearer-token-file " + line.http.bearer_token_file + ": cannot read it");
+      }
+    } else if (arg == "--header") {
+      const std::string text = value("NAME:VALUE");
+      const std::size_t colon = text.find(':');
+      if (colon == 0 || colon == std::string::npos || text.find_first_of(" \t\r\n") < colon ||
+          text.find_first_of("\r\n") != std::string::npos) {
+        usage_error("--header: \"" + text.substr(0, colon) + "\" is not NAME:VALUE with a header name");
+      }
+      const std::size_t value_start = text.find_first_not_of(' ', colon + 1);
+      line.http.headers.push_back(text.substr(0, colon) + ": " +
+                                  (value_start == std::string::npos ? "" : text.substr(value_start)));
+    } else if (arg == "--auth-hosts") {
+      line.http.auth_hosts.clear();
+      const std::string text = value("HOST[:HOST...]");
+      for (std::size_t start = 0; start <= text.size();) {
+        const std::size_t end = std::min(text.find(':', start), text.size());
+        if (end > start) line.http.auth_hosts.push_back(text.substr(start, end - start));
+        start = end + 1;
+      }
+    } else if (arg == "--s3-credentials-url") {
+      line.s3.credentials_url = value("a URL");
+    } else if (arg == "--requester-pays") {
+      line.s3.requester_pays = true;
     } else if (arg == "--version") {
       const std::string text = value("0 or 1");
       if (text != "0" && text != "1") usage_error("--version " + text + ": the reference spec versions are 0 and 1");
@@ -244,6 +286,14 @@ CommandLine parse(int argc, char* argv[]) {
       usage_error("unknown option " + arg + " (see --help)");
     } else {
       add_input(arg, line.inputs);
+    }
+  }
+  if ((!line.http.bearer_token_file.empty() || !line.http.headers.empty()) && line.http.auth_hosts.empty()) {
+    usage_error("--bearer-token-file and --header need --auth-hosts: the hosts they may go to");
+  }
+  if (!line.remote_protocol.empty() && !line.combine_only) {
+    for (std::string& input : line.inputs) {
+      if (!is_remote(input)) input = line.remote_protocol + "://" + input;
     }
   }
   for (const auto& assembled : assembled_chunks) {

@@ -172,3 +172,42 @@ def test_s3_errors_name_the_url(s3_server, tmp_path):
     out = scan(f"s3://{s3_server.bucket}/{tmp_path.name}/absent.nc", "-o", tmp_path / "refs.json",
                "--s3-endpoint", s3_server.endpoint, check=False, env=s3_env(s3_server, tmp_path))
     assert out.returncode == 1 and "absent.nc" in out.stderr and "404" in out.stderr
+
+
+def test_remote_protocol_and_credential_headers_work_for_scans(s3_server, tmp_path):
+    """The daemon's remote options, for scans: inputs without a scheme under --remote-protocol,
+    and headers or a bearer token sent to the --auth-hosts alone (a redirect off them carries none)."""
+    from test_http_login import HeaderHost
+    path = typical_netcdf(tmp_path / "typical.nc")
+    scan(path, "-o", tmp_path / "local.json", "-q", "--url", "https://data.example/t.nc")
+    expected = (tmp_path / "local.json").read_bytes()
+
+    s3_server.put(f"{tmp_path.name}/typical.nc", path.read_bytes())
+    scan(f"{s3_server.bucket}/{tmp_path.name}/typical.nc", "-o", tmp_path / "s3.json", "-q", "--remote-protocol", "s3",
+         "--url", "https://data.example/t.nc", env=s3_env(s3_server, tmp_path))
+    assert (tmp_path / "s3.json").read_bytes() == expected
+
+    root = tmp_path / "www"
+    root.mkdir()
+    shutil.copy(path, root / "typical.nc.h5")
+    shutil.copy(path, root / "typical.nc")
+    server = HeaderHost(root)
+    try:
+        port = server.server_address[1]
+        for name in ("typical.nc", "away/typical.nc.h5"):
+            out = tmp_path / "headers.json"
+            scan(f"http://127.0.0.1:{port}/{name}", "-o", out, "-q", "--url", "https://data.example/t.nc",
+                 "--header", "X-Api-Key: k-123:x", "--header", "X-Team:ocean", "--auth-hosts", "127.0.0.1")
+            assert out.read_bytes() == expected, name
+        assert server.leaked == [] and server.refused == 0
+        refused = scan(f"http://127.0.0.1:{port}/typical.nc", "-o", tmp_path / "no.json", "-q",
+                       "--header", "X-Team:ocean", "--auth-hosts", "127.0.0.1", check=False)
+        assert refused.returncode != 0 and "403" in refused.stderr
+        assert "k-123" not in refused.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    usage = scan(path, "-o", tmp_path / "x.json", "--header", "X-Key:1", check=False)
+    assert usage.returncode == 2
+    assert usage.stderr.strip() == ("kerchunkfs-scan: --bearer-token-file and --header need --auth-hosts: "
+                                    "the hosts they may go to")
