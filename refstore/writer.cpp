@@ -1,5 +1,6 @@
 #include "refstore/writer.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "refstore/base64.h"
@@ -48,7 +49,21 @@ std::string json_quote(std::string_view text) {
       continue;
     }
     if (length > 1) {
-      out.append(text.substr(0, length));
+      // Escaped, so that the JSON is ASCII: zarr-python 2 reads .zattrs and .zarray as ASCII,
+      // and Python's json module writes them so.
+      std::uint32_t point = static_cast<unsigned char>(c) & (0xFF >> (length + 1));
+      for (std::size_t i = 1; i < length; ++i) point = (point << 6) | (static_cast<unsigned char>(text[i]) & 0x3F);
+      const auto escape = [&out](std::uint32_t unit) {
+        char escaped[12];
+        std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(unit));
+        out += escaped;
+      };
+      if (point >= 0x10000) {
+        escape(0xD800 + ((point - 0x10000) >> 10));
+        escape(0xDC00 + ((point - 0x10000) & 0x3FF));
+      } else {
+        escape(point);
+      }
       text.remove_prefix(length);
       continue;
     }

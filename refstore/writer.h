@@ -23,7 +23,8 @@ using ReferenceMap = std::map<std::string, ReferenceValue>;
 
 void write_references(std::ostream& out, const ReferenceMap& references, int version);
 
-// A JSON string literal for `text` (which must be valid UTF-8).
+// A JSON string literal for `text`, in ASCII (other characters escaped; bytes that are not UTF-8
+// become U+FFFD).
 std::string json_quote(std::string_view text);
 
 }  // namespace kerchunkfs::refstore

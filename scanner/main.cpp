@@ -54,6 +54,9 @@ void usage(FILE* out) {
                "                           inlined up to N bytes (default 1048576); larger ones are refused\n"
                "  --split-contiguous N     split uncompressed contiguous datasets into chunks of at most N\n"
                "                           bytes along their first axes (default 0: never)\n"
+               "  --no-default-fill        netCDF3 variables without _FillValue get no zarr fill value (as\n"
+               "                           xarray's netCDF reader; default: netCDF's default fill, masked\n"
+               "                           as netCDF4-python masks it)\n"
                "  --concat-dim DIM         combine the inputs along DIM (repeat for several dimensions)\n"
                "  --coordinate DIM=SOURCE  where an input's place along DIM comes from: variable (the\n"
                "                           coordinate variable DIM, the default), attr:NAME (a global\n"
@@ -238,6 +241,8 @@ CommandLine parse(int argc, char* argv[]) {
         usage_error("--netrc " + line.http.netrc_file + ": cannot read it");
     } else if (arg == "--insecure") {
       line.http.insecure = true;
+    } else if (arg == "--no-default-fill") {
+      line.scan.default_fill = false;
     } else if (arg == "--remote-protocol") {
       line.remote_protocol = value("s3, gs, http or https");
       if (line.remote_protocol != "s3" && line.remote_protocol != "gs" && line.remote_protocol != "http" &&

@@ -13,10 +13,12 @@
 #include "fetch/url.h"
 #include "scanner/attributes.h"
 #include "scanner/chunk_index.h"
+#include "scanner/contiguous_layout.h"
 #include "scanner/dimension_names.h"
 #include "scanner/file_bytes.h"
 #include "scanner/filters.h"
 #include "scanner/hdf5_handle.h"
+#include "scanner/netcdf3.h"
 #include "scanner/remote_driver.h"
 #include "scanner/remote_file.h"
 #include "scanner/string_records.h"
@@ -95,22 +97,6 @@ bool seen_by_netcdf(hid_t type) {
     default:
       return false;
   }
-}
-
-// Chunk shape for --split-contiguous: whole trailing axes, as many rows of the first axis that
-// fits the limit allows (or single rows of the first axes and a run of the next one).
-std::vector<hsize_t> split_shape(const std::vector<hsize_t>& shape, std::uint64_t element_bytes, std::uint64_t limit) {
-  std::vector<hsize_t> chunks(shape.size(), 1);
-  for (std::size_t d = 0; d < shape.size(); ++d) {
-    std::uint64_t row = element_bytes;
-    for (std::size_t a = d + 1; a < shape.size(); ++a) row *= shape[a];
-    if (row <= limit) {
-      chunks[d] = std::clamp<hsize_t>(limit / row, 1, std::max<hsize_t>(shape[d], 1));
-      for (std::size_t a = d + 1; a < shape.size(); ++a) chunks[a] = std::max<hsize_t>(shape[a], 1);
-      break;
-    }
-  }
-  return chunks;
 }
 
 class Scanner {
@@ -296,7 +282,9 @@ class Scanner {
     if (!filters) return add_decoded(dataset, described, filters.error().message);
 
     if (layout == H5D_CONTIGUOUS && options_.split_contiguous > 0 && bytes_total > options_.split_contiguous) {
-      chunks = split_shape(shape, element_bytes, options_.split_contiguous);
+      const auto split =
+          split_shape(std::vector<std::uint64_t>(shape.begin(), shape.end()), element_bytes, options_.split_contiguous);
+      chunks.assign(split.begin(), split.end());
     }
     put_zarray(described, chunks, filters->json);
     const std::string chunk_prefix = path + "/";
@@ -358,30 +346,20 @@ class Scanner {
   void add_contiguous(const std::string& prefix, const std::string& suffix, std::uint64_t offset,
                       const std::vector<hsize_t>& shape, const std::vector<hsize_t>& chunks,
                       std::uint64_t element_bytes) {
-    const std::size_t rank = shape.size();
-    std::uint64_t total = element_bytes, chunk_bytes = element_bytes;
-    std::vector<std::uint64_t> stride(rank, element_bytes);  // bytes per step along each axis
-    for (std::size_t d = rank; d-- > 0;) {
-      stride[d] = total;
-      total *= shape[d];
-      chunk_bytes *= chunks[d];
-    }
-    const common::ChunkGrid grid = chunk_grid(shape, chunks);
-    for (std::uint64_t n = 0; n < grid.chunk_count(); ++n) {
-      const std::vector<std::uint64_t> position = grid.coordinates(n);
-      std::uint64_t start = 0;
-      for (std::size_t d = 0; d < rank; ++d) start += position[d] * chunks[d] * stride[d];
-      const std::string key = rank > 0 ? common::chunk_key(position) + suffix : suffix.empty() ? "0" : suffix.substr(1);
-      // An edge chunk is shorter than a whole one, but zarr wants whole chunks: the bytes that
-      // follow in the file fill it out (they lie outside the array, so no reader uses them), or
-      // zeros where the file ends.
-      const std::uint64_t stored = std::min(chunk_bytes, total - start);
-      if (stored < chunk_bytes && offset + start + chunk_bytes > bytes_.size()) {
+    std::uint64_t chunk_bytes = 0;
+    for (const ContiguousPiece& piece :
+         contiguous_pieces(std::vector<std::uint64_t>(shape.begin(), shape.end()),
+                           std::vector<std::uint64_t>(chunks.begin(), chunks.end()), element_bytes, chunk_bytes)) {
+      const std::string key = !shape.empty()   ? common::chunk_key(piece.position) + suffix
+                              : suffix.empty() ? "0"
+                                               : suffix.substr(1);
+      // An edge chunk is filled out by the bytes after it in the file, or zeros where the file ends.
+      if (piece.stored < chunk_bytes && offset + piece.start + chunk_bytes > bytes_.size()) {
         std::string bytes(chunk_bytes, '\0');
-        bytes_.read(offset + start, stored, bytes.data());
+        bytes_.read(offset + piece.start, piece.stored, bytes.data());
         put(prefix + key, std::move(bytes));
       } else {
-        add_chunk(prefix + key, offset + start, chunk_bytes);
+        add_chunk(prefix + key, offset + piece.start, chunk_bytes);
       }
     }
   }
@@ -530,11 +508,22 @@ ScanResult scan_file(const std::string& location, const ScanOptions& options) {
   if (fetch::url_scheme(location) == "file") {
     const std::string path = location.starts_with("file://") ? location.substr(7) : location;
     LocalFileBytes bytes(path);
+    if (is_netcdf3(bytes)) return scan_netcdf3(path, bytes, options);
     return Scanner(path, bytes, H5P_DEFAULT, options).run();
   }
   fetch::ByteSource* source = options.sources != nullptr ? options.sources->find(location) : nullptr;
   if (source == nullptr) throw ScanError(location + ": no way to read this URL scheme here");
   RemoteFile remote(location, *source, options.remote);
+  if (is_netcdf3(remote)) {
+    ScanResult result;
+    try {
+      result = scan_netcdf3(location, remote, options);
+    } catch (const ScanError&) {
+      if (remote.failure().empty()) throw;  // otherwise the failed read is the cause
+    }
+    if (!remote.failure().empty()) throw ScanError(remote.failure());
+    return result;
+  }
   const RemoteDriver driver;
   const Handle access = driver.access_list(remote);
   if (!access.valid()) throw ScanError(location + ": the HDF5 library refused the remote file driver");

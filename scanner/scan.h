@@ -22,6 +22,10 @@ struct ScanOptions {
   // Uncompressed contiguous datasets larger than this are split into chunks of at most this many
   // bytes along their first axes, so that partial reads fetch only what they need; 0: never.
   std::uint64_t split_contiguous = 0;
+  // netCDF classic variables without a _FillValue get the type's default fill as their zarr fill
+  // value (readers that mask, such as netCDF4-python, treat it as missing); false: none (as
+  // xarray's netCDF reader, which does not mask default fills).
+  bool default_fill = true;
   // Where chunk locations come from: the v1 B-tree read from the file where there is one (one
   // pass), or always HDF5's per-chunk lookups (for comparing the two in tests).
   bool library_chunk_index = false;
