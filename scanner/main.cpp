@@ -20,6 +20,7 @@
 #include "refstore/refstore.h"
 #include "scanner/batch.h"
 #include "scanner/combine.h"
+#include "scanner/dmrpp.h"
 #include "scanner/parquet_references.h"
 #include "scanner/reference_files.h"
 #include "scanner/scan.h"
@@ -335,9 +336,12 @@ CommandLine parse(int argc, char* argv[]) {
 }
 
 std::string url_for(const CommandLine& line, const std::string& input) {
-  if (line.url.empty()) return is_remote(input) ? input : std::filesystem::absolute(input).string();
+  // A DMR++ sidecar's granule is named by its href, or lies beside it (scanner/dmrpp.h).
+  const bool sidecar = kerchunkfs::scanner::is_dmrpp(input);
+  if (line.url.empty()) return sidecar ? "" : is_remote(input) ? input : std::filesystem::absolute(input).string();
   std::string url = line.url;
-  const std::string name = file_name(input);
+  std::string name = file_name(input);
+  if (sidecar) name.resize(name.size() - std::string_view(".dmrpp").size());  // the granule's name
   for (std::size_t at; (at = url.find("{name}")) != std::string::npos;) url.replace(at, 6, name);
   return url;
 }

@@ -15,6 +15,7 @@
 #include "scanner/chunk_index.h"
 #include "scanner/contiguous_layout.h"
 #include "scanner/dimension_names.h"
+#include "scanner/dmrpp.h"
 #include "scanner/file_bytes.h"
 #include "scanner/filters.h"
 #include "scanner/hdf5_handle.h"
@@ -504,16 +505,35 @@ class Scanner {
 
 }  // namespace
 
+namespace {
+
+// A DMR++ sidecar's text, whole (they run to megabytes for granules of many chunks).
+std::string whole_sidecar(const std::string& location, FileBytes& bytes) {
+  constexpr std::uint64_t kMostSidecarBytes = 1ull << 30;
+  if (bytes.size() > kMostSidecarBytes) throw ScanError(location + ": larger than a DMR++ sidecar may be (1 GiB)");
+  std::string text(bytes.size(), '\0');
+  if (!bytes.read(0, text.size(), text.data())) throw ScanError(location + ": cannot be read");
+  return text;
+}
+
+}  // namespace
+
 ScanResult scan_file(const std::string& location, const ScanOptions& options) {
   if (fetch::url_scheme(location) == "file") {
     const std::string path = location.starts_with("file://") ? location.substr(7) : location;
     LocalFileBytes bytes(path);
+    if (is_dmrpp(path)) return scan_dmrpp(path, whole_sidecar(path, bytes), options);
     if (is_netcdf3(bytes)) return scan_netcdf3(path, bytes, options);
     return Scanner(path, bytes, H5P_DEFAULT, options).run();
   }
   fetch::ByteSource* source = options.sources != nullptr ? options.sources->find(location) : nullptr;
   if (source == nullptr) throw ScanError(location + ": no way to read this URL scheme here");
   RemoteFile remote(location, *source, options.remote);
+  if (is_dmrpp(location)) {
+    const std::string sidecar = whole_sidecar(location, remote);
+    if (!remote.failure().empty()) throw ScanError(remote.failure());
+    return scan_dmrpp(location, sidecar, options);
+  }
   if (is_netcdf3(remote)) {
     ScanResult result;
     try {

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parents[2]
+
+# A test run started in the background by a shell without job control ignores SIGINT, and the
+# daemons it starts would inherit that (libfuse leaves an ignored signal ignored): tests that stop
+# a daemon with SIGINT need it to have its default action.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Resolved once: some tests change the working directory.

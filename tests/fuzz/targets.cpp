@@ -15,6 +15,7 @@
 #include "parquet/parquet.h"
 #include "refstore/compression.h"
 #include "refstore/refstore.h"
+#include "scanner/dmrpp.h"
 #include "scanner/scan.h"
 
 namespace kerchunkfs::fuzz {
@@ -186,6 +187,15 @@ void parquet_input(const std::uint8_t* data, std::size_t size) {
         __builtin_trap();
       }
     }
+  }
+}
+
+void dmrpp_input(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    const scanner::ScanOptions options;
+    (void)scanner::scan_dmrpp("https://host/granule.h5.dmrpp", text, options);
+  } catch (const scanner::ScanError&) {
   }
 }
 

@@ -18,5 +18,7 @@ void codec_input(const std::uint8_t* data, std::size_t size);
 // Any bytes as a Parquet file through the reader; a table read must hold as many values per
 // column as it has rows, and what it reads must survive being written and read again.
 void parquet_input(const std::uint8_t* data, std::size_t size);
+// Any bytes as a DMR++ sidecar: the XML reader (no DTD, bounded) and the mapping to references.
+void dmrpp_input(const std::uint8_t* data, std::size_t size);
 
 }  // namespace kerchunkfs::fuzz

@@ -14,7 +14,7 @@ TEST_CASE("saved fuzzer findings no longer fail") {
   const std::pair<const char*, void (*)(const std::uint8_t*, std::size_t)> targets[] = {
       {"refstore", kerchunkfs::fuzz::refstore_input}, {"http", kerchunkfs::fuzz::http_input},
       {"scan", kerchunkfs::fuzz::scan_input},         {"codec", kerchunkfs::fuzz::codec_input},
-      {"parquet", kerchunkfs::fuzz::parquet_input},
+      {"parquet", kerchunkfs::fuzz::parquet_input},   {"dmrpp", kerchunkfs::fuzz::dmrpp_input},
   };
   std::size_t replayed = 0;
   for (const auto& [name, target] : targets) {

@@ -1,0 +1,29 @@
+// DMR++ sidecars (OPeNDAP's XML index of an HDF5/netCDF4 granule: every variable's type, shape,
+// filters, fill value and chunks) → the reference set of the granule, without reading it.
+//
+// Mapped: groups, the DAP4 atomic integer and float types in the byte order the chunks declare,
+// enumerations (their base type, labels as CF flag_values/flag_meanings), Dim and Dimension
+// declarations (shapes and _ARRAY_DIMENSIONS), typed attributes, dmrpp:chunks with their
+// compressionType chain (deflate, shuffle, deflate twice; fletcher32 when it was applied last, its
+// checksum left out of each range), fill values, chunk grids and every dmrpp:chunk, contiguous data
+// (one chunk), dmrpp:compact (inlined) and dmrpp:missingdata. What cannot be mapped without the
+// granule (strings, compound Structures, opaque data, fletcher32 before other filters, other
+// filters) is refused by name, never guessed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "scanner/scan.h"
+
+namespace kerchunkfs::scanner {
+
+// Whether `location` names a DMR++ sidecar (it ends in ".dmrpp").
+bool is_dmrpp(std::string_view location);
+
+// The references of the granule `sidecar` (the text of the sidecar at `location`) describes.
+// Targets: dmrpp:href when it is a URL, else `options.url`, else `location` without ".dmrpp".
+// Throws ScanError naming the sidecar, the line and the element for what is malformed.
+ScanResult scan_dmrpp(const std::string& location, std::string_view sidecar, const ScanOptions& options);
+
+}  // namespace kerchunkfs::scanner
