@@ -7,7 +7,7 @@ namespace {
 
 // Bounds on what one document may build: far above any sidecar's (the largest describe a few
 // hundred thousand chunks), well below what would exhaust memory.
-constexpr std::uint64_t kMostElements = 20'000'000;
+constexpr std::uint64_t kMostElements = 5'000'000;
 constexpr std::size_t kMostDepth = 256;
 
 struct Builder {
@@ -31,7 +31,9 @@ struct Builder {
     auto element = std::make_unique<XmlElement>();
     element->name = name;
     element->line = XML_GetCurrentLineNumber(self.parser);
-    for (const XML_Char** pair = attributes; pair[0] != nullptr; pair += 2) element->attributes[pair[0]] = pair[1];
+    for (const XML_Char** pair = attributes; pair[0] != nullptr; pair += 2) {
+      element->attributes.emplace_back(pair[0], pair[1]);
+    }
     XmlElement* made = element.get();
     if (self.open.empty()) {
       self.root = std::move(element);
@@ -64,8 +66,10 @@ struct ParserDeleter {
 }  // namespace
 
 std::string_view XmlElement::attribute(std::string_view key) const {
-  const auto found = attributes.find(key);
-  return found == attributes.end() ? std::string_view() : std::string_view(found->second);
+  for (const auto& [name, value] : attributes) {
+    if (name == key) return value;
+  }
+  return {};
 }
 
 common::Result<std::unique_ptr<XmlElement>> parse_xml(std::string_view document, const std::string& location) {

@@ -5,10 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -17,7 +17,8 @@ namespace kerchunkfs::scanner {
 
 struct XmlElement {
   std::string name;  // with its namespace prefix as written ("dmrpp:chunk")
-  std::map<std::string, std::string, std::less<>> attributes;
+  // name, value, as written: an element has a handful, looked up by a short scan.
+  std::vector<std::pair<std::string, std::string>> attributes;
   std::vector<std::unique_ptr<XmlElement>> children;
   std::string text;        // the character data directly inside it
   std::uint64_t line = 0;  // where it starts, for messages
