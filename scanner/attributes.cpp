@@ -239,6 +239,12 @@ std::string json_object(const std::map<std::string, std::string>& members) {
   return out + "}";
 }
 
+std::string json_names(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + json_quote(names[i]);
+  return out + "]";
+}
+
 std::string string_attribute(hid_t object, const char* name) {
   if (H5Aexists(object, name) <= 0) return "";
   const Handle attribute(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);

@@ -438,18 +438,6 @@ class DmrppScanner {
     fail(holder, "not zlib data (or larger than the sidecar can describe)");
   }
 
-  static std::string json_list(const std::vector<std::uint64_t>& values) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
-    return out + "]";
-  }
-
-  static std::string json_names(const std::vector<std::string>& names) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + json_quote(names[i]);
-    return out + "]";
-  }
-
   const std::string& location_;
   const ScanOptions& options_;
   std::string dataset_href_;

@@ -285,18 +285,6 @@ std::string attribute_json(const Attribute& attribute) {
   return out + "]";
 }
 
-std::string json_list(const std::vector<std::uint64_t>& values) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
-  return out + "]";
-}
-
-std::string json_names(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + json_quote(names[i]);
-  return out + "]";
-}
-
 class Netcdf3Scanner {
  public:
   Netcdf3Scanner(const std::string& location, FileBytes& bytes, const ScanOptions& options)
@@ -459,10 +447,9 @@ class Netcdf3Scanner {
     } else if (options_.split_contiguous > 0 && total > options_.split_contiguous) {
       chunks = split_shape(shape, element_bytes, options_.split_contiguous);
     }
-    put(path + "/.zarray", "{\"chunks\": " + json_list(shape.empty() ? std::vector<std::uint64_t>{} : chunks) +
-                               ", \"compressor\": null, \"dtype\": " + dtype + ", \"fill_value\": " + fill +
-                               ", \"filters\": null, \"order\": \"C\", \"shape\": " + json_list(shape) +
-                               ", \"zarr_format\": 2}");
+    put(path + "/.zarray", "{\"chunks\": " + json_list(chunks) + ", \"compressor\": null, \"dtype\": " + dtype +
+                               ", \"fill_value\": " + fill + ", \"filters\": null, \"order\": \"C\", \"shape\": " +
+                               json_list(shape) + ", \"zarr_format\": 2}");
 
     if (record) {
       const std::uint64_t slice = slice_bytes(variable);

@@ -65,18 +65,6 @@ herr_t first_scale_name(hid_t, unsigned, hid_t scale, void* data) {
   return 1;  // one is enough
 }
 
-std::string json_list(const std::vector<hsize_t>& values) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
-  return out + "]";
-}
-
-std::string json_list(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + json_quote(names[i]);
-  return out + "]";
-}
-
 // "0.0.0" for a rank of 3: the key of the only chunk.
 std::string zero_key(std::size_t rank) {
   std::string key = "0";
@@ -215,7 +203,7 @@ class Scanner {
         group, std::move(names), std::move(extents), netcdf,
         [this, path, attributes = std::move(attributes)](const std::vector<std::string>& final) mutable {
           if (!result_.references.contains(path + "/.zarray")) return;
-          attributes["_ARRAY_DIMENSIONS"] = json_list(final);
+          attributes["_ARRAY_DIMENSIONS"] = json_names(final);
           put(path + "/.zattrs", json_object(attributes));
         });
   }
