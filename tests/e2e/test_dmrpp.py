@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 import zarr
 
-from conftest import REPO, scan
+from conftest import scan
+from test_parquet import FIXTURES as SHARED
 
-FIXTURES = (REPO.parent / "shared" / "fixtures" / "dmrpp").resolve()
-SIDECARS = sorted(FIXTURES.glob("*.dmrpp")) if FIXTURES.exists() else []
+# Beside the checkout, beside the repository a fresh clone was made from, or KERCHUNKFS_FIXTURES.
+FIXTURES = (SHARED / "dmrpp").resolve() if SHARED is not None else None
+SIDECARS = sorted(FIXTURES.glob("*.dmrpp")) if FIXTURES is not None and FIXTURES.exists() else []
 
 # Sidecars that describe another version of their granule (build_dmrpp ran on a different write of
 # the file): their ranges differ from the granule's own, which the HDF5 scanner reads and h5py
@@ -31,7 +33,8 @@ RETYPED = {("ntypes.h5", "atomic_type_3"), ("ntypes.h5", "atomic_type_4"), ("nty
 REFUSAL_REASONS = ("String variables need the granule itself", "Structure variables need the granule itself",
                    "fletcher32 before", "the sidecar does not say the byte order")
 
-needs_fixtures = pytest.mark.skipif(not SIDECARS, reason=f"no DMR++ fixtures at {FIXTURES}")
+needs_fixtures = pytest.mark.skipif(not SIDECARS, reason="the shared DMR++ fixtures (../shared/fixtures/dmrpp) are "
+                                    "not beside this checkout nor its origin; set KERCHUNKFS_FIXTURES")
 
 
 def references(path):
