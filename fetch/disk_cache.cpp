@@ -297,8 +297,10 @@ void DiskCache::work() {
 
 bool DiskCache::write_record(const std::string& directory, const std::string& url, const std::string& validator) {
   const std::string path = directory + "/" + std::string(kRecordName);
+  // A name of its own: two workers may record a new object at once (each then renames its own
+  // file over the record; both say the same).
   const std::string temporary = directory + "/" + std::string(kTemporaryPrefix) + "object-" +
-                                std::to_string(::getpid()) + "-" + hex(fnv1a(validator), 8);
+                                std::to_string(::getpid()) + "-" + std::to_string(sequence_.fetch_add(1));
   const std::string text = std::string(kRecordMagic) + std::to_string(url.size()) + " " +
                            std::to_string(validator.size()) + "\n" + url + validator;
   const common::UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
