@@ -79,17 +79,20 @@ std::vector<std::string> entries_of(const std::string& path) {
   return names;
 }
 
-class FileLock {
+// The directory's lock: the flock keeps other daemons out, the mutex this process's other worker
+// (an flock is held by an open file description, not by a thread).
+class DirectoryLock {
  public:
-  explicit FileLock(int fd) : fd_(fd) {
+  DirectoryLock(std::mutex& mutex, int fd) : in_process_(mutex), fd_(fd) {
     while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
     }
   }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  ~FileLock() { ::flock(fd_, LOCK_UN); }
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+  ~DirectoryLock() { ::flock(fd_, LOCK_UN); }
 
  private:
+  std::lock_guard<std::mutex> in_process_;
   int fd_;
 };
 
@@ -120,16 +123,25 @@ common::Result<std::unique_ptr<DiskCache>> DiskCache::open(DiskCacheOptions opti
   }
   std::unique_ptr<DiskCache> cache(new DiskCache(std::move(options), lock_fd, static_cast<std::uint64_t*>(mapped)));
   {
-    // Counts what is there (a daemon may have died between reserving and writing) and brings
-    // it under this daemon's limit.
-    const FileLock lock(lock_fd);
-    cache->make_room(0);
+    // Counts what is there and brings it under this daemon's limit. With no block being written,
+    // nothing is reserved either (a daemon may have died between reserving and writing).
+    const DirectoryLock lock(cache->lock_mutex_, lock_fd);
+    if (!cache->make_room(0)) cache->shared(kReserved).store(0);
   }
   return cache;
 }
 
-DiskCache::DiskCache(DiskCacheOptions options, int lock_fd, std::uint64_t* usage)
-    : options_(std::move(options)), root_(options_.directory + "/kerchunkfs-v1"), lock_fd_(lock_fd), usage_(usage) {}
+DiskCache::DiskCache(DiskCacheOptions options, int lock_fd, std::uint64_t* counts)
+    : options_(std::move(options)), root_(options_.directory + "/kerchunkfs-v1"), lock_fd_(lock_fd), counts_(counts) {}
+
+std::atomic_ref<std::uint64_t> DiskCache::shared(int which) const {
+  return std::atomic_ref<std::uint64_t>(counts_[which]);
+}
+
+void DiskCache::subtract(int which, std::uint64_t bytes) {
+  auto count = shared(which);
+  count.store(count.load() - std::min(count.load(), bytes));  // under the directory's lock
+}
 
 DiskCache::~DiskCache() {
   {
@@ -138,7 +150,7 @@ DiskCache::~DiskCache() {
   }
   queue_ready_.notify_all();
   for (std::thread& worker : workers_) worker.join();
-  ::munmap(usage_, 4096);
+  ::munmap(counts_, 4096);
   ::close(lock_fd_);
 }
 
@@ -181,7 +193,7 @@ void DiskCache::confirm(const std::string& url) {
 
 void DiskCache::forget(const std::string& url) {
   const std::string directory = object_directory(url);
-  const FileLock lock(lock_fd_);
+  const DirectoryLock lock(lock_mutex_, lock_fd_);
   std::uint64_t removed = 0;
   for (const std::string& name : entries_of(directory)) {
     const std::string path = directory + "/" + name;
@@ -190,10 +202,7 @@ void DiskCache::forget(const std::string& url) {
     if (name != kRecordName && !name.starts_with(kTemporaryPrefix))
       removed += static_cast<std::uint64_t>(status.st_size);
   }
-  std::atomic_ref<std::uint64_t> usage(*usage_);
-  std::uint64_t held = usage.load();
-  while (!usage.compare_exchange_weak(held, held - std::min(held, removed))) {
-  }
+  subtract(kStored, removed);
   counters_.changed_objects.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -335,12 +344,18 @@ void DiskCache::write_now(const std::string& url, const std::string& validator, 
     if (!write_record(directory, url, validator)) return fail("write the record of " + directory);
   }
 
-  std::atomic_ref<std::uint64_t> usage(*usage_);
-  if (usage.fetch_add(file_size) + file_size > options_.size_limit) {
-    const FileLock lock(lock_fd_);
-    make_room(file_size);
+  {
+    // Room for it is made and reserved before it is written, so that what is on disk (stored and
+    // being written, every daemon's) stays within the limit.
+    const DirectoryLock lock(lock_mutex_, lock_fd_);
+    if (shared(kStored).load() + shared(kReserved).load() + file_size > options_.size_limit) make_room(file_size);
+    shared(kReserved).fetch_add(file_size);
   }
-  const auto release = [&] { usage.fetch_sub(std::min(usage.load(), file_size)); };
+  const auto settle = [&](bool stored) {
+    const DirectoryLock lock(lock_mutex_, lock_fd_);
+    subtract(kReserved, file_size);
+    if (stored) shared(kStored).fetch_add(file_size);
+  };
   const BlockHeader header{kBlockMagic,
                            offset,
                            bytes.size(),
@@ -352,7 +367,7 @@ void DiskCache::write_now(const std::string& url, const std::string& validator, 
                                 std::to_string(sequence_.fetch_add(1));
   const common::UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) {
-    release();
+    settle(false);
     return fail("write a block");
   }
   const std::array<iovec, 4> parts = {iovec{const_cast<BlockHeader*>(&header), sizeof header},
@@ -365,14 +380,15 @@ void DiskCache::write_now(const std::string& url, const std::string& validator, 
   if (written != static_cast<ssize_t>(file_size) || ::rename(temporary.c_str(), path.c_str()) != 0) {
     const int code = errno;
     ::unlink(temporary.c_str());
-    release();
+    settle(false);
     errno = code;
     return fail("write a block");
   }
+  settle(true);
   counters_.bytes_written.fetch_add(file_size, std::memory_order_relaxed);
 }
 
-void DiskCache::make_room(std::uint64_t needed) {
+bool DiskCache::make_room(std::uint64_t needed) {
   struct Held {
     std::int64_t seconds;
     long nanoseconds;
@@ -380,7 +396,8 @@ void DiskCache::make_room(std::uint64_t needed) {
     std::uint64_t size;
   };
   std::vector<Held> blocks;
-  std::uint64_t total = 0;
+  std::uint64_t total = 0;  // stored blocks; those being written are counted as reserved
+  bool writing = false;
   const auto abandoned_before = std::chrono::system_clock::now() - kAbandoned;
   const std::string objects = root_ + "/objects";
   for (const std::string& bucket : entries_of(objects)) {
@@ -396,7 +413,7 @@ void DiskCache::make_room(std::uint64_t needed) {
           if (std::chrono::system_clock::from_time_t(status.st_mtim.tv_sec) < abandoned_before) {
             ::unlink(path.c_str());
           } else {
-            total += size;  // being written
+            writing = true;
           }
           continue;
         }
@@ -413,19 +430,21 @@ void DiskCache::make_room(std::uint64_t needed) {
   }
   // Down to a little under the limit, so that the next writes do not each scan again.
   const std::uint64_t limit = options_.size_limit;
-  const std::uint64_t target = limit - std::min(limit, std::max(needed, limit / 16));
-  if (total + needed > limit) {
+  const std::uint64_t wanted = shared(kReserved).load() + needed;
+  const std::uint64_t target = limit - std::min(limit, std::max(wanted, limit / 16));
+  if (total + wanted > limit) {
     std::sort(blocks.begin(), blocks.end(), [](const Held& a, const Held& b) {
       return std::tie(a.seconds, a.nanoseconds) < std::tie(b.seconds, b.nanoseconds);
     });
     for (const Held& block : blocks) {
-      if (total + needed <= target) break;
+      if (total + wanted <= target) break;
       if (::unlink(block.path.c_str()) != 0) continue;
       total -= block.size;
       counters_.evictions.fetch_add(1, std::memory_order_relaxed);
     }
   }
-  std::atomic_ref<std::uint64_t>(*usage_).store(total + needed);
+  shared(kStored).store(total);
+  return writing;
 }
 
 void DiskCache::report(const std::string& kind, const std::string& line) {
@@ -449,7 +468,7 @@ DiskCacheStats DiskCache::stats() const {
   stats.evictions = counters_.evictions.load();
   stats.write_failures = counters_.write_failures.load();
   stats.writes_skipped = counters_.writes_skipped.load();
-  stats.usage = std::atomic_ref<std::uint64_t>(*usage_).load();
+  stats.usage = shared(kStored).load();
   stats.size_limit = options_.size_limit;
   return stats;
 }

@@ -7,10 +7,12 @@
 // again. Whether the version the disk holds is still the object's is the Fetcher's question (it
 // asks the server once per object and mount, unless the object was confirmed within `trust`).
 //
-// Several daemons may share a directory: every file appears whole by rename, the size is one
-// counter in a shared mapping, and eviction (least recently used first; a hit refreshes a file's
-// modification time) runs under an flock. No disk failure is fatal: a block that cannot be written
-// is simply not cached, with one log line per kind of failure.
+// Several daemons may share a directory: every file appears whole by rename, the bytes stored and
+// the bytes reserved for blocks being written are counts in a shared mapping, changed under an
+// flock, and room is made (least recently used first; a hit refreshes a file's modification time)
+// and reserved before a block is written, so the directory stays within its limit. No disk
+// failure is fatal: a block that cannot be written is simply not cached, with one log line per
+// kind of failure.
 #pragma once
 
 #include <atomic>
@@ -88,20 +90,27 @@ class DiskCache {
   DiskCacheStats stats() const;
 
  private:
-  DiskCache(DiskCacheOptions options, int lock_fd, std::uint64_t* usage);
+  DiskCache(DiskCacheOptions options, int lock_fd, std::uint64_t* counts);
+  // The counts every daemon on the directory shares (changed under the directory's lock): bytes
+  // of block files stored, and bytes reserved for blocks being written.
+  static constexpr int kStored = 0, kReserved = 1;
+  std::atomic_ref<std::uint64_t> shared(int which) const;
+  void subtract(int which, std::uint64_t bytes);
 
   std::string object_directory(const std::string& url) const;
   bool write_record(const std::string& directory, const std::string& url, const std::string& validator);
   void write_now(const std::string& url, const std::string& validator, std::uint64_t offset, const Bytes& bytes);
-  // Removes least recently used blocks until `needed` more bytes fit; under the directory's lock.
-  void make_room(std::uint64_t needed);
+  // Counts the blocks stored and removes the least recently used until the reserved bytes and
+  // `needed` more fit; under the directory's lock. True when some block is being written.
+  bool make_room(std::uint64_t needed);
   void report(const std::string& kind, const std::string& line);
   void work();
 
   DiskCacheOptions options_;
   std::string root_;  // DIR/kerchunkfs-v1
   int lock_fd_;
-  std::uint64_t* usage_;  // in a MAP_SHARED page: used through std::atomic_ref only
+  std::uint64_t* counts_;  // kStored, kReserved, in a MAP_SHARED page: used through shared() only
+  std::mutex lock_mutex_;  // with lock_fd_'s flock: the directory's lock (DirectoryLock)
 
   std::atomic<std::uint64_t> sequence_{0};  // names this process's temporary files
   std::mutex reported_mutex_;

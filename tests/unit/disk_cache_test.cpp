@@ -61,3 +61,33 @@ TEST_CASE("every block of new objects is kept when the workers write them at onc
   // Another version's blocks are never handed out.
   CHECK_FALSE(cache->read("https://host/object0", "ETag \"v2\"", 0, 100));
 }
+
+TEST_CASE("the directory stays within its limit while both workers write") {
+  // Room is made and reserved before each block is written: however the two workers interleave,
+  // the block files (stored and being written) never add up to more than the limit.
+  const TemporaryDirectory directory;
+  DiskCacheOptions options;
+  options.directory = directory.path;
+  options.size_limit = 256 << 10;
+  {
+    auto cache = DiskCache::open(options);
+    REQUIRE(cache);
+    for (int block = 0; block < 200; ++block) {
+      (*cache)->write("https://host/object" + std::to_string(block % 7), "ETag \"v\"", block * 16384u,
+                      Bytes::whole(std::string(16384, 'x')));
+    }
+  }
+  std::uint64_t held = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory.path)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && entry.path().parent_path().parent_path().parent_path().filename() == "objects" &&
+        name != "object") {
+      held += entry.file_size();
+    }
+  }
+  CHECK(held <= options.size_limit);
+  CHECK(held > options.size_limit / 2);
+  auto reopened = DiskCache::open(options);
+  REQUIRE(reopened);
+  CHECK((*reopened)->stats().usage == held);
+}
