@@ -292,7 +292,9 @@ class Netcdf3Scanner {
 
   ScanResult run() {
     header_ = HeaderReader(location_, bytes_).read();
+    record_bytes_ = record_size();
     records_ = record_count();
+    inline_records_ = records_end() <= options_.remote.first_read;
     check_extents();
     put(".zgroup", "{\"zarr_format\": 2}");
     std::map<std::string, std::string> globals;
@@ -358,16 +360,15 @@ class Netcdf3Scanner {
     for (const Variable& variable : header_.variables) {
       if (is_record(variable)) first = std::min(first, variable.begin);
     }
-    const std::uint64_t size = record_size();
-    if (first == std::numeric_limits<std::uint64_t>::max() || size == 0 || first > bytes_.size()) return 0;
-    return (bytes_.size() - first) / size;
+    if (first == std::numeric_limits<std::uint64_t>::max() || record_bytes_ == 0 || first > bytes_.size()) return 0;
+    return (bytes_.size() - first) / record_bytes_;
   }
 
   // Where the last record ends.
   std::uint64_t records_end() const {
     std::uint64_t end = 0;
     for (const Variable& variable : header_.variables) {
-      if (is_record(variable) && records_ > 0) end = std::max(end, variable.begin + records_ * record_size());
+      if (is_record(variable) && records_ > 0) end = std::max(end, variable.begin + records_ * record_bytes_);
     }
     return end;
   }
@@ -376,7 +377,7 @@ class Netcdf3Scanner {
   // writer wrote, is refused rather than referenced).
   void check_extents() const {
     const std::uint64_t size = bytes_.size();
-    const std::uint64_t stride = std::max<std::uint64_t>(record_size(), 1);
+    const std::uint64_t stride = std::max<std::uint64_t>(record_bytes_, 1);
     for (const Variable& variable : header_.variables) {
       const bool record = is_record(variable);
       if (record && records_ == 0) continue;  // no data at all
@@ -453,7 +454,7 @@ class Netcdf3Scanner {
 
     if (record) {
       const std::uint64_t slice = slice_bytes(variable);
-      const std::uint64_t stride = record_size();
+      const std::uint64_t stride = record_bytes_;
       std::vector<std::uint64_t> position(shape.size(), 0);
       for (std::uint64_t r = 0; r < records_; ++r) {
         position[0] = r;
@@ -481,15 +482,8 @@ class Netcdf3Scanner {
   // bytes a remote scan's first request reads: records are spread over the whole file, and
   // inlining them otherwise would cost a read (a request) each.
   void add_chunk(const std::string& key, std::uint64_t offset, std::uint64_t length, bool record = false) {
-    if (length < options_.inline_threshold && (!record || records_end() <= options_.remote.first_read)) {
-      std::string bytes(length, '\0');
-      if (bytes_.read(offset, length, bytes.data())) {
-        put(key, std::move(bytes));
-        return;
-      }
-    }
-    result_.references[key] = refstore::RangeReference{url_, offset, length};
-    ++result_.chunk_references;
+    add_chunk_reference(result_, bytes_, key, url_, offset, length,
+                        length < options_.inline_threshold && (!record || inline_records_));
   }
 
   const std::string& location_;
@@ -497,7 +491,9 @@ class Netcdf3Scanner {
   const ScanOptions& options_;
   std::string url_;
   Header header_;
+  std::uint64_t record_bytes_ = 0;  // record_size(), once the header is read
   std::uint64_t records_ = 0;
+  bool inline_records_ = false;  // whether record slices may be inlined (see add_chunk)
   ScanResult result_;
 };
 

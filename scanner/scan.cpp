@@ -406,15 +406,7 @@ class Scanner {
   }
 
   void add_chunk(const std::string& key, std::uint64_t offset, std::uint64_t length) {
-    if (length < options_.inline_threshold) {
-      std::string bytes(length, '\0');
-      if (bytes_.read(offset, length, bytes.data())) {
-        put(key, std::move(bytes));
-        return;
-      }
-    }
-    result_.references[key] = refstore::RangeReference{url_, offset, length};
-    ++result_.chunk_references;
+    add_chunk_reference(result_, bytes_, key, url_, offset, length, length < options_.inline_threshold);
   }
 
   // Every stored chunk: from the v1 B-tree in one pass where the dataset has one, otherwise by
@@ -505,6 +497,19 @@ std::string whole_sidecar(const std::string& location, FileBytes& bytes) {
 }
 
 }  // namespace
+
+void add_chunk_reference(ScanResult& result, FileBytes& bytes, const std::string& key, const std::string& url,
+                         std::uint64_t offset, std::uint64_t length, bool inline_bytes) {
+  if (inline_bytes) {
+    std::string data(length, '\0');
+    if (bytes.read(offset, length, data.data())) {
+      result.references[key] = std::move(data);
+      return;
+    }
+  }
+  result.references[key] = refstore::RangeReference{url, offset, length};
+  ++result.chunk_references;
+}
 
 ScanResult scan_file(const std::string& location, const ScanOptions& options) {
   if (fetch::url_scheme(location) == "file") {

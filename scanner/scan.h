@@ -52,6 +52,11 @@ class ScanError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A chunk at `offset`, `length` of the file `bytes` (named `url` in references): its bytes inline
+// when `inline_bytes` says so and they can be read, a range reference otherwise.
+void add_chunk_reference(ScanResult& result, FileBytes& bytes, const std::string& key, const std::string& url,
+                         std::uint64_t offset, std::uint64_t length, bool inline_bytes);
+
 // `location` is a local path, a file:// URL or a remote URL. Throws ScanError naming the file
 // when it cannot be read or opened as HDF5; a remote read that fails anywhere in the scan fails
 // the whole scan.

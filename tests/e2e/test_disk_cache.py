@@ -100,13 +100,18 @@ def test_a_second_mount_reads_from_disk_with_no_request_or_one_check_per_object(
     assert counted["disk_cache_hits_total"] == len(chunk_keys(refs))
 
 
-def test_a_corrupt_block_is_detected_and_fetched_again(nginx, folder, tmp_path, mounts):
-    refs_path, refs, data = served_set(nginx, folder)
-    cache = tmp_path / "cache"
+def filled_cache(mounts, refs_path, data, cache):
+    """`cache` made and filled by a first mount that reads everything, then unmounted."""
     cache.mkdir()
     first = mounts(refs_path, "-o", f"disk_cache={cache}")
     read_all(first, data)
     first.unmount()
+    return cache
+
+
+def test_a_corrupt_block_is_detected_and_fetched_again(nginx, folder, tmp_path, mounts):
+    refs_path, refs, data = served_set(nginx, folder)
+    cache = filled_cache(mounts, refs_path, data, tmp_path / "cache")
     blocks = sorted(block_files(cache))
     flipped, truncated = blocks[3], blocks[7]
     raw = bytearray(flipped.read_bytes())
@@ -127,11 +132,7 @@ def test_a_corrupt_block_is_detected_and_fetched_again(nginx, folder, tmp_path, 
 
 def test_a_changed_object_is_fetched_again_never_served_from_disk(nginx, folder, tmp_path, mounts):
     refs_path, refs, old = served_set(nginx, folder)
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    first = mounts(refs_path, "-o", f"disk_cache={cache}")
-    read_all(first, old)
-    first.unmount()
+    cache = filled_cache(mounts, refs_path, old, tmp_path / "cache")
     time.sleep(1.1)  # nginx's ETag is the modification time (seconds) and the size
     new = write_source(folder / "data.h5", 2)
     assert h5refs.build(folder / "data.h5", url=refs[chunk_keys(refs)[0]][0]) == refs  # the same layout
