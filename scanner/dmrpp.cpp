@@ -1,7 +1,5 @@
 #include "scanner/dmrpp.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -16,6 +14,7 @@
 #include "common/zarr_array.h"
 #include "fetch/url.h"
 #include "refstore/base64.h"
+#include "refstore/compression.h"
 #include "refstore/writer.h"
 #include "scanner/attributes.h"
 #include "scanner/types.h"
@@ -205,7 +204,8 @@ class DmrppScanner {
 
   // A number written in the sidecar, as JSON of its type (float32 as the HDF5 scanner writes it).
   std::string number_json(const XmlElement& element, std::string_view text, const AtomicType& type) const {
-    const std::string trimmed(words(text).empty() ? std::string_view() : words(text).front());
+    const auto parts = words(text);
+    const std::string trimmed(parts.empty() ? std::string_view() : parts.front());
     char* end = nullptr;
     if (type.kind == 'f') {
       const double value = std::strtod(trimmed.c_str(), &end);
@@ -347,7 +347,16 @@ class DmrppScanner {
       const XmlElement& holder = compact != nullptr ? *compact : *missing;
       std::string data;
       if (!refstore::base64_decode_append(trimmed(holder.text), data)) fail(holder, "not base64");
-      if (missing != nullptr && compact == nullptr) data = inflate(holder, data);
+      std::uint64_t expected = type->size;
+      for (const std::uint64_t extent : shape) expected *= extent;
+      if (missing != nullptr && compact == nullptr) {
+        auto expanded = refstore::decompress(data, refstore::Compression::Gzip, location_, expected);
+        if (!expanded) fail(holder, expanded.error().message);
+        data = std::move(*expanded);
+      }
+      if (data.size() != expected) {
+        fail(holder, std::to_string(data.size()) + " bytes for an array of " + std::to_string(expected));
+      }
       put(path + "/" + common::chunk_key(std::vector<std::uint64_t>(shape.size(), 0)), std::move(data));
       result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
       return;
@@ -420,22 +429,6 @@ class DmrppScanner {
     const std::size_t start = text.find_first_not_of(" \t\r\n");
     if (start == std::string_view::npos) return {};
     return text.substr(start, text.find_last_not_of(" \t\r\n") + 1 - start);
-  }
-
-  std::string inflate(const XmlElement& holder, const std::string& packed) const {
-    uLongf size = static_cast<uLongf>(std::max<std::size_t>(packed.size() * 8, 1024));
-    for (int attempt = 0; attempt < 12; ++attempt) {
-      std::string out(size, '\0');
-      const int status = uncompress(reinterpret_cast<Bytef*>(out.data()), &size,
-                                    reinterpret_cast<const Bytef*>(packed.data()), static_cast<uLong>(packed.size()));
-      if (status == Z_OK) {
-        out.resize(size);
-        return out;
-      }
-      if (status != Z_BUF_ERROR) break;
-      size *= 4;
-    }
-    fail(holder, "not zlib data (or larger than the sidecar can describe)");
   }
 
   const std::string& location_;

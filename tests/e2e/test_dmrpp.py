@@ -148,3 +148,31 @@ def test_a_remote_sidecar_takes_one_request_and_names_the_granule_beside_it(ngin
         np.testing.assert_array_equal(zarr.open_array(str(m.path("IntArray")), mode="r")[...],
                                       f["IntArray"][...])
     assert os.path.getsize(folder / "SDS_shuf_def_fle.h5.dmrpp") > 0
+
+
+def test_missing_and_compact_data_are_inlined_from_the_sidecar(tmp_path, mounts):
+    """dmrpp:missingdata (zlib, then base64: values a granule lacks) and dmrpp:compact (base64),
+    written here with Python's zlib and base64 modules."""
+    import base64
+    import zlib
+    missing = np.arange(12, dtype="<i4").reshape(3, 4) * 7
+    compact = np.array([1.5, -2.25, 3.0], dtype=">f8")
+    (tmp_path / "g.h5").write_bytes(b"")
+    sidecar = tmp_path / "g.h5.dmrpp"
+    sidecar.write_text(
+        '<Dataset xmlns:dmrpp="d" dmrpp:href="g.h5">\n'
+        '<Int32 name="filled"><Dim size="3"/><Dim size="4"/><dmrpp:chunks byteOrder="LE"/>\n'
+        f'<dmrpp:missingdata>{base64.b64encode(zlib.compress(missing.tobytes())).decode()}</dmrpp:missingdata>'
+        '</Int32>\n'
+        '<Float64 name="small"><Dim size="3"/><dmrpp:chunks byteOrder="BE"/>\n'
+        f'<dmrpp:compact>{base64.b64encode(compact.tobytes()).decode()}</dmrpp:compact></Float64>\n'
+        '<Int32 name="short"><Dim size="5"/><dmrpp:chunks byteOrder="LE"/>\n'
+        f'<dmrpp:compact>{base64.b64encode(missing.tobytes()[:8]).decode()}</dmrpp:compact></Int32>\n'
+        '</Dataset>\n')
+    out = scan(sidecar, "-o", tmp_path / "g.json", check=False)
+    assert out.returncode == 1 and "line 7: <dmrpp:compact>: 8 bytes for an array of 20" in out.stderr
+    sidecar.write_text("\n".join(sidecar.read_text().splitlines()[:5]) + "\n</Dataset>\n")
+    scan(sidecar, "-o", tmp_path / "g.json")
+    m = mounts(tmp_path / "g.json")
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("filled")), mode="r")[...], missing)
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("small")), mode="r")[...], compact)
