@@ -143,7 +143,7 @@ Result<LoadedSet> load(const std::string& path, const Settings& settings, const 
   if (kerchunkfs::daemon::is_remote_set(path)) {
     shown = kerchunkfs::fetch::redact_url(path);
     const bool parquet = kerchunkfs::daemon::is_remote_parquet_set(path);
-    const std::string fetched = parquet ? kerchunkfs::daemon::without_trailing_slash(path) + "/.zmetadata" : path;
+    const std::string fetched = kerchunkfs::daemon::set_object(path);
     // Through sources of their own, each time: the mount's engine pins every object to the version
     // it first read (a changed target is an error, not bytes of another version), and a set that
     // changed is what a reload is for; and at mount, before serve() forks into the background,
@@ -249,11 +249,7 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
 // own as a load does; empty when it cannot be had or the server names none.
 std::string remote_set_version(const std::string& url, const Settings& settings, const Logger& log) {
   const auto asking = sources_like_the_mounts(settings);
-  // A parquet set changes by its .zmetadata, written last by its writers.
-  const std::string asked = kerchunkfs::daemon::is_remote_parquet_set(url)
-                                ? kerchunkfs::daemon::without_trailing_slash(url) + "/.zmetadata"
-                                : url;
-  auto version = kerchunkfs::daemon::remote_version(asked, asking);
+  auto version = kerchunkfs::daemon::remote_version(kerchunkfs::daemon::set_object(url), asking);
   asking.stop_all();
   if (!version) log.error("watch: " + version.error().message);
   return version ? *version : std::string();

@@ -24,6 +24,10 @@ std::string without_trailing_slash(std::string_view url) {
   return std::string(url);
 }
 
+std::string set_object(std::string_view url) {
+  return is_remote_parquet_set(url) ? without_trailing_slash(url) + "/.zmetadata" : std::string(url);
+}
+
 std::string remote_directory(std::string_view url) {
   const std::string trimmed = without_trailing_slash(url);
   url = trimmed;

@@ -20,6 +20,9 @@ bool is_remote_set(std::string_view refs);
 bool is_remote_parquet_set(std::string_view url);
 // A parquet set's URL without the slash it may end in.
 std::string without_trailing_slash(std::string_view url);
+// The object a set by URL is read from and whose version tells that it changed: a parquet set's
+// .zmetadata (written last by its writers), the set itself otherwise.
+std::string set_object(std::string_view url);
 // Where the set lies, for resolving relative targets: the URL up to its last slash (a parquet
 // set's folder URL: its parent's).
 std::string remote_directory(std::string_view url);
