@@ -17,6 +17,8 @@
 #include "refstore/compression.h"
 #include "refstore/writer.h"
 #include "scanner/attributes.h"
+#include "scanner/dap_types.h"
+#include "scanner/dmrpp_structure.h"
 #include "scanner/types.h"
 #include "scanner/xml_tree.h"
 
@@ -25,26 +27,8 @@ namespace {
 
 using refstore::json_quote;
 
-struct AtomicType {
-  std::string_view dap;
-  char kind;  // zarr's: i, u, f
-  int size;
-};
-constexpr AtomicType kAtomicTypes[] = {
-    {"Byte", 'u', 1},  {"UInt8", 'u', 1},  {"Int8", 'i', 1},    {"Char", 'S', 1},
-    {"Int16", 'i', 2}, {"UInt16", 'u', 2}, {"Int32", 'i', 4},   {"UInt32", 'u', 4},
-    {"Int64", 'i', 8}, {"UInt64", 'u', 8}, {"Float32", 'f', 4}, {"Float64", 'f', 8},
-};
-
-const AtomicType* atomic_type(std::string_view name) {
-  for (const AtomicType& type : kAtomicTypes) {
-    if (type.dap == name) return &type;
-  }
-  return nullptr;
-}
-
-// Variables DAP4 has that a zarr array of fixed-size numbers cannot be made of from the sidecar.
-const std::set<std::string_view> kRefusedTypes = {"String", "URL", "Structure", "Sequence", "Opaque"};
+// Variables DAP4 has that no zarr array can be made of from the sidecar.
+const std::set<std::string_view> kRefusedTypes = {"URL", "Sequence", "Opaque"};
 
 // What the HDF5 handler adds (origname, fullnamepath) and HDF5/netCDF bookkeeping that the HDF5
 // scanner hides too.
@@ -132,7 +116,8 @@ class DmrppScanner {
       const std::string name(child->attribute("name"));
       if (child->name == "Group") {
         add_group(*child, prefix + name + "/", dap_path + "/" + name);
-      } else if (child->name == "Enum" || atomic_type(child->name) != nullptr) {
+      } else if (child->name == "Enum" || child->name == "String" || child->name == "Structure" ||
+                 atomic_type(child->name) != nullptr) {
         add_variable(*child, hdf5_path(*child, prefix + name), dap_path);
       } else if (kRefusedTypes.contains(child->name)) {
         refuse(prefix + name, child->name + " variables need the granule itself (their layout is not in the sidecar)");
@@ -229,10 +214,199 @@ class DmrppScanner {
     return text;
   }
 
+  // Where a variable's values are: its chunks, or the whole array in the sidecar.
+  struct Storage {
+    const XmlElement* chunks = nullptr;
+    const XmlElement* compact = nullptr;
+    const XmlElement* missing = nullptr;
+    const XmlElement* special = nullptr;  // a compound's records with their strings
+    std::string_view order;               // byteOrder of the chunks or compact data
+  };
+
+  static Storage storage_of(const XmlElement& variable, std::string_view assumed_order) {
+    Storage storage;
+    for (const auto& child : variable.children) {
+      if (child->name == "dmrpp:chunks") storage.chunks = child.get();
+      // Older sidecars put the chunks right inside the variable.
+      if (child->name == "dmrpp:chunk" && storage.chunks == nullptr) storage.chunks = &variable;
+      if (child->name == "dmrpp:compact") storage.compact = child.get();
+      if (child->name == "dmrpp:missingdata") storage.missing = child.get();
+      if (child->name == "dmrpp:specialstructuredata") storage.special = child.get();
+    }
+    if (storage.chunks != nullptr) {
+      storage.order = storage.chunks->attribute("byteOrder");
+      if (storage.order.empty()) storage.order = storage.chunks->attribute("byteOrde");  // as some sidecars spell it
+    }
+    if (storage.order.empty()) storage.order = assumed_order;
+    return storage;
+  }
+
+  // A variable's (or a member's) Dim children: its shape, and the names of its dimensions.
+  std::pair<std::vector<std::uint64_t>, std::vector<std::string>> dims_of(const XmlElement& variable,
+                                                                          const std::string& dap_path) {
+    std::vector<std::uint64_t> shape;
+    std::vector<std::string> names;
+    std::map<std::uint64_t, int> anonymous;  // size → how many so far in this variable
+    for (const auto& child : variable.children) {
+      if (child->name != "Dim") continue;
+      const std::string_view name = child->attribute("name");
+      if (!name.empty()) {
+        const std::string full = name.starts_with("/") ? std::string(name) : dap_path + "/" + std::string(name);
+        const auto found = dimensions_.find(full);
+        if (found == dimensions_.end()) fail(*child, "dimension " + full + " is not declared");
+        shape.push_back(found->second);
+        names.push_back(last_component(full));
+      } else {
+        const std::uint64_t size = size_of(*child, child->attribute("size"));
+        shape.push_back(size);
+        names.push_back(phony_name(dap_path, size, anonymous[size]++));
+      }
+    }
+    return {std::move(shape), std::move(names)};
+  }
+
+  // What one element of an array is in zarr.
+  struct Element {
+    std::string dtype;          // JSON
+    std::uint64_t size = 0;     // bytes
+    std::string fill = "null";  // JSON
+    bool structure = false;     // a packed compound: a size that disagrees means gaps, not damage
+  };
+
   void add_variable(const XmlElement& variable, const std::string& path, const std::string& dap_path) {
-    // The element type: an atomic type, or an Enum's base type.
-    const AtomicType* type = atomic_type(variable.name);
     std::map<std::string, std::string> attributes = attributes_of(variable);
+    auto [shape, names] = dims_of(variable, dap_path);
+    attributes["_ARRAY_DIMENSIONS"] = json_names(names);
+    const Storage storage = storage_of(variable, options_.dmrpp_byte_order);
+    std::uint64_t elements = 1;
+    for (const std::uint64_t extent : shape) elements *= extent;
+
+    std::optional<Element> element;
+    if (variable.name == "String") {
+      // Fixed-length strings and variable-length ones (heap references) look alike in chunks; a
+      // compact scalar holds the string itself.
+      if (storage.compact == nullptr || !shape.empty()) {
+        return refuse(path,
+                      "String variables need the granule itself: the sidecar does not say whether "
+                      "their chunks hold fixed-length strings or references to variable-length ones");
+      }
+      std::string text = compact_bytes(*storage.compact);
+      const Element string{"\"|S" + std::to_string(std::max<std::size_t>(text.size(), 1)) + "\"", 0, "null", false};
+      text.resize(std::max<std::size_t>(text.size(), 1), '\0');
+      put_zarray(path, attributes, shape, shape, string, "null");
+      put(path + "/" + common::chunk_key({}), std::move(text));
+      result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
+      return;
+    } else if (variable.name == "Structure") {
+      element = structure_element(variable, path, dap_path, storage, elements);
+      if (!element) return;  // refused
+      if (storage.special != nullptr) {
+        put_zarray(path, attributes, shape, shape, *element, "null");
+        put(path + "/" + common::chunk_key(std::vector<std::uint64_t>(shape.size(), 0)), special_records_.at(path));
+        special_records_.erase(path);
+        result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
+        return;
+      }
+    } else {
+      element = number_element(variable, dap_path, storage, attributes);
+      if (!element)
+        return refuse(path, "the sidecar does not say the byte order of its " + std::string(variable.name) +
+                                " values (see --dmrpp-byte-order)");
+    }
+
+    std::vector<std::uint64_t> chunk_shape = shape;
+    std::string filters = "null";
+    std::uint64_t checksum_bytes = 0;
+    if (storage.chunks != nullptr) {
+      if (const auto sizes = child_text(*storage.chunks, "dmrpp:chunkDimensionSizes")) {
+        chunk_shape.clear();
+        for (const std::string_view word : words(*sizes)) chunk_shape.push_back(size_of(*storage.chunks, word));
+        if (chunk_shape.size() != shape.size())
+          fail(*storage.chunks, "chunkDimensionSizes of another rank than the array");
+      }
+      const std::vector<std::string_view> chain = words(storage.chunks->attribute("compressionType"));
+      std::string_view level = storage.chunks->attribute("deflateLevel");
+      if (level.empty()) level = storage.chunks->attribute("deflate_level");
+      std::vector<std::string> codecs;
+      for (std::size_t i = 0; i < chain.size(); ++i) {
+        if (chain[i] == "deflate") {
+          codecs.push_back("{\"id\": \"zlib\", \"level\": " + std::string(level.empty() ? "6" : level) + "}");
+        } else if (chain[i] == "shuffle") {
+          codecs.push_back("{\"elementsize\": " + std::to_string(element->size) + ", \"id\": \"shuffle\"}");
+        } else if (chain[i] == "fletcher32" && i + 1 == chain.size()) {
+          checksum_bytes = 4;  // appended last, after the other filters: outside the codecs' bytes
+        } else if (chain[i] == "fletcher32") {
+          return refuse(path, "fletcher32 before " + std::string(chain[i + 1]) +
+                                  ": its checksum is inside the filtered bytes, and zarr has no codec that drops it");
+        } else {
+          return refuse(path, "the filter \"" + std::string(chain[i]) + "\" has no zarr codec here");
+        }
+      }
+      if (!codecs.empty()) {  // in the order they were applied, as the HDF5 scanner writes them
+        filters = "[";
+        for (std::size_t i = 0; i < codecs.size(); ++i) filters += (i ? ", " : "") + codecs[i];
+        filters += "]";
+      }
+      if (element->structure &&
+          !structure_chunks_fit(*storage.chunks, path, chunk_shape, element->size, !codecs.empty(), checksum_bytes)) {
+        return;  // refused
+      }
+    }
+    for (std::uint64_t& extent : chunk_shape) extent = std::max<std::uint64_t>(extent, 1);
+
+    if (storage.compact != nullptr || storage.missing != nullptr) {
+      // The whole array's bytes in the sidecar: base64 (missing data zlib-compressed as well).
+      const XmlElement& holder = storage.compact != nullptr ? *storage.compact : *storage.missing;
+      const std::uint64_t expected = element->size * elements;
+      std::string data = compact_bytes(holder);
+      if (storage.compact == nullptr) {
+        auto expanded = refstore::decompress(data, refstore::Compression::Gzip, location_, expected);
+        if (!expanded) fail(holder, expanded.error().message);
+        data = std::move(*expanded);
+      }
+      if (data.size() != expected && element->structure) {
+        return refuse(path, "its members have gaps (" + std::to_string(data.size()) + " bytes of records, " +
+                                std::to_string(expected) + " packed) that a zarr record cannot describe");
+      }
+      if (data.size() != expected) {
+        fail(holder, std::to_string(data.size()) + " bytes for an array of " + std::to_string(expected));
+      }
+      put_zarray(path, attributes, shape, chunk_shape, *element, filters);
+      put(path + "/" + common::chunk_key(std::vector<std::uint64_t>(shape.size(), 0)), std::move(data));
+      result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
+      return;
+    }
+    put_zarray(path, attributes, shape, chunk_shape, *element, filters);
+    if (storage.chunks != nullptr) {
+      for (const auto& chunk : storage.chunks->children) {
+        if (chunk->name != "dmrpp:chunk") continue;
+        add_chunk(*chunk, path, shape, chunk_shape, checksum_bytes);
+      }
+    }
+    result_.datasets.push_back({path, DatasetReport::Outcome::Referenced, ""});
+  }
+
+  std::string compact_bytes(const XmlElement& holder) const {
+    std::string data;
+    if (!refstore::base64_decode_append(trimmed(holder.text), data)) fail(holder, "not base64");
+    return data;
+  }
+
+  void put_zarray(const std::string& path, const std::map<std::string, std::string>& attributes,
+                  const std::vector<std::uint64_t>& shape, const std::vector<std::uint64_t>& chunk_shape,
+                  const Element& element, const std::string& filters) {
+    std::vector<std::uint64_t> chunks = chunk_shape;
+    for (std::uint64_t& extent : chunks) extent = std::max<std::uint64_t>(extent, 1);
+    put(path + "/.zattrs", json_object(attributes));
+    put(path + "/.zarray", "{\"chunks\": " + json_list(chunks) + ", \"compressor\": null" + ", \"dtype\": " +
+                               element.dtype + ", \"fill_value\": " + element.fill + ", \"filters\": " + filters +
+                               ", \"order\": \"C\", \"shape\": " + json_list(shape) + ", \"zarr_format\": 2}");
+  }
+
+  // An atomic or Enum variable's element; nothing when the byte order its chunks need is not given.
+  std::optional<Element> number_element(const XmlElement& variable, const std::string& dap_path, const Storage& storage,
+                                        std::map<std::string, std::string>& attributes) {
+    const AtomicType* type = atomic_type(variable.name);
     bool boolean = false;
     if (variable.name == "Enum") {
       std::string enum_path(variable.attribute("enum"));
@@ -257,117 +431,114 @@ class DmrppScanner {
         attributes["flag_meanings"] = json_quote(meanings);
       }
     }
-
-    std::vector<std::uint64_t> shape;
-    std::vector<std::string> names;
-    std::map<std::uint64_t, int> anonymous;  // size → how many so far in this variable
-    for (const auto& child : variable.children) {
-      if (child->name != "Dim") continue;
-      const std::string_view name = child->attribute("name");
-      if (!name.empty()) {
-        const std::string full = name.starts_with("/") ? std::string(name) : dap_path + "/" + std::string(name);
-        const auto found = dimensions_.find(full);
-        if (found == dimensions_.end()) fail(*child, "dimension " + full + " is not declared");
-        shape.push_back(found->second);
-        names.push_back(last_component(full));
-      } else {
-        const std::uint64_t size = size_of(*child, child->attribute("size"));
-        shape.push_back(size);
-        names.push_back(phony_name(dap_path, size, anonymous[size]++));
+    if (storage.order.empty() && type->size > 1 && (storage.chunks != nullptr || storage.compact != nullptr)) {
+      return std::nullopt;
+    }
+    const char endian = type->size == 1 ? '|' : storage.order == "BE" ? '>' : '<';
+    Element element;
+    element.dtype = boolean ? "\"|b1\"" : std::string("\"") + endian + type->kind + std::to_string(type->size) + "\"";
+    element.size = static_cast<std::uint64_t>(type->size);
+    element.fill = "0";  // HDF5's default fill
+    if (storage.chunks != nullptr) {
+      if (const std::string_view value = storage.chunks->attribute("fillValue"); !value.empty()) {
+        element.fill = type->kind == 'S' ? "null" : fill_json(*storage.chunks, value, *type);
       }
     }
+    return element;
+  }
 
-    const XmlElement* chunks = nullptr;
-    const XmlElement* compact = nullptr;
-    const XmlElement* missing = nullptr;
-    for (const auto& child : variable.children) {
-      if (child->name == "dmrpp:chunks") chunks = child.get();
-      // Older sidecars put the chunks right inside the variable.
-      if (child->name == "dmrpp:chunk" && chunks == nullptr) chunks = &variable;
-      if (child->name == "dmrpp:compact") compact = child.get();
-      if (child->name == "dmrpp:missingdata") missing = child.get();
-    }
-    std::string_view order = chunks != nullptr ? chunks->attribute("byteOrder") : std::string_view();
-    if (order.empty() && chunks != nullptr) order = chunks->attribute("byteOrde");  // as some sidecars spell it
-    if (order.empty() && type->size > 1 && (chunks != nullptr || compact != nullptr)) {
-      return refuse(path, "the sidecar does not say the byte order of its " + std::string(variable.name) + " values");
-    }
-    const char endian = type->size == 1 ? '|' : order == "BE" ? '>' : '<';
-    const std::string dtype =
-        boolean ? "\"|b1\"" : std::string("\"") + endian + type->kind + std::to_string(type->size) + "\"";
-
-    std::vector<std::uint64_t> chunk_shape = shape;
-    std::vector<std::string> filters;
-    std::uint64_t checksum_bytes = 0;
-    std::string fill = "0";  // HDF5's default fill
-    if (chunks != nullptr) {
-      if (const auto sizes = child_text(*chunks, "dmrpp:chunkDimensionSizes")) {
-        chunk_shape.clear();
-        for (const std::string_view word : words(*sizes)) chunk_shape.push_back(size_of(*chunks, word));
-        if (chunk_shape.size() != shape.size()) fail(*chunks, "chunkDimensionSizes of another rank than the array");
+  // A compound's element: its members packed, as zarr describes records; nothing when refused.
+  // With dmrpp:specialstructuredata, its records are decoded into special_records_[path].
+  std::optional<Element> structure_element(const XmlElement& structure, const std::string& path,
+                                           const std::string& dap_path, const Storage& storage, std::uint64_t records) {
+    std::vector<StructureMember> members;
+    bool strings = false, wide = false;
+    for (const auto& child : structure.children) {
+      if (child->name == "Dim" || child->name == "Attribute" || child->name.starts_with("dmrpp:")) continue;
+      const AtomicType* type = atomic_type(child->name);
+      if (type == nullptr && child->name != "String") {
+        refuse(path, "its member " + std::string(child->attribute("name")) + " is a " + child->name +
+                         ", which a zarr record cannot hold here");
+        return std::nullopt;
       }
-      if (const std::string_view value = chunks->attribute("fillValue"); !value.empty()) {
-        fill = type->kind == 'S' ? "null" : fill_json(*chunks, value, *type);
+      strings = strings || type == nullptr;
+      wide = wide || (type != nullptr && type->size > 1);
+      members.push_back({std::string(child->attribute("name")), type, dims_of(*child, dap_path).first, 0});
+    }
+    if (members.empty()) {
+      refuse(path, "a Structure without members");
+      return std::nullopt;
+    }
+    Element element;
+    element.structure = true;
+    if (storage.special != nullptr) {
+      // build_dmrpp wrote these records from memory: numbers in its machine's (little-endian) order.
+      auto values = special_structure_values(compact_bytes(*storage.special), records, members);
+      if (!values) fail(*storage.special, values.error().message);
+      element.size = packed_size(members);
+      if (element.size != 0 && records > options_.inline_unsupported / element.size) {
+        refuse(path, "its string members make " + std::to_string(records) + " records of " +
+                         std::to_string(element.size) + " bytes, more than --inline-unsupported (" +
+                         std::to_string(options_.inline_unsupported) + " bytes)");
+        return std::nullopt;
       }
-      const std::vector<std::string_view> chain = words(chunks->attribute("compressionType"));
-      std::string_view level = chunks->attribute("deflateLevel");
-      if (level.empty()) level = chunks->attribute("deflate_level");
-      std::vector<std::string> codecs;
-      for (std::size_t i = 0; i < chain.size(); ++i) {
-        if (chain[i] == "deflate") {
-          codecs.push_back("{\"id\": \"zlib\", \"level\": " + std::string(level.empty() ? "6" : level) + "}");
-        } else if (chain[i] == "shuffle") {
-          codecs.push_back("{\"elementsize\": " + std::to_string(type->size) + ", \"id\": \"shuffle\"}");
-        } else if (chain[i] == "fletcher32" && i + 1 == chain.size()) {
-          checksum_bytes = 4;  // appended last, after the other filters: outside the codecs' bytes
-        } else if (chain[i] == "fletcher32") {
-          return refuse(path, "fletcher32 before " + std::string(chain[i + 1]) +
-                                  ": its checksum is inside the filtered bytes, and zarr has no codec that drops it");
-        } else {
-          return refuse(path, "the filter \"" + std::string(chain[i]) + "\" has no zarr codec here");
+      special_records_[path] = packed_records(std::move(*values), members, records);
+      element.dtype = structure_dtype(members, '<');
+      return element;
+    }
+    if (strings) {
+      refuse(path,
+             "its string members are stored as the granule's references to them "
+             "(the sidecar has no dmrpp:specialstructuredata)");
+      return std::nullopt;
+    }
+    if (storage.order.empty() && wide && (storage.chunks != nullptr || storage.compact != nullptr)) {
+      refuse(path, "the sidecar does not say the byte order of its Structure values (see --dmrpp-byte-order)");
+      return std::nullopt;
+    }
+    element.size = packed_size(members);
+    element.dtype = structure_dtype(members, storage.order == "BE" ? '>' : '<');
+    if (storage.chunks != nullptr) {
+      if (const std::string_view offsets = storage.chunks->attribute("structOffset"); !offsets.empty()) {
+        std::vector<std::uint64_t> ends;
+        for (const std::string_view word : words(offsets)) ends.push_back(size_of(*storage.chunks, word));
+        if (!offsets_are_packed(members, ends)) {
+          refuse(path, "its members have gaps (structOffset \"" + std::string(offsets) +
+                           "\") that a zarr record cannot describe");
+          return std::nullopt;
         }
       }
-      filters = codecs;  // in the order they were applied, as the HDF5 scanner writes them
+      const std::string_view fill = storage.chunks->attribute("fillValue");
+      if (fill.empty() || fill == "0")
+        element.fill = json_quote(refstore::base64_encode(std::string(element.size, '\0')));
     }
-    for (std::uint64_t& extent : chunk_shape) extent = std::max<std::uint64_t>(extent, 1);
-    attributes["_ARRAY_DIMENSIONS"] = json_names(names);
-    put(path + "/.zattrs", json_object(attributes));
-    std::string filter_json = "null";
-    if (!filters.empty()) {
-      filter_json = "[";
-      for (std::size_t i = 0; i < filters.size(); ++i) filter_json += (i ? ", " : "") + filters[i];
-      filter_json += "]";
-    }
-    put(path + "/.zarray", "{\"chunks\": " + json_list(chunk_shape) + ", \"compressor\": null" +
-                               ", \"dtype\": " + dtype + ", \"fill_value\": " + fill + ", \"filters\": " + filter_json +
-                               ", \"order\": \"C\", \"shape\": " + json_list(shape) + ", \"zarr_format\": 2}");
+    return element;
+  }
 
-    if (compact != nullptr || missing != nullptr) {
-      // The whole array's bytes in the sidecar: base64 (missing data zlib-compressed as well).
-      const XmlElement& holder = compact != nullptr ? *compact : *missing;
-      std::string data;
-      if (!refstore::base64_decode_append(trimmed(holder.text), data)) fail(holder, "not base64");
-      std::uint64_t expected = type->size;
-      for (const std::uint64_t extent : shape) expected *= extent;
-      if (missing != nullptr && compact == nullptr) {
-        auto expanded = refstore::decompress(data, refstore::Compression::Gzip, location_, expected);
-        if (!expanded) fail(holder, expanded.error().message);
-        data = std::move(*expanded);
-      }
-      if (data.size() != expected) {
-        fail(holder, std::to_string(data.size()) + " bytes for an array of " + std::to_string(expected));
-      }
-      put(path + "/" + common::chunk_key(std::vector<std::uint64_t>(shape.size(), 0)), std::move(data));
-      result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
-      return;
+  // Without structOffset, a compound's chunks show its layout only by their size: uncompressed
+  // chunks of exactly the packed records. Refuses (and says false) otherwise.
+  bool structure_chunks_fit(const XmlElement& chunks, const std::string& path,
+                            const std::vector<std::uint64_t>& chunk_shape, std::uint64_t record_bytes, bool filtered,
+                            std::uint64_t checksum_bytes) {
+    if (!chunks.attribute("structOffset").empty()) return true;
+    if (filtered) {
+      refuse(path,
+             "the sidecar gives no member offsets (structOffset) for its filtered records, "
+             "so gaps between members cannot be ruled out");
+      return false;
     }
-    if (chunks != nullptr) {
-      for (const auto& chunk : chunks->children) {
-        if (chunk->name != "dmrpp:chunk") continue;
-        add_chunk(*chunk, path, shape, chunk_shape, checksum_bytes);
+    std::uint64_t expected = record_bytes;
+    for (const std::uint64_t extent : chunk_shape) expected *= std::max<std::uint64_t>(extent, 1);
+    for (const auto& chunk : chunks.children) {
+      if (chunk->name != "dmrpp:chunk") continue;
+      const std::uint64_t bytes = size_of(*chunk, chunk->attribute("nBytes"));
+      if (bytes != expected + checksum_bytes) {
+        refuse(path, "its members have gaps (chunks of " + std::to_string(bytes - checksum_bytes) + " bytes, " +
+                         std::to_string(expected) + " packed) that a zarr record cannot describe");
+        return false;
       }
     }
-    result_.datasets.push_back({path, DatasetReport::Outcome::Referenced, ""});
+    return true;
   }
 
   void add_chunk(const XmlElement& chunk, const std::string& path, const std::vector<std::uint64_t>& shape,
@@ -438,6 +609,7 @@ class DmrppScanner {
   std::map<std::string, std::uint64_t> dimensions_;        // full DAP path → size
   std::map<std::string, const XmlElement*> enumerations_;  // full DAP path → declaration
   std::map<std::string, std::map<std::pair<std::uint64_t, int>, std::string>> phony_;
+  std::map<std::string, std::string> special_records_;  // path → a compound's records decoded from the sidecar
   ScanResult result_;
 };
 

@@ -6,9 +6,12 @@
 // declarations (shapes and _ARRAY_DIMENSIONS), typed attributes, dmrpp:chunks with their
 // compressionType chain (deflate, shuffle, deflate twice; fletcher32 when it was applied last, its
 // checksum left out of each range), fill values, chunk grids and every dmrpp:chunk, contiguous data
-// (one chunk), dmrpp:compact (inlined) and dmrpp:missingdata. What cannot be mapped without the
-// granule (strings, compound Structures, opaque data, fletcher32 before other filters, other
-// filters) is refused by name, never guessed.
+// (one chunk), dmrpp:compact (inlined) and dmrpp:missingdata; compound Structures whose records
+// the sidecar shows packed (structured dtypes), compounds with strings from
+// dmrpp:specialstructuredata and compact scalar strings (inlined, fixed-length). What cannot be
+// mapped without the granule (chunked strings, compounds with gaps, opaque data, fletcher32 before
+// other filters, other filters, an unstated byte order unless the user states one) is refused by
+// name, never guessed.
 #pragma once
 
 #include <string>

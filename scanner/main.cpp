@@ -58,6 +58,9 @@ void usage(FILE* out) {
                "  --no-default-fill        netCDF3 variables without _FillValue get no zarr fill value (as\n"
                "                           xarray's netCDF reader; default: netCDF's default fill, masked\n"
                "                           as netCDF4-python masks it)\n"
+               "  --dmrpp-byte-order LE|BE the byte order of DMR++ variables whose sidecar omits it (older\n"
+               "                           build_dmrpp; OPeNDAP's server reads them in its own, little-\n"
+               "                           endian order); default: such variables are refused\n"
                "  --concat-dim DIM         combine the inputs along DIM (repeat for several dimensions)\n"
                "  --coordinate DIM=SOURCE  where an input's place along DIM comes from: variable (the\n"
                "                           coordinate variable DIM, the default), attr:NAME (a global\n"
@@ -242,6 +245,11 @@ CommandLine parse(int argc, char* argv[]) {
         usage_error("--netrc " + line.http.netrc_file + ": cannot read it");
     } else if (arg == "--insecure") {
       line.http.insecure = true;
+    } else if (arg == "--dmrpp-byte-order") {
+      line.scan.dmrpp_byte_order = value("LE or BE");
+      if (line.scan.dmrpp_byte_order != "LE" && line.scan.dmrpp_byte_order != "BE") {
+        usage_error("--dmrpp-byte-order " + line.scan.dmrpp_byte_order + ": not LE or BE");
+      }
     } else if (arg == "--no-default-fill") {
       line.scan.default_fill = false;
     } else if (arg == "--remote-protocol") {

@@ -26,6 +26,9 @@ struct ScanOptions {
   // value (readers that mask, such as netCDF4-python, treat it as missing); false: none (as
   // xarray's netCDF reader, which does not mask default fills).
   bool default_fill = true;
+  // DMR++ sidecars written before build_dmrpp recorded byteOrder: the order their multi-byte values
+  // are taken to be in ("LE" or "BE", as the user says); empty: such variables are refused.
+  std::string dmrpp_byte_order;
   // Where chunk locations come from: the v1 B-tree read from the file where there is one (one
   // pass), or always HDF5's per-chunk lookups (for comparing the two in tests).
   bool library_chunk_index = false;
