@@ -15,6 +15,17 @@ std::span<const char> slice(std::string_view bytes, std::uint64_t offset, std::s
   return {bytes.data() + offset, std::min<std::uint64_t>(length, bytes.size() - offset)};
 }
 
+// Bytes [offset, offset + length) of a local extent as a file slice, when the file holds all of
+// them (a file that ends early is read() and reported as always).
+std::optional<fetch::FileSlice> whole_slice(const fetch::Fetcher& fetcher, const fetch::Extent& extent,
+                                            std::uint64_t offset, std::size_t length) {
+  if (offset >= extent.length) return std::nullopt;
+  const std::size_t wanted = std::min<std::uint64_t>(length, extent.length - offset);
+  auto slice = fetcher.file_slice(extent, offset, wanted);
+  if (!slice || !*slice || (*slice)->length != wanted) return std::nullopt;
+  return std::move(**slice);
+}
+
 // Bytes held elsewhere (a view), or by the content itself (`owned`).
 class InlineContent final : public Content {
  public:
@@ -61,6 +72,9 @@ class RangeContent final : public Content {
   RangeContent(const ReadPath& path, std::uint32_t node, const fetch::Extent& extent)
       : path_(path), node_(node), extent_(extent) {}
   void size(ContentSize done) const override { done(extent_.length); }
+  std::optional<fetch::FileSlice> file_slice(std::uint64_t offset, std::size_t length) const override {
+    return whole_slice(path_.fetcher, extent_, offset, length);
+  }
   void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
     if (offset >= extent_.length) return done(std::span<const char>{});
     const std::size_t wanted = std::min<std::uint64_t>(length, extent_.length - offset);
@@ -86,6 +100,11 @@ class WholeFileContent final : public Content {
   WholeFileContent(const ReadPath& path, std::uint32_t node, const fetch::Target& target)
       : path_(path), node_(node), target_(target) {}
   void size(ContentSize done) const override { path_.fetcher.size(target_, std::move(done)); }
+  std::optional<fetch::FileSlice> file_slice(std::uint64_t offset, std::size_t length) const override {
+    const std::int64_t size = target_.size.load();
+    if (size < 0) return std::nullopt;  // not known yet: read() asks
+    return whole_slice(path_.fetcher, fetch::Extent{&target_, 0, static_cast<std::uint64_t>(size)}, offset, length);
+  }
   void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
     size([this, offset, length, done = std::move(done)](Result<std::uint64_t> total) {
       if (!total) return done(total.error());

@@ -37,6 +37,14 @@ class Content {
   // Bytes [offset, offset + length), fewer only where the content ends. Errors name what failed
   // (the URL and range), not the file: the caller adds its key.
   virtual void read(std::uint64_t offset, std::size_t length, ContentRead done) const = 0;
+  // The same bytes read() would give, as a slice of a local file the reply can be spliced from
+  // (no copy through the daemon); nothing where that is not so (remote or inline bytes, a read
+  // that would fail: read() then answers, and logs, as always).
+  virtual std::optional<fetch::FileSlice> file_slice(std::uint64_t offset, std::size_t length) const {
+    static_cast<void>(offset);
+    static_cast<void>(length);
+    return std::nullopt;
+  }
   // Content that changes while mounted: read anew every time, never kept by the kernel.
   virtual bool is_live() const { return false; }
 };

@@ -480,6 +480,12 @@ void Filesystem::read(Ino ino, std::uint64_t offset, std::size_t size, ContentRe
   });
 }
 
+std::optional<fetch::FileSlice> Filesystem::file_slice(Ino ino, std::uint64_t offset, std::size_t size) {
+  const InodePtr inode = resolve(ino);
+  if (!inode || !inode->content) return std::nullopt;
+  return inode->content->file_slice(offset, size);
+}
+
 common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
                                    const std::function<bool(const DirEntry&)>& emit) {
   if (is_stats_directory(ino)) return readdir_stats(offset, emit);

@@ -109,6 +109,9 @@ class Filesystem {
   [[nodiscard]] common::Result<OpenReply> opendir(Ino ino);
   // Errors name the file's key; the caller only counts and answers.
   void read(Ino ino, std::uint64_t offset, std::size_t size, ContentRead done);
+  // What read() would answer, as a slice of a local file to splice the reply from; nothing when
+  // read() must answer (see Content::file_slice).
+  std::optional<fetch::FileSlice> file_slice(Ino ino, std::uint64_t offset, std::size_t size);
   // Entries from `offset` on, each offered to `emit` until it returns false (no room left):
   // only entries it took count as lookups.
   [[nodiscard]] common::Status readdir(Ino ino, std::uint64_t offset, bool plus,

@@ -50,8 +50,12 @@ struct FuseAdapter::Ops {
     self.skip_open_ = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
     self.skip_opendir_ = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
     // Fewer, larger requests: libfuse derives the largest request from max_write.
-    conn->max_write = ReadAhead::kKernelReadahead;
+    conn->max_write = ReadAhead::kLargestRequest;
     conn->max_readahead = ReadAhead::kKernelReadahead;
+    // Local targets' bytes go from the file's pages to the kernel through a pipe, not through a
+    // buffer of ours (see Content::file_slice).
+    if ((conn->capable & FUSE_CAP_SPLICE_WRITE) != 0) conn->want |= FUSE_CAP_SPLICE_WRITE;
+    if ((conn->capable & FUSE_CAP_SPLICE_MOVE) != 0) conn->want |= FUSE_CAP_SPLICE_MOVE;
   }
 
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -107,6 +111,18 @@ struct FuseAdapter::Ops {
   static void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t offset, fuse_file_info* /*fi*/) {
     guarded(req, [&] {
       ReadCounters& counters = adapter_of(req).filesystem_.counters();
+      if (const auto slice = adapter_of(req).filesystem_.file_slice(ino, static_cast<std::uint64_t>(offset), size)) {
+        fuse_bufvec from{};  // one buffer: the slice
+        from.count = 1;
+        from.buf[0].size = slice->length;
+        from.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+        from.buf[0].fd = slice->fd;
+        from.buf[0].pos = static_cast<off_t>(slice->offset);
+        counters.reads += 1;
+        counters.bytes += slice->length;
+        fuse_reply_data(req, &from, FUSE_BUF_SPLICE_MOVE);
+        return;
+      }
       adapter_of(req).filesystem_.read(ino, static_cast<std::uint64_t>(offset), size,
                                        [req, &counters](common::Result<std::span<const char>> bytes) {
                                          if (!bytes) {

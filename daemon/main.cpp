@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -20,8 +21,10 @@
 #include "common/result.h"
 #include "daemon/filesystem.h"
 #include "daemon/fuse_adapter.h"
+#include "daemon/kernel_readahead.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
+#include "daemon/readahead.h"
 #include "daemon/remote_set.h"
 #include "daemon/service_notify.h"
 #include "daemon/target_check.h"
@@ -338,8 +341,19 @@ int serve(fuse_args* args, const fuse_cmdline_opts& cmdline, const std::string& 
   const kerchunkfs::daemon::ServiceNotifier notifier;
   // Joined after the unmount below (declared before the mount), which ends a stat still waiting.
   std::jthread readiness;
+  // Resolved before mounting: afterwards a lookup of the mountpoint waits for this very daemon.
+  std::array<char, PATH_MAX> mountpoint{};
+  const bool resolved = ::realpath(cmdline.mountpoint, mountpoint.data()) != nullptr;
   const Mount mount(session.get(), cmdline.mountpoint);
   if (!mount.ok()) return kExitFailure;
+  // Large sequential reads come as requests of the kernel's readahead window (see
+  // kernel_readahead.h); without root it stays at the kernel's default.
+  if (const auto raised = resolved ? kerchunkfs::daemon::set_kernel_readahead(
+                                         mountpoint.data(), kerchunkfs::daemon::ReadAhead::kKernelReadahead / 1024)
+                                   : kerchunkfs::common::Status(Error{"cannot resolve the mountpoint"});
+      !raised) {
+    log.info("the kernel's readahead stays at its default: " + raised.error().message);
+  }
 
   if (fuse_daemonize(cmdline.foreground) != 0) return kExitFailure;
   if (!cmdline.foreground) log.use_syslog();

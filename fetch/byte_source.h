@@ -25,6 +25,15 @@ struct ReadAnswer {
   std::string validator;
 };
 using ReadDone = std::function<void(common::Result<ReadAnswer>)>;
+
+// Bytes of a local file, for a reply the kernel copies (splices) straight from the file's pages:
+// no read into a buffer of ours. The descriptor stays open while the slice is held.
+struct FileSlice {
+  std::shared_ptr<const void> keep_open;
+  int fd = -1;
+  std::uint64_t offset = 0;
+  std::size_t length = 0;  // clipped to the file's end
+};
 using SizeDone = std::function<void(common::Result<std::uint64_t>)>;
 
 // Part of a response as it arrives: bytes [0, available) of `buffer` are final, and the buffer
@@ -52,6 +61,15 @@ class ByteSource {
            }
            done(std::move(result));
          });
+  }
+  // For a source of local files: bytes [offset, offset + length) of `url` as a FileSlice (clipped
+  // to the file's end), or why the file cannot be read; nothing from other sources.
+  virtual std::optional<common::Result<FileSlice>> file_slice(const std::string& url, std::uint64_t offset,
+                                                              std::size_t length) {
+    static_cast<void>(url);
+    static_cast<void>(offset);
+    static_cast<void>(length);
+    return std::nullopt;
   }
   // Holds `url` to the object version `validator` (see ReadAnswer::validator): later answers
   // naming another version fail. Sources without versions ignore it.

@@ -138,6 +138,13 @@ void Fetcher::read(const Extent& extent, std::uint64_t position, std::size_t len
   }
 }
 
+std::optional<common::Result<FileSlice>> Fetcher::file_slice(const Extent& extent, std::uint64_t position,
+                                                             std::size_t length) const {
+  if (extent.target->cached || position >= extent.length) return std::nullopt;
+  length = static_cast<std::size_t>(std::min<std::uint64_t>(length, extent.length - position));
+  return extent.target->source->file_slice(extent.target->url, extent.offset + position, length);
+}
+
 void Fetcher::read_shared(const Extent& extent, std::function<void(const common::Result<Bytes>&)> done) {
   const auto checked = [length = extent.length, done = std::move(done)](const common::Result<Bytes>& bytes) {
     if (bytes && bytes->size() != length) {

@@ -98,6 +98,10 @@ class Fetcher {
   // Starts fetching the cache blocks that extent bytes [position, position + length) lie in,
   // those neither cached nor under way (for a large extent read block by block).
   void prefetch_range(const Extent& extent, std::uint64_t position, std::uint64_t length);
+  // Bytes [position, position + length) of the extent (clipped to its end) as a slice of a local
+  // file, for a reply spliced from the file; nothing for remote targets.
+  std::optional<common::Result<FileSlice>> file_slice(const Extent& extent, std::uint64_t position,
+                                                      std::size_t length) const;
   // A target's size, asked once per URL.
   void size(const Target& target, SizeDone done);
 

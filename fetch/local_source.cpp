@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -95,6 +96,21 @@ void LocalSource::size(const std::string& url, SizeDone done) {
     return done(common::Error{"cannot stat " + path + ": " + std::strerror(errno), errno});
   }
   done(static_cast<std::uint64_t>(st.st_size));
+}
+
+std::optional<common::Result<FileSlice>> LocalSource::file_slice(const std::string& url, std::uint64_t offset,
+                                                                 std::size_t length) {
+  const std::string path = path_of(url);
+  const auto descriptor = open(path);
+  if (!descriptor) return common::Result<FileSlice>(descriptor.error());
+  struct stat st {};
+  if (::fstat((*descriptor)->fd(), &st) != 0) {
+    return common::Result<FileSlice>(common::Error{"cannot stat " + path + ": " + std::strerror(errno), errno});
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  const std::size_t available =
+      offset >= size ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(length, size - offset));
+  return common::Result<FileSlice>(FileSlice{*descriptor, (*descriptor)->fd(), offset, available});
 }
 
 }  // namespace kerchunkfs::fetch

@@ -23,6 +23,8 @@ class LocalSource final : public ByteSource {
       : roots_(std::move(roots)), max_open_files_(max_open_files) {}
   void read(const std::string& url, std::uint64_t offset, std::size_t length, ReadDone done) override;
   void size(const std::string& url, SizeDone done) override;
+  std::optional<common::Result<FileSlice>> file_slice(const std::string& url, std::uint64_t offset,
+                                                      std::size_t length) override;
 
  private:
   class Descriptor;
