@@ -78,7 +78,8 @@ class RangeContent final : public Content {
   void read(std::uint64_t offset, std::size_t length, ContentRead done) const override {
     if (offset >= extent_.length) return done(std::span<const char>{});
     const std::size_t wanted = std::min<std::uint64_t>(length, extent_.length - offset);
-    path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent_, offset, wanted);
+    // The read's own bytes are asked for first: requests go out in the order they are made, so
+    // read-ahead must not queue ahead of what a reader waits for.
     path_.fetcher.read(
         extent_, offset, wanted, [wanted, done = std::move(done)](const Result<std::span<const char>>& bytes) {
           if (bytes && bytes->size() != wanted) {
@@ -87,6 +88,7 @@ class RangeContent final : public Content {
           }
           done(bytes);
         });
+    path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent_, offset, wanted);
   }
 
  private:
@@ -109,8 +111,8 @@ class WholeFileContent final : public Content {
     size([this, offset, length, done = std::move(done)](Result<std::uint64_t> total) {
       if (!total) return done(total.error());
       const fetch::Extent extent{&target_, 0, *total};
+      path_.fetcher.read(extent, offset, length, done);  // first, as for a range
       if (offset < *total) path_.readahead.on_read(path_.fetcher, path_.targets, node_, extent, offset, length);
-      path_.fetcher.read(extent, offset, length, done);
     });
   }
 

@@ -292,6 +292,11 @@ void DecodedView::read_chunk(NodeId node, const DecodedArray& array, std::uint64
                              ContentRead done) {
   const std::size_t size = array.pipeline->decoded_size();
   if (offset >= size) return done(std::span<const char>{});
+  // This chunk first: requests go out in the order they are made, and read-ahead must not queue
+  // ahead of what the reader waits for.
+  const fetch::CacheKey chunk = key(node, size);
+  decoder_.get(chunk, decoder_.decoding(array.pipeline, stored(node)),
+               slicer(decoder_, chunk, offset, length, std::move(done)));
   // The chunks a serial reader reads next: their stored bytes are fetched ahead (read-ahead's
   // window, coalesced), and the nearest ones decoded meanwhile on the workers.
   (void)path_.readahead.on_chunk_read(path_.fetcher, path_.targets, node);
@@ -300,14 +305,11 @@ void DecodedView::read_chunk(NodeId node, const DecodedArray& array, std::uint64
     const NodeId directory = store_.parent(node);
     const std::uint64_t ahead = decode_ahead(array, *index, size);
     for (std::uint64_t next = *index + 1; next <= *index + ahead && next < array.grid.chunk_count(); ++next) {
-      if (const auto chunk = store_.lookup(directory, array.grid.key_of(next))) {
-        decoder_.prefetch(key(*chunk, size), decoder_.decoding(array.pipeline, stored(*chunk)));
+      if (const auto following = store_.lookup(directory, array.grid.key_of(next))) {
+        decoder_.prefetch(key(*following, size), decoder_.decoding(array.pipeline, stored(*following)));
       }
     }
   }
-  const fetch::CacheKey chunk = key(node, size);
-  decoder_.get(chunk, decoder_.decoding(array.pipeline, stored(node)),
-               slicer(decoder_, chunk, offset, length, std::move(done)));
 }
 
 }  // namespace kerchunkfs::daemon

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "fetch/coalesce.h"
 #include "fetch/url.h"
@@ -341,12 +341,18 @@ void Fetcher::fetch_from_source(const Target& target, std::uint64_t offset, std:
 }
 
 void Fetcher::prefetch(std::span<const Extent> extents) {
-  std::map<const Target*, std::vector<CacheKey>> by_target;
+  // Grouped by target in the order the extents come (a reader's order: the engine sends requests
+  // in the order they are made), not in the order of the targets' addresses.
+  std::vector<std::pair<const Target*, std::vector<CacheKey>>> by_target;
+  std::unordered_map<const Target*, std::size_t> group_of;
   for (const Extent& extent : extents) {
     // Large extents are read block by block as they are used (see prefetch_range).
     if (!extent.target->cached || is_large(extent)) continue;
     const CacheKey key{extent.target->id, extent.offset, extent.length};
-    if (cache_.claim(key)) by_target[extent.target].push_back(key);
+    if (!cache_.claim(key)) continue;
+    const auto [group, added] = group_of.try_emplace(extent.target, by_target.size());
+    if (added) by_target.emplace_back(extent.target, std::vector<CacheKey>());
+    by_target[group->second].second.push_back(key);
   }
   for (auto& [target, keys] : by_target) {
     std::vector<ByteRange> ranges;

@@ -276,6 +276,13 @@ class HttpEngine::Impl {
   }
 
   void start(Transfer* t) {
+    // Beyond max_connections, transfers wait here in the order they came rather than in libcurl's
+    // pending list, which does not keep that order: a serial reader's next chunks, asked for
+    // first, then go out first.
+    if (active_.size() >= options_.max_connections) {
+      queued_.emplace_back(t);
+      return;
+    }
     if (!t->easy) {
       t->easy.reset(curl_easy_init());
       CURL* easy = t->easy.get();
@@ -550,6 +557,11 @@ class HttpEngine::Impl {
         curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &t);
         finish(t, message->data.result);
       }
+      while (!queued_.empty() && active_.size() < options_.max_connections) {
+        Transfer* next = queued_.front().release();
+        queued_.pop_front();
+        start(next);
+      }
 
       int wait_ms = 1000;
       if (!delayed_.empty()) {
@@ -625,6 +637,8 @@ class HttpEngine::Impl {
       all.emplace_back(t);
     }
     active_.clear();
+    for (auto& t : queued_) all.push_back(std::move(t));
+    queued_.clear();
     while (!delayed_.empty()) {
       all.emplace_back(delayed_.top().transfer);
       delayed_.pop();
@@ -652,7 +666,8 @@ class HttpEngine::Impl {
   std::mutex mutex_;
   std::deque<std::unique_ptr<Transfer>> incoming_;
   bool stopping_ = false;
-  std::unordered_set<Transfer*> active_;  // owned while attached to the multi handle
+  std::unordered_set<Transfer*> active_;          // owned while attached to the multi handle
+  std::deque<std::unique_ptr<Transfer>> queued_;  // started, waiting for one of max_connections
   std::unordered_map<std::string, Origin> origins_;
   std::optional<std::string> token_;  // the bearer token last read
   timespec token_mtime_{};

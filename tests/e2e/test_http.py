@@ -201,3 +201,32 @@ def test_a_coalesced_response_cut_short_hands_out_what_arrived_and_retries_the_r
         assert m.path(f"v/{i}").read_bytes() == blob[i * 10_000:(i + 1) * 10_000], i
     requests = fault_server.requests[f"/truncate/1/data.bin"]
     assert requests < 40  # coalesced: far fewer requests than chunks, retries included
+
+
+def test_requests_beyond_max_connections_go_out_in_the_order_they_were_made(nginx, tmp_path, mounts):
+    # 40 one-chunk files behind 20 ms of latency, two connections: the first read asks for every
+    # chunk ahead, in C order, and a serial reader then finds each one arrived before the next.
+    # libcurl's own queue of pending transfers does not keep that order; the engine's does.
+    folder = nginx.root / tmp_path.name
+    folder.mkdir()
+    count = 40
+    refs = {".zgroup": json.dumps({"zarr_format": 2}),
+            "v/.zarray": json.dumps({"chunks": [1], "compressor": None, "dtype": "|u1", "fill_value": 0,
+                                     "filters": None, "order": "C", "shape": [count], "zarr_format": 2})}
+    for i in range(count):
+        (folder / f"c{i}").write_bytes(bytes([i]))
+        refs[f"v/{i}"] = [nginx.url(f"{tmp_path.name}/c{i}", slow=True), 0, 1]
+    m = mounts(write_refs(tmp_path / "refs.json", refs), "-o", "max_connections=2")
+    assert m.path("v/0").read_bytes() == b"\0"
+    deadline = time.monotonic() + 10
+    pattern = f"/slow/{tmp_path.name}/c"
+    while time.monotonic() < deadline:
+        logged = [line for line in nginx.access_log.read_text().splitlines() if pattern in line]
+        if len(logged) >= count:
+            break
+        time.sleep(0.05)
+    order = [int(line.split(pattern)[1].split(" ")[0]) for line in logged]
+    assert sorted(order) == list(range(count)), order
+    # Two at a time, each 20 ms: a chunk ends at most a couple of places from where it was asked.
+    assert all(abs(position - chunk) <= 2 for position, chunk in enumerate(order)), order
+    assert bytes(m.path(f"v/{i}").read_bytes()[0] for i in range(count)) == bytes(range(count))
