@@ -144,7 +144,7 @@ class Scanner {
 
   void add_link(hid_t parent, const char* name, H5L_type_t type, const std::string& prefix,
                 DimensionNamer::Group names) {
-    const std::string path = prefix + name;
+    const std::string path = prefix + netcdf_name(parent, name);
     if (type == H5L_TYPE_EXTERNAL) return skip(path, "external link: the target file is not scanned");
     const Handle object(H5Oopen(parent, name, H5P_DEFAULT), H5Oclose);
     if (!object.valid()) return skip(path, "a link that leads nowhere");
@@ -163,6 +163,21 @@ class Scanner {
       default:
         return skip(path, "a named datatype, not data");
     }
+  }
+
+  // netCDF-4 stores a variable named like a dimension it does not index as _nc4_non_coord_NAME
+  // (NAME being that dimension's scale, which is no variable): netCDF readers know it as NAME, and
+  // so does zarr here, unless a real dataset has that name.
+  static std::string netcdf_name(hid_t parent, const char* name) {
+    constexpr std::string_view kPrefix = "_nc4_non_coord_";
+    const std::string_view link(name);
+    if (!link.starts_with(kPrefix) || link.size() == kPrefix.size()) return std::string(link);
+    const std::string netcdf(link.substr(kPrefix.size()));
+    if (H5Lexists(parent, netcdf.c_str(), H5P_DEFAULT) <= 0) return netcdf;
+    const Handle other(H5Oopen(parent, netcdf.c_str(), H5P_DEFAULT), H5Oclose);
+    const bool pure_dimension = other.valid() && H5Iget_type(other.get()) == H5I_DATASET &&
+                                string_attribute(other.get(), "NAME").starts_with(kPureDimension);
+    return pure_dimension ? netcdf : std::string(link);
   }
 
   void skip(const std::string& path, std::string reason) {

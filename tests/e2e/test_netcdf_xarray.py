@@ -13,7 +13,7 @@ import xarray as xr
 import zarr
 
 import h5refs
-from conftest import write_refs
+from conftest import scan, write_refs
 
 
 def make_netcdf(path):
@@ -153,3 +153,20 @@ def test_nczarr_reads_an_uncompressed_array_through_the_mount(tmp_path, mounts):
     body = out.stdout.split("grid =", 1)[1].split(";", 1)[0]
     values = [int(x) for x in body.replace(",", " ").split()]
     assert values == list(range(0, 72, 3))
+
+
+def test_a_variable_named_like_a_dimension_it_does_not_index_keeps_its_netcdf_name(tmp_path, mounts):
+    # netCDF-4 stores such a variable as _nc4_non_coord_<name> beside the dimension's scale; netCDF
+    # readers, and the scanner, call it <name>.
+    path = tmp_path / "nc.nc"
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("x", 3)
+        ds.createDimension("y", 2)
+        ds.createVariable("x", "f4", ("y",))[:] = [1.5, 2.5]  # named x, along y
+        ds.createVariable("v", "i2", ("y", "x"))[:] = np.arange(6).reshape(2, 3)
+    scan(path, "-o", tmp_path / "refs.json")
+    refs = json.loads((tmp_path / "refs.json").read_text())["refs"]
+    assert "x/.zarray" in refs and not any("_nc4_non_coord_" in key for key in refs)
+    m = mounts(tmp_path / "refs.json")
+    xr.testing.assert_identical(xr.open_zarr(str(m.mountpoint), consolidated=False).load(),
+                                xr.open_dataset(path).load())
