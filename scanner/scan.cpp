@@ -172,7 +172,7 @@ class Scanner {
     constexpr std::string_view kPrefix = "_nc4_non_coord_";
     const std::string_view link(name);
     if (!link.starts_with(kPrefix) || link.size() == kPrefix.size()) return std::string(link);
-    const std::string netcdf(link.substr(kPrefix.size()));
+    std::string netcdf(link.substr(kPrefix.size()));
     if (H5Lexists(parent, netcdf.c_str(), H5P_DEFAULT) <= 0) return netcdf;
     const Handle other(H5Oopen(parent, netcdf.c_str(), H5P_DEFAULT), H5Oclose);
     const bool pure_dimension = other.valid() && H5Iget_type(other.get()) == H5I_DATASET &&
