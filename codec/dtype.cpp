@@ -10,6 +10,10 @@ namespace {
 using common::Error;
 using common::Result;
 
+// No element is larger: a dtype claiming more ("|S99999999999") is refused here rather than
+// making whoever sizes a buffer from it fail.
+constexpr std::size_t kMaxElementBytes = std::size_t{1} << 30;
+
 // A numpy type string: "<f8", "|S10", "<U3", "<M8[ns]", "|V16", "|b1".
 Result<std::size_t> simple_size(std::string_view text) {
   std::string_view rest = text;
@@ -26,6 +30,7 @@ Result<std::size_t> simple_size(std::string_view text) {
   if (problem != std::errc{} || end != rest.data() + rest.size() || size == 0) {
     return Error{"dtype \"" + std::string(text) + "\" has no fixed size"};
   }
+  if (size > kMaxElementBytes / 4) return Error{"dtype \"" + std::string(text) + "\": elements of more than 256 MiB"};
   switch (kind) {
     case 'U':
       return size * 4;  // UCS-4 characters
@@ -63,9 +68,12 @@ Result<std::size_t> element_size(simdjson::dom::element dtype, unsigned depth) {
       for (const auto extent : shape) {
         std::uint64_t n = 0;
         if (extent.get(n)) return Error{"a structured dtype's field shape is not a list of integers"};
+        if (n != 0 && count > kMaxElementBytes / n) return Error{"a structured dtype's element is over 1 GiB"};
         count *= n;
       }
     }
+    if (count != 0 && *size > (kMaxElementBytes - total) / count)
+      return Error{"a structured dtype's element is over 1 GiB"};
     total += *size * count;
   }
   if (total == 0) return Error{"structured dtype without fields"};

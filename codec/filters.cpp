@@ -257,6 +257,49 @@ class Checksum final : public Stage {
   std::string id_;
 };
 
+// HDF5's fletcher32 filter (numcodecs >= 0.12 calls it "fletcher32"): the data, then a checksum
+// of it, little-endian. The sum runs over big-endian 16-bit words (an odd last byte as the high
+// byte of a word), both sums folded to 16 bits every 360 words so they cannot overflow.
+class Fletcher32 final : public Stage {
+ public:
+  std::string_view id() const override { return "fletcher32"; }
+  std::size_t encoded_size(std::size_t decoded) const override { return decoded + 4; }
+  common::Status decode(std::string_view input, std::size_t output_size, std::string& out) const override {
+    if (input.size() != output_size + 4) return wrong_input("fletcher32", input.size(), output_size + 4);
+    const std::string_view data = input.substr(0, output_size);
+    if (load<std::uint32_t>(input.data() + output_size, std::endian::native != std::endian::little) != sum(data)) {
+      return Error{"checksum does not match (corrupt chunk)"};  // the pipeline names the stage
+    }
+    out.assign(data);
+    return common::Ok{};
+  }
+
+ private:
+  static std::uint32_t sum(std::string_view data) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+    std::uint32_t low = 0, high = 0;
+    const auto fold = [](std::uint32_t value) { return (value & 0xffff) + (value >> 16); };
+    std::size_t words = data.size() / 2;
+    while (words > 0) {
+      const std::size_t run = std::min<std::size_t>(words, 360);
+      for (std::size_t i = 0; i < run; ++i, bytes += 2) {
+        low += (std::uint32_t{bytes[0]} << 8) | bytes[1];
+        high += low;
+      }
+      words -= run;
+      low = fold(low);
+      high = fold(high);
+    }
+    if (data.size() % 2 != 0) {
+      low += std::uint32_t{bytes[0]} << 8;
+      high += low;
+      low = fold(low);
+      high = fold(high);
+    }
+    return (fold(high) << 16) | fold(low);
+  }
+};
+
 Result<Numeric> numeric_field(simdjson::dom::object config, const char* field, std::string_view id,
                               const char* fallback_field = nullptr) {
   std::string_view text;
@@ -315,6 +358,7 @@ Result<std::unique_ptr<Stage>> make_stage(std::string_view id, simdjson::dom::ob
   }
   if (id == "bitround") return std::unique_ptr<Stage>(std::make_unique<Identity>(id));
   if (id == "crc32" || id == "adler32") return std::unique_ptr<Stage>(std::make_unique<Checksum>(id));
+  if (id == "fletcher32") return std::unique_ptr<Stage>(std::make_unique<Fletcher32>());
   if (id == "delta" || id == "fixedscaleoffset" || id == "quantize" || id == "astype") {
     const bool astype = id == "astype";
     auto decoded = numeric_field(config, astype ? "decode_dtype" : "dtype", id);

@@ -336,8 +336,9 @@ class DmrppScanner {
         } else if (chain[i] == "fletcher32" && i + 1 == chain.size()) {
           checksum_bytes = 4;  // appended last, after the other filters: outside the codecs' bytes
         } else if (chain[i] == "fletcher32") {
-          return refuse(path, "fletcher32 before " + std::string(chain[i + 1]) +
-                                  ": its checksum is inside the filtered bytes, and zarr has no codec that drops it");
+          // Before other filters its checksum is inside their bytes: numcodecs' fletcher32 codec
+          // (0.12 and later; kerchunkfs -o decode) checks and drops it there, older readers refuse.
+          codecs.emplace_back("{\"id\": \"fletcher32\"}");
         } else {
           return refuse(path, "the filter \"" + std::string(chain[i]) + "\" has no zarr codec here");
         }

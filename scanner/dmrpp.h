@@ -4,14 +4,12 @@
 // Mapped: groups, the DAP4 atomic integer and float types in the byte order the chunks declare,
 // enumerations (their base type, labels as CF flag_values/flag_meanings), Dim and Dimension
 // declarations (shapes and _ARRAY_DIMENSIONS), typed attributes, dmrpp:chunks with their
-// compressionType chain (deflate, shuffle, deflate twice; fletcher32 when it was applied last, its
-// checksum left out of each range), fill values, chunk grids and every dmrpp:chunk, contiguous data
-// (one chunk), dmrpp:compact (inlined) and dmrpp:missingdata; compound Structures whose records
-// the sidecar shows packed (structured dtypes), compounds with strings from
-// dmrpp:specialstructuredata and compact scalar strings (inlined, fixed-length). What cannot be
-// mapped without the granule (chunked strings, compounds with gaps, opaque data, fletcher32 before
-// other filters, other filters, an unstated byte order unless the user states one) is refused by
-// name, never guessed.
+// compressionType chain (deflate, shuffle, deflate twice; fletcher32 applied last left out of each
+// range, applied earlier as numcodecs' fletcher32 codec in its place), fill values, chunk grids and every dmrpp:chunk,
+// contiguous data (one chunk), dmrpp:compact (inlined) and dmrpp:missingdata; compound Structures whose records the
+// sidecar shows packed (structured dtypes), compounds with strings from dmrpp:specialstructuredata and compact scalar
+// strings (inlined, fixed-length). What cannot be mapped without the granule (chunked strings, compounds with gaps,
+// opaque data, other filters, an unstated byte order unless the user states one) is refused by name, never guessed.
 #pragma once
 
 #include <string>

@@ -334,3 +334,29 @@ def test_scanned_hdf5_codecs_read_in_every_reader_with_decode(tmp_path, mounts):
         assert not errors, (reader.__name__, errors)
         for name, truth in expected.items():
             np.testing.assert_array_equal(values[name], truth, err_msg=f"{reader.__name__} {name}")
+
+
+@pytest.mark.parametrize("length", [7, 4096, 1000 * 7])  # odd, even, and more than 360 words
+def test_fletcher32_checks_hdf5s_own_checksums_and_refuses_a_flipped_byte(tmp_path, mounts, length):
+    # HDF5 writes the checksums (h5py, fletcher32=True); the raw chunks are its data and then
+    # the checksum, which the fletcher32 codec checks and drops.
+    import h5py
+    values = np.random.default_rng(length).integers(-128, 127, size=length * 2, dtype="i1")
+    with h5py.File(tmp_path / "f.h5", "w") as f:
+        f.create_dataset("v", data=values, chunks=(length,), fletcher32=True)
+    with h5py.File(tmp_path / "f.h5") as f:
+        chunks = [f["v"].id.read_direct_chunk((i * length,))[1] for i in range(2)]
+    assert all(len(chunk) == length + 4 for chunk in chunks)
+    (tmp_path / "good").write_bytes(chunks[0])
+    (tmp_path / "flipped").write_bytes(bytes([chunks[1][0] ^ 1]) + chunks[1][1:])
+    meta = {"zarr_format": 2, "shape": [length * 2], "chunks": [length], "dtype": "|i1", "compressor": None,
+            "filters": [{"id": "fletcher32"}], "fill_value": 0, "order": "C"}
+    refs = {".zgroup": '{"zarr_format": 2}', "v/.zarray": json.dumps(meta),
+            "v/0": [str(tmp_path / "good"), 0, length + 4], "v/1": [str(tmp_path / "flipped"), 0, length + 4]}
+    m = mounts(write_refs(tmp_path / "refs.json", {"version": 1, "refs": refs}), "-o", "decode",
+               "-o", f"allow_local={tmp_path}")
+    assert m.path("v/0").read_bytes() == values[:length].tobytes()
+    with pytest.raises(OSError) as failure:
+        m.path("v/1").read_bytes()
+    assert failure.value.errno == 5
+    assert "v/1: fletcher32: checksum does not match (corrupt chunk)" in m.log()

@@ -30,7 +30,7 @@ STALE = {("FletcherShuffle.nc4", "X"), ("FletcherShuffle.nc4", "fvcom_mesh"), ("
 # sidecar gives otherwise than the granule has it: another width, or no byte order (a sidecar names
 # the byte order only where there are chunks; little-endian is taken then).
 RETYPED = {("ntypes.h5", "atomic_type_3"), ("ntypes.h5", "atomic_type_4"), ("ntypes.h5", "atomic_type_5")}
-REFUSAL_REASONS = ("String variables need the granule itself", "fletcher32 before", "its members have gaps",
+REFUSAL_REASONS = ("String variables need the granule itself", "its members have gaps",
                    "the sidecar does not say the byte order",
                    "the sidecar gives no member offsets", "its string members are stored")
 
@@ -77,6 +77,11 @@ def test_every_sidecar_reads_as_h5py_reads_its_granule(tmp_path, mounts):
         ours, theirs = references(tmp_path / f"{name}.json"), references(tmp_path / f"{name}.h5.json")
         from_sidecar = mounts(tmp_path / f"{name}.json", "-o", f"allow_local={FIXTURES}")
         from_granule = mounts(tmp_path / f"{name}.h5.json", "-o", f"allow_local={FIXTURES}")
+        # fletcher32 before other filters: numcodecs 0.11 has no codec for it; the mount decodes it.
+        checksummed = {key[:-len("/.zarray")] for key, value in ours.items() if key.endswith("/.zarray") and
+                       "fletcher32" in codec_ids(json.loads(value))[1]}
+        decoded = mounts(tmp_path / f"{name}.json", "-o", "decode", "-o", f"allow_local={FIXTURES}") \
+            if checksummed else None
         arrays = [key[:-len("/.zarray")] for key in ours if key.endswith("/.zarray")]
         with h5py.File(sidecar.with_suffix("")) as granule:
             for array in arrays:
@@ -89,7 +94,8 @@ def test_every_sidecar_reads_as_h5py_reads_its_granule(tmp_path, mounts):
                     continue  # in another file the sidecar names (a store of missing variables)
                 expected = granule[stored][...]
                 try:
-                    got = zarr.open_array(str(from_sidecar.path(array)), mode="r")[...]
+                    mount = decoded if array in checksummed else from_sidecar
+                    got = zarr.open_array(str(mount.path(array)), mode="r")[...]
                 except Exception:  # noqa: BLE001 -- bytes that are not what the sidecar says decode to nothing
                     got = np.array([])
                 ranges = {k: v[1:] for k, v in ours.items() if k.startswith(array + "/") and isinstance(v, list)}
@@ -115,10 +121,12 @@ def test_every_sidecar_reads_as_h5py_reads_its_granule(tmp_path, mounts):
                 stale.add((name, array))
         from_sidecar.unmount()
         from_granule.unmount()
+        if decoded is not None:
+            decoded.unmount()
     assert stale <= STALE, stale - STALE
     assert retyped <= RETYPED, retyped - RETYPED
     print(f"{checked} arrays equal, {refused} refused")
-    assert checked >= 35 and refused <= 29, (checked, refused)  # as of the fixtures of 2026-12
+    assert checked >= 37 and refused <= 27, (checked, refused)  # as of the fixtures of 2026-12
 
 
 @needs_fixtures

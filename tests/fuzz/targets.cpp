@@ -111,6 +111,8 @@ constexpr CodecConfig kCodecConfigs[] = {
     {R"("<f4")", "null", R"([{"id": "bitround", "keepbits": 6}])"},
     {R"("<i4")", R"({"id": "crc32"})", "null"},
     {R"("<i4")", R"({"id": "adler32"})", "null"},
+    {R"("<i2")", "null", R"([{"id": "fletcher32"}])"},
+    {R"("|i1")", R"({"id": "zlib", "level": 1})", R"([{"id": "fletcher32"}])"},
     {R"(">f8")", "null", "null"},
 };
 
