@@ -271,6 +271,7 @@ class DmrppScanner {
     std::uint64_t size = 0;     // bytes
     std::string fill = "null";  // JSON
     bool structure = false;     // a packed compound: a size that disagrees means gaps, not damage
+    std::string records;        // a compound's records the sidecar holds itself (specialstructuredata)
   };
 
   void add_variable(const XmlElement& variable, const std::string& path, const std::string& dap_path) {
@@ -291,7 +292,7 @@ class DmrppScanner {
                       "their chunks hold fixed-length strings or references to variable-length ones");
       }
       std::string text = compact_bytes(*storage.compact);
-      const Element string{"\"|S" + std::to_string(std::max<std::size_t>(text.size(), 1)) + "\"", 0, "null", false};
+      const Element string{"\"|S" + std::to_string(std::max<std::size_t>(text.size(), 1)) + "\"", 0, "null", false, {}};
       text.resize(std::max<std::size_t>(text.size(), 1), '\0');
       put_zarray(path, attributes, shape, shape, string, "null");
       put(path + "/" + common::chunk_key({}), std::move(text));
@@ -302,8 +303,7 @@ class DmrppScanner {
       if (!element) return;  // refused
       if (storage.special != nullptr) {
         put_zarray(path, attributes, shape, shape, *element, "null");
-        put(path + "/" + common::chunk_key(std::vector<std::uint64_t>(shape.size(), 0)), special_records_.at(path));
-        special_records_.erase(path);
+        put(path + "/" + common::chunk_key(std::vector<std::uint64_t>(shape.size(), 0)), std::move(element->records));
         result_.datasets.push_back({path, DatasetReport::Outcome::Inlined, ""});
         return;
       }
@@ -449,7 +449,7 @@ class DmrppScanner {
   }
 
   // A compound's element: its members packed, as zarr describes records; nothing when refused.
-  // With dmrpp:specialstructuredata, its records are decoded into special_records_[path].
+  // With dmrpp:specialstructuredata, its records decoded from the sidecar come with it.
   std::optional<Element> structure_element(const XmlElement& structure, const std::string& path,
                                            const std::string& dap_path, const Storage& storage, std::uint64_t records) {
     std::vector<StructureMember> members;
@@ -483,7 +483,7 @@ class DmrppScanner {
                          std::to_string(options_.inline_unsupported) + " bytes)");
         return std::nullopt;
       }
-      special_records_[path] = packed_records(std::move(*values), members, records);
+      element.records = packed_records(std::move(*values), members, records);
       element.dtype = structure_dtype(members, '<');
       return element;
     }
@@ -610,7 +610,6 @@ class DmrppScanner {
   std::map<std::string, std::uint64_t> dimensions_;        // full DAP path → size
   std::map<std::string, const XmlElement*> enumerations_;  // full DAP path → declaration
   std::map<std::string, std::map<std::pair<std::uint64_t, int>, std::string>> phony_;
-  std::map<std::string, std::string> special_records_;  // path → a compound's records decoded from the sidecar
   ScanResult result_;
 };
 
