@@ -263,10 +263,13 @@ class HttpEngine::Impl {
       return 0;
     }
     if (t->body->empty() && status == 206) {
-      // Reserved whole, so appending never moves bytes that views may already point at.
-      t->body->reserve(t->length);
       const auto range = parse_content_range(t->content_range);
       t->streaming = t->progress && range && range->first == t->offset && range->last == t->offset + t->length - 1;
+      // Reserved whole, so appending never moves bytes that views may already point at; as large
+      // as the answer says it is rather than as the request asked, since a read of "the whole
+      // object, up to 4 GiB" (a reference set fetched by URL) is answered with the object's size.
+      const std::uint64_t answer_size = range && range->last >= range->first ? range->last - range->first + 1 : 0;
+      t->body->reserve(std::min<std::uint64_t>(answer_size, t->length));
     }
     // Counted before any byte is handed on, so a reader that has its bytes sees them counted.
     t->counters->bytes.fetch_add(n, std::memory_order_relaxed);
