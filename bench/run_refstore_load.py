@@ -33,15 +33,15 @@ def reference_file(n):
     return path
 
 
-def rss_kib(pid):
+def status_kib(pid, field):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
 
 
 def mount_ready(refs, daemon=DAEMON):
-    """Seconds from starting the daemon until the mount answers, and its RSS then."""
+    """Seconds from starting the daemon until the mount answers, its RSS then and its peak RSS."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         process = subprocess.Popen([str(daemon), str(refs), tmp, "-f", "-o", "allow_local=/"], stderr=subprocess.PIPE)
@@ -51,10 +51,10 @@ def mount_ready(refs, daemon=DAEMON):
             time.sleep(0.002)
         os.listdir(tmp)
         seconds = time.perf_counter() - start
-        rss = rss_kib(process.pid)
+        rss, peak = status_kib(process.pid, "VmRSS"), status_kib(process.pid, "VmHWM")
         subprocess.run(["fusermount3", "-u", tmp], check=True)
         process.wait()
-        return seconds, rss
+        return seconds, rss, peak
 
 
 def main():
@@ -64,33 +64,49 @@ def main():
     parser.add_argument("--fsspec-max", type=int, default=10_000_000, help="largest size also loaded with fsspec")
     args = parser.parse_args()
 
-    rows = []
-    for n in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    measured = {}
+    for n in sizes:
         refs = reference_file(n)
-        json_mb = refs.stat().st_size / 1e6
         runs = [parse_fields(subprocess.run([str(LOADER), str(refs)], check=True, capture_output=True,
                                             text=True).stdout) for _ in range(args.runs)]
+        mounts = [mount_ready(refs) for _ in range(args.runs)]
+        fsspec = None
+        if n <= args.fsspec_max:
+            fsspec = parse_fields(subprocess.run(["/usr/bin/python3", str(REPO / "bench" / "fsspec_load.py"),
+                                                 str(refs)], check=True, capture_output=True, text=True).stdout)
+        measured[n] = (refs.stat().st_size / 1e6, runs, mounts, fsspec)
+
+    # The anchor: fsspec loading the smallest set, in this same run.
+    anchor_n = min(n for n in sizes if measured[n][3] is not None) if any(m[3] for m in measured.values()) else None
+    anchor = measured[anchor_n][3]["seconds"] if anchor_n else None
+
+    def ratio(seconds):
+        return f"{seconds / anchor:.2f}" if anchor else ""
+
+    rows = []
+    for n in sizes:
+        json_mb, runs, mounts, fsspec = measured[n]
         seconds = statistics.median(r["seconds"] for r in runs)
         rss = statistics.median(r["rss_kib"] for r in runs) * 1024
         peak = max(r["peak_kib"] for r in runs) * 1024
+        faults = statistics.median(r["page_faults"] for r in runs)
         index = runs[0]["index_bytes"]
-        mounts = [mount_ready(refs) for _ in range(args.runs)]
-        rows.append((f"{n:,}", f"{json_mb:.0f} MB", "kerchunkfs refstore", f"{seconds:.2f} s",
-                     f"{rss / 1e6:.0f} MB", f"{rss / n:.0f}", f"{peak / 1e6:.0f} MB", f"{index / n:.1f}"))
-        rows.append((f"{n:,}", f"{json_mb:.0f} MB", "kerchunkfs mount ready",
-                     f"{statistics.median(m[0] for m in mounts):.2f} s",
-                     f"{statistics.median(m[1] for m in mounts) * 1024 / 1e6:.0f} MB",
-                     f"{statistics.median(m[1] for m in mounts) * 1024 / n:.0f}", "", ""))
-        if n <= args.fsspec_max:
-            out = subprocess.run(["/usr/bin/python3", str(REPO / "bench" / "fsspec_load.py"), str(refs)],
-                                 check=True, capture_output=True, text=True).stdout
-            f = parse_fields(out)
-            rows.append((f"{n:,}", f"{json_mb:.0f} MB", "fsspec ReferenceFileSystem", f"{f['seconds']:.2f} s",
-                         f"{f['rss_kib'] * 1024 / 1e6:.0f} MB", f"{f['rss_kib'] * 1024 / n:.0f}",
-                         f"{f['peak_kib'] * 1024 / 1e6:.0f} MB", ""))
+        rows.append((f"{n:,}", f"{json_mb:.0f} MB", "kerchunkfs refstore", f"{seconds:.2f} s", ratio(seconds),
+                     f"{rss / 1e6:.0f} MB", f"{rss / n:.0f}", f"{peak / 1e6:.0f} MB", f"{faults:,.0f}",
+                     f"{index / n:.1f}"))
+        ready = statistics.median(m[0] for m in mounts)
+        ready_rss = statistics.median(m[1] for m in mounts) * 1024
+        rows.append((f"{n:,}", f"{json_mb:.0f} MB", "kerchunkfs mount ready", f"{ready:.2f} s", ratio(ready),
+                     f"{ready_rss / 1e6:.0f} MB", f"{ready_rss / n:.0f}",
+                     f"{max(m[2] for m in mounts) * 1024 / 1e6:.0f} MB", "", ""))
+        if fsspec:
+            rows.append((f"{n:,}", f"{json_mb:.0f} MB", "fsspec ReferenceFileSystem", f"{fsspec['seconds']:.2f} s",
+                         ratio(fsspec["seconds"]), f"{fsspec['rss_kib'] * 1024 / 1e6:.0f} MB",
+                         f"{fsspec['rss_kib'] * 1024 / n:.0f}", f"{fsspec['peak_kib'] * 1024 / 1e6:.0f} MB", "", ""))
 
-    header = ("references", "JSON", "loader", "load time", "resident after load", "bytes/ref resident",
-              "peak resident", "bytes/ref index")
+    header = ("references", "JSON", "loader", "load time", f"× fsspec {anchor_n:,}" if anchor_n else "×",
+              "resident after load", "bytes/ref resident", "peak resident", "page faults", "bytes/ref index")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     table = "\n".join(lines)

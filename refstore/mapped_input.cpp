@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -42,19 +43,41 @@ MappedInput::MappedInput(const std::string& path) {
   }
 
   size_ = static_cast<std::size_t>(st.st_size);
-  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  mapping_size_ = (size_ + simdjson::SIMDJSON_PADDING + page - 1) / page * page;
+  page_ = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  mapping_size_ = (size_ + simdjson::SIMDJSON_PADDING + page_ - 1) / page_ * page_;
   mapping_ = ::mmap(nullptr, mapping_size_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapping_ == MAP_FAILED) {
     mapping_ = nullptr;
     fail(path, "map");
   }
-  // MAP_POPULATE maps the cached pages at once instead of faulting them in one by one.
-  if (size_ > 0 &&
-      ::mmap(mapping_, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd.get(), 0) == MAP_FAILED) {
+  if (size_ > 0 && ::mmap(mapping_, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd.get(), 0) == MAP_FAILED) {
     fail(path, "map");
   }
+  map_ahead(0);
   decompress_if_needed(path);
+}
+
+void MappedInput::map_ahead(std::size_t from) {
+  const std::size_t until = std::min(size_, from + kWindow);
+  if (until <= mapped_ahead_) return;
+  const std::size_t start = std::max(from, mapped_ahead_) / page_ * page_;
+  // Failing (kernels before 5.14 lack it) only leaves the pages to be faulted in one by one.
+  (void)::madvise(static_cast<char*>(mapping_) + start, until - start, MADV_POPULATE_READ);
+  mapped_ahead_ = until;
+}
+
+void MappedInput::release_before(const char* position) {
+  if (mapping_ == nullptr) return;
+  const auto* base = static_cast<const char*>(mapping_);
+  if (position < base || position > base + size_) return;
+  const auto read = static_cast<std::size_t>(position - base);
+  const std::size_t release_until = read / page_ * page_;
+  if (release_until > released_) {
+    // A private, never written file mapping: dropped pages read the file again if touched.
+    (void)::madvise(static_cast<char*>(mapping_) + released_, release_until - released_, MADV_DONTNEED);
+    released_ = release_until;
+  }
+  map_ahead(read);
 }
 
 // A compressed reference set (gzip or zstd, known by its magic bytes whatever its name) is

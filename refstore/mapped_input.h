@@ -1,7 +1,9 @@
-// A reference file as simdjson input, without copying it: a regular file is mapped read-only
-// into a reservation whose tail past the file's last page is anonymous zero memory, which gives
-// simdjson the padding it reads past the end. Pipes and other streams are read into memory, and
-// so are compressed reference sets (gzip, zstd), decompressed.
+// A reference file as parser input, without copying it: a regular file is mapped read-only into
+// a reservation whose tail past the file's last page is anonymous zero memory, which gives the
+// parsers the zero padding they read past the end. The parse reads it front to back, and the
+// pages behind it are given back as it goes (release_before), so a file of gigabytes never is
+// resident at once. Pipes and other streams are read into memory, and so are compressed
+// reference sets (gzip, zstd), decompressed.
 #pragma once
 
 #include <simdjson.h>
@@ -20,12 +22,24 @@ class MappedInput {
 
   simdjson::padded_string_view view() const;
 
+  // Everything before `position` (in view()) has been read: its pages leave this process's
+  // memory (read again from the page cache if touched again), and the next ones are mapped
+  // ahead in one call rather than a page fault each.
+  void release_before(const char* position);
+
  private:
   void decompress_if_needed(const std::string& path);
+  void map_ahead(std::size_t from);
+
+  // How far ahead of the parse the file is mapped.
+  static constexpr std::size_t kWindow = 16 << 20;
 
   void* mapping_ = nullptr;
   std::size_t mapping_size_ = 0;
   std::size_t size_ = 0;
+  std::size_t page_ = 4096;
+  std::size_t released_ = 0;          // bytes from the start already given back
+  std::size_t mapped_ahead_ = 0;      // bytes from the start already mapped
   simdjson::padded_string streamed_;  // used when the input is not a regular file
 };
 

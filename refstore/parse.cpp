@@ -1,12 +1,17 @@
 // JSON → RefStore: reference spec version 0 (flat {key: value}) and version 1 (templates, gen,
-// refs), read with simdjson's On-Demand API so the document is never materialised as a tree.
+// refs). The keys and references are read in one pass by JsonCursor, with nothing kept of the
+// document but what the store holds, and the pages read given back as the parse moves on (a set
+// of ten million references peaks near its final index size); the small parts, templates and
+// gen, are read with simdjson's On-Demand API, and nested JSON values validated by its DOM parser.
 #include <simdjson.h>
 
 #include <charconv>
-#include <cstring>
+#include <functional>
 #include <limits>
+#include <optional>
 
 #include "refstore/base64.h"
+#include "refstore/json_cursor.h"
 #include "refstore/load_error.h"
 #include "refstore/mapped_input.h"
 #include "refstore/refstore.h"
@@ -27,16 +32,6 @@ std::string_view trim_trailing_space(std::string_view text) {
   return text;
 }
 
-// The text of a JSON string whose content starts at `content` (just after its opening quote),
-// when it has no escape sequence and so can be used where it lies, without unescaping.
-std::optional<std::string_view> text_in_place(const char* content, const char* end) {
-  const auto* quote = static_cast<const char*>(std::memchr(content, '"', static_cast<std::size_t>(end - content)));
-  if (quote == nullptr || std::memchr(content, '\\', static_cast<std::size_t>(quote - content)) != nullptr) {
-    return std::nullopt;
-  }
-  return std::string_view(content, static_cast<std::size_t>(quote - content));
-}
-
 std::string describe(const Variables& variables) {
   std::string out;
   for (const auto& [name, value] : variables) {
@@ -45,45 +40,243 @@ std::string describe(const Variables& variables) {
   return out;
 }
 
+// Version-1 fields in an order one pass cannot follow (templates after the refs that use them,
+// a version after other fields): the parse starts again, reading the fields where they lie.
+struct NeedsFieldOrder {};
+
+// Called as the parse moves on, with everything before the position read: the input's pages
+// behind it can be given back.
+using ReleaseInput = std::function<void(const char*)>;
+
 class Parser {
  public:
-  Parser(simdjson::padded_string_view json, StoreBuilder& builder, std::uint64_t max_keys)
-      : json_(json), builder_(builder), max_keys_(std::min<std::uint64_t>(max_keys, kMaxNodes)) {}
+  Parser(simdjson::padded_string_view json, StoreBuilder& builder, std::uint64_t max_keys, const ReleaseInput& release)
+      : json_(json),
+        cursor_(json.data(), json.data() + json.size()),
+        builder_(builder),
+        release_(release),
+        max_keys_(std::min<std::uint64_t>(max_keys, kMaxNodes)) {}
 
-  void run() {
-    check(parser_.iterate(json_).get(doc_), "");
-    iterating_ = true;
-    od::object top;
-    if (const auto error = doc_.get_object().get(top); error == simdjson::INCORRECT_TYPE) {
-      throw LoadError("the top level must be a JSON object" + location());
+  // One pass, front to back: a version-0 set, or a version-1 set whose "version" comes first and
+  // whose "templates" come before "refs" (as kerchunk writes them). Otherwise throws
+  // NeedsFieldOrder.
+  void run_in_order() {
+    open_top_level();
+    if (cursor_.next() == '}') {
+      cursor_.skip_byte();
+      return end_of_document();
+    }
+    const std::string_view first = read_key();
+    if (first == "version") {
+      read_version();
+      return read_version1_in_order();
+    }
+    if (first == "templates" || first == "refs" || first == "gen") throw NeedsFieldOrder{};
+    read_version0(first);
+  }
+
+  // Two passes: the top level's fields located first, then read in the order their meaning needs.
+  void run_by_position() {
+    open_top_level();
+    std::vector<std::pair<std::string, const char*>> fields;  // name, where its value starts
+    if (cursor_.next() == '}') {
+      cursor_.skip_byte();
     } else {
-      check(error, "");
+      do {
+        std::string name(read_key());
+        fields.emplace_back(std::move(name), (cursor_.next(), cursor_.position()));
+        (void)cursor_.value_text();
+      } while (next_member());
     }
-    auto version = top.find_field_unordered("version");
-    if (version.error() == simdjson::NO_SUCH_FIELD) {
-      doc_.rewind();
-      read_version0();
-      return;
+    end_of_document();
+    const auto field = [&](std::string_view name) -> const char* {
+      const char* found = nullptr;
+      for (const auto& [field_name, value] : fields) {
+        if (field_name != name) continue;
+        if (found != nullptr) throw LoadError("the top-level field \"" + std::string(name) + "\" is given twice");
+        found = value;
+      }
+      return found;
+    };
+    const char* version = field("version");
+    if (version == nullptr) {  // version 0 after all, with a key named like a version-1 field
+      cursor_ = JsonCursor(json_.data(), json_.data() + json_.size());
+      open_top_level();
+      return read_version0(read_key());
     }
-    od::value version_value;
-    check(version.get(version_value), "\"version\"");
-    std::int64_t number = 0;
-    if (version_value.get_int64().get(number) != simdjson::SUCCESS || number != 1) {
-      throw LoadError("unsupported reference spec version " +
-                      std::string(trim_trailing_space(version_value.raw_json_token())) +
-                      " (supported: 0, written without a version, and 1)");
+    cursor_.move_to(version);
+    read_version();
+    if (const char* templates = field("templates")) read_templates(value_at(templates));
+    if (const char* refs = field("refs")) {
+      cursor_.move_to(refs);
+      read_refs();
     }
-    read_version1(top);
+    if (const char* gen = field("gen")) read_gen(value_at(gen));
+    for (const auto& [name, value] : fields) {
+      if (name != "version" && name != "templates" && name != "refs" && name != "gen") {
+        validate(name, value_at(value));
+      }
+    }
   }
 
  private:
+  void open_top_level() {
+    if (cursor_.next() != '{') cursor_.fail("the top level must be a JSON object");
+    cursor_.skip_byte();
+  }
+
+  void end_of_document() {
+    if (cursor_.next() != '\0' || cursor_.position() != cursor_.end()) {
+      cursor_.fail("unexpected content after the top-level object");
+    }
+  }
+
+  // The key of an object member, and the colon after it.
+  std::string_view read_key() {
+    const std::string_view key = cursor_.string(key_scratch_);
+    cursor_.expect(':', "':' after a key");
+    return key;
+  }
+
+  // After a member: true past a comma, false past the closing brace.
+  bool next_member() {
+    const char next = cursor_.next();
+    if (next != ',' && next != '}') cursor_.fail("expected ',' or '}' after an object member");
+    cursor_.skip_byte();
+    return next == ',';
+  }
+
+  std::string_view value_at(const char* position) {
+    cursor_.move_to(position);
+    return cursor_.value_text();
+  }
+
+  void release_behind() {
+    if (cursor_.position() < next_release_) return;
+    if (release_) release_(cursor_.position());
+    next_release_ = cursor_.position() + kReleaseStep;
+  }
+
+  void read_version() {
+    const std::string_view token = cursor_.value_text();
+    if (token != "1") {
+      throw LoadError("unsupported reference spec version " + std::string(token) +
+                      " (supported: 0, written without a version, and 1)");
+    }
+  }
+
+  void read_version0(std::string_view first_key) {
+    std::string_view key = first_key;
+    while (true) {
+      if (key == "version") throw NeedsFieldOrder{};
+      add_entry(key);
+      release_behind();
+      if (!next_member()) break;
+      key = read_key();
+    }
+    end_of_document();
+  }
+
+  void read_version1_in_order() {
+    bool templates_seen = false, refs_seen = false;
+    std::optional<std::string_view> gen;  // read last: it applies after refs and may use any template
+    const auto once = [](bool seen, std::string_view name) {
+      if (seen) throw LoadError("the top-level field \"" + std::string(name) + "\" is given twice");
+    };
+    while (next_member()) {
+      const std::string_view name = read_key();
+      if (name == "templates") {
+        if (refs_seen) throw NeedsFieldOrder{};  // the references read already did not use them
+        once(templates_seen, name);
+        templates_seen = true;
+        read_templates(cursor_.value_text());
+      } else if (name == "refs") {
+        once(refs_seen, name);
+        refs_seen = true;
+        read_refs();
+      } else if (name == "gen") {
+        once(gen.has_value(), name);
+        gen = cursor_.value_text();
+      } else if (name == "version") {
+        throw LoadError("the top-level field \"version\" is given twice");
+      } else {
+        validate(name, cursor_.value_text());
+      }
+    }
+    end_of_document();
+    if (gen) read_gen(*gen);
+  }
+
+  // A top-level field's value, which must be JSON even when ignored (fsspec ignores fields a
+  // version-1 set carries besides its own).
+  void validate(std::string_view name, std::string_view text) {
+    simdjson::dom::element ignored;
+    if (const auto error = validator_.parse(text.data(), text.size()).get(ignored); error != simdjson::SUCCESS) {
+      throw LoadError("top-level field " + quote(name) + ": invalid JSON (" + simdjson::error_message(error) + ")" +
+                      cursor_.location(text.data()));
+    }
+  }
+
+  void read_refs() {
+    if (cursor_.next() != '{') cursor_.fail("\"refs\" must be an object");
+    cursor_.skip_byte();
+    if (cursor_.next() == '}') {
+      cursor_.skip_byte();
+      return;
+    }
+    do {
+      add_entry(read_key());
+      release_behind();
+    } while (next_member());
+  }
+
+  // A value of the document (templates, gen) read with simdjson On-Demand where it lies: the
+  // rest of the document stands in for the padding, whose content simdjson ignores. On-Demand
+  // skips what it is not asked for without checking it, so the whole value is validated first.
+  void iterate(std::string_view name, std::string_view text) {
+    validate(name, text);
+    const std::size_t room =
+        static_cast<std::size_t>(json_.data() + json_.size() - text.data()) - text.size() + simdjson::SIMDJSON_PADDING;
+    iterating_ = false;  // the previous document's positions die with the new iteration
+    check(parser_.iterate(simdjson::padded_string_view(text.data(), text.size(), text.size() + room)).get(doc_), "");
+    iterating_ = true;
+  }
+
+  void read_templates(std::string_view text) {
+    iterate("templates", text);
+    od::object object;
+    check(doc_.get_object().get(object), "\"templates\" must be an object");
+    for (auto field : object) {
+      std::string_view name;
+      check(field.unescaped_key().get(name), "\"templates\"");
+      std::string_view value;
+      if (field.value().get_string().get(value) != simdjson::SUCCESS) {
+        throw LoadError("template " + quote(name) + ": the value must be a string" + location());
+      }
+      try {
+        templates_.insert_or_assign(std::string(name), Template::compile(value));
+      } catch (const ExpressionError& error) {
+        throw LoadError("template " + quote(name) + ": " + error.what());
+      }
+    }
+  }
+
+  void read_gen(std::string_view text) {
+    iterate("gen", text);
+    od::array array;
+    check(doc_.get_array().get(array), "\"gen\" must be an array");
+    std::size_t index = 0;
+    for (auto element : array) {
+      od::object object;
+      check(element.get_object().get(object), "gen[" + std::to_string(index) + "] must be an object");
+      read_generator(object, "gen[" + std::to_string(index) + "]");
+      ++index;
+    }
+  }
+
   // simdjson failures become one line naming what was being read and where in the file.
   void check(simdjson::error_code error, std::string_view context) {
     if (error != simdjson::SUCCESS) fail(error, std::string(context));
-  }
-  // On the hot path: the key's context is only formatted when there is an error to report.
-  void check_key(simdjson::error_code error, std::string_view key) {
-    if (error != simdjson::SUCCESS) fail(error, "key " + quote(key));
   }
   [[noreturn]] void fail(simdjson::error_code error, const std::string& context) {
     throw LoadError((context.empty() ? "" : context + ": ") + "invalid JSON (" + simdjson::error_message(error) + ")" +
@@ -94,200 +287,101 @@ class Parser {
     // A document whose iteration never started has no position to ask for.
     const char* at = nullptr;
     if (!iterating_ || doc_.current_location().get(at) != simdjson::SUCCESS) return "";
-    return position_of(at);
+    return cursor_.location(at);
   }
 
-  std::string position_of(const char* at) const {
-    if (at < json_.data() || at > json_.data() + json_.size()) return "";
-    std::size_t line = 1;
-    const char* line_start = json_.data();
-    for (const char* p = json_.data(); p < at; ++p) {
-      if (*p == '\n') {
-        ++line;
-        line_start = p + 1;
-      }
-    }
-    return " at line " + std::to_string(line) + ", column " + std::to_string(at - line_start + 1);
-  }
-
-  template <class Field>
-  std::string_view key_of(Field& field) {
-    od::raw_json_string raw;
-    check(field.key().get(raw), "a key");
-    if (const auto in_place = text_in_place(raw.raw(), json_end())) return *in_place;
-    std::string_view key;
-    check(field.unescaped_key().get(key), "a key");
-    return key;
-  }
-
-  const char* json_end() const { return json_.data() + json_.size(); }
-
-  void read_version0() {
-    od::object top;
-    check(doc_.get_object().get(top), "");
-    for (auto field : top) {
-      const std::string_view key = key_of(field);
-      od::value value;
-      check_key(field.value().get(value), key);
-      add_entry(key, value);
-    }
-    // Only the end of input has no current location.
-    if (doc_.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-      throw LoadError("unexpected content after the top-level object" + location());
-    }
-  }
-
-  void read_version1(od::object& top) {
-    auto templates = top.find_field_unordered("templates");
-    if (templates.error() != simdjson::NO_SUCH_FIELD) {
-      od::object object;
-      check(templates.get_object().get(object), "\"templates\" must be an object");
-      for (auto field : object) {
-        std::string_view name;
-        check(field.unescaped_key().get(name), "\"templates\"");
-        std::string_view text;
-        if (field.value().get_string().get(text) != simdjson::SUCCESS) {
-          throw LoadError("template " + quote(name) + ": the value must be a string" + location());
-        }
-        try {
-          templates_.insert_or_assign(std::string(name), Template::compile(text));
-        } catch (const ExpressionError& error) {
-          throw LoadError("template " + quote(name) + ": " + error.what());
-        }
-      }
-    }
-
-    auto refs = top.find_field_unordered("refs");
-    if (refs.error() != simdjson::NO_SUCH_FIELD) {
-      od::object object;
-      check(refs.get_object().get(object), "\"refs\" must be an object");
-      for (auto field : object) {
-        const std::string_view key = key_of(field);
-        od::value value;
-        check_key(field.value().get(value), key);
-        add_entry(key, value);
-      }
-    }
-
-    auto gen = top.find_field_unordered("gen");
-    if (gen.error() != simdjson::NO_SUCH_FIELD) {
-      od::array array;
-      check(gen.get_array().get(array), "\"gen\" must be an array");
-      std::size_t index = 0;
-      for (auto element : array) {
-        od::object object;
-        check(element.get_object().get(object), "gen[" + std::to_string(index) + "] must be an object");
-        read_generator(object, "gen[" + std::to_string(index) + "]");
-        ++index;
-      }
-    }
-  }
-
-  void add_entry(std::string_view key, od::value& value) {
-    od::json_type type{};
-    check_key(value.type().get(type), key);
-    switch (type) {
-      case od::json_type::string: {
-        std::string_view text;
-        check_key(value.get_string().get(text), key);
-        const NodeId node = builder_.add_file(key);
-        if (text.starts_with(kBase64Prefix)) {
-          std::string& arena = builder_.inline_arena();
-          const std::size_t start = arena.size();
-          if (!base64_decode_append(text.substr(kBase64Prefix.size()), arena)) {
-            throw LoadError("key " + quote(key) + ": invalid base64 data");
+  // One member of a version-0 set or of "refs". Syntax errors name the key.
+  void add_entry(std::string_view key) {
+    try {
+      switch (cursor_.next()) {
+        case '"': {
+          const std::string_view text = cursor_.string(value_scratch_);
+          const NodeId node = builder_.add_file(key);
+          if (text.starts_with(kBase64Prefix)) {
+            std::string& arena = builder_.inline_arena();
+            const std::size_t start = arena.size();
+            if (!base64_decode_append(text.substr(kBase64Prefix.size()), arena)) {
+              throw LoadError("key " + quote(key) + ": invalid base64 data");
+            }
+            builder_.set_inline_from(node, start);
+          } else {
+            builder_.set_inline(node, text);
           }
-          builder_.set_inline_from(node, start);
-        } else {
-          builder_.set_inline(node, text);
+          return;
         }
-        return;
+        case '[':
+          if (looks_like_reference()) return add_reference(key);
+          return add_json_text(key);
+        case '{':
+          return add_json_text(key);
+        default:
+          // Numbers, booleans and null are JSON texts too.
+          builder_.set_inline(builder_.add_file(key), cursor_.value_text());
       }
-      case od::json_type::array: {
-        od::array array;
-        check_key(value.get_array().get(array), key);
-        if (looks_like_reference(value.raw_json_token())) {
-          add_reference(key, array);
-        } else {
-          add_json_text(key, array);
-        }
-        return;
-      }
-      case od::json_type::object: {
-        od::object object;
-        check_key(value.get_object().get(object), key);
-        add_json_text(key, object);
-        return;
-      }
-      default:
-        // Numbers, booleans and null are JSON texts too.
-        builder_.set_inline(builder_.add_file(key), trim_trailing_space(value.raw_json_token()));
-        return;
+    } catch (const JsonSyntaxError& error) {
+      throw LoadError("key " + quote(key) + ": " + error.what());
     }
   }
 
-  // On-Demand skips over an object or array without validating it, and its text becomes a file
-  // that a zarr reader will parse, so it is validated here. Such values are metadata: few.
-  template <class Container>  // od::array or od::object
-  void add_json_text(std::string_view key, Container& container) {
-    std::string_view text;
-    check_key(container.raw_json().get(text), key);
-    text = trim_trailing_space(text);
+  // An object or array becomes a file that a zarr reader will parse, so it is validated here.
+  // Such values are metadata: few.
+  void add_json_text(std::string_view key) {
+    const std::string_view text = cursor_.value_text();
     simdjson::dom::element ignored;
     if (const auto error = validator_.parse(text.data(), text.size()).get(ignored); error != simdjson::SUCCESS) {
       throw LoadError("key " + quote(key) + ": invalid JSON in the value (" + simdjson::error_message(error) + ")" +
-                      position_of(text.data()));
+                      cursor_.location(text.data()));
     }
     builder_.set_inline(builder_.add_file(key), text);
   }
 
   // An array is a reference when its first element is a URL: a string, or null for the default.
-  static bool looks_like_reference(std::string_view token) {
-    std::size_t i = 1;
-    while (i < token.size() && (token[i] == ' ' || token[i] == '\n' || token[i] == '\r' || token[i] == '\t')) ++i;
-    const char first = token.data()[i];  // the input is padded, so this stays in bounds
-    return first == '"' || first == 'n';
+  bool looks_like_reference() const {
+    const char* p = cursor_.position() + 1;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') ++p;  // the zero padding stops it
+    return *p == '"' || *p == 'n';
   }
 
-  void add_reference(std::string_view key, od::array& array) {
+  void add_reference(std::string_view key) {
+    cursor_.skip_byte();  // '['
     std::string_view url;
     bool null_url = false;
+    if (cursor_.next() == '"') {
+      // Neighbouring references usually name the same file: one comparison recognises it.
+      if (!previous_url_.empty() && cursor_.string_equals(previous_url_)) {
+        url = previous_url_;
+      } else {
+        url = cursor_.string(url_scratch_);
+        if (url.data() != url_scratch_.data()) previous_url_ = url;  // in place: no escapes
+      }
+    } else if (cursor_.null_literal()) {
+      null_url = true;
+    } else {
+      throw LoadError("key " + quote(key) + ": the reference URL must be a string or null" +
+                      cursor_.location(cursor_.position()));
+    }
+    std::size_t count = 1;
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
-    std::size_t count = 0;
-    for (auto element : array) {
-      od::value value;
-      check_key(element.get(value), key);
-      switch (count) {
-        case 0: {
-          const std::string_view token = value.raw_json_token();
-          if (repeats_previous_url(token)) {
-            url = previous_url_;
-          } else if (const auto in_place =
-                         token.starts_with('"') ? text_in_place(token.data() + 1, json_end()) : std::nullopt) {
-            url = previous_url_ = *in_place;
-          } else if (bool is_null = false; value.is_null().get(is_null) == simdjson::SUCCESS && is_null) {
-            null_url = true;
-          } else if (value.get_string().get(url) != simdjson::SUCCESS) {
-            throw LoadError("key " + quote(key) + ": the reference URL must be a string or null" + location());
-          }
-          break;
-        }
-        case 1:
-          offset = read_size(value, key, "offset");
-          break;
-        case 2:
-          length = read_size(value, key, "length");
-          break;
-        default:
-          throw LoadError("key " + quote(key) + ": a reference is [url] or [url, offset, length], not " +
-                          std::to_string(count + 1) + "+ elements");
+    if (cursor_.next() == ',') {
+      cursor_.skip_byte();
+      offset = read_size(key, "offset");
+      count = 2;
+      if (cursor_.next() == ',') {
+        cursor_.skip_byte();
+        length = read_size(key, "length");
+        count = 3;
       }
-      ++count;
     }
-    if (count != 1 && count != 3) {
+    if (cursor_.next() == ',') {
+      cursor_.skip_byte();
+      (void)cursor_.value_text();  // a trailing comma is a syntax error, not one element more
       throw LoadError("key " + quote(key) + ": a reference is [url] or [url, offset, length], not " +
-                      std::to_string(count) + " elements");
+                      std::to_string(count + 1) + "+ elements");
+    }
+    cursor_.expect(']', "',' or ']' in a reference");
+    if (count == 2) {
+      throw LoadError("key " + quote(key) + ": a reference is [url] or [url, offset, length], not 2 elements");
     }
     const NodeId node = builder_.add_file(key);
     const std::uint32_t url_id = null_url ? builder_.null_url(key) : intern_rendered(url, key);
@@ -298,21 +392,15 @@ class Parser {
     }
   }
 
-  // Neighbouring references usually name the same file: one comparison, and no scan for the
-  // string's end, recognises it.
-  bool repeats_previous_url(std::string_view token) const {
-    return !previous_url_.empty() && token.size() >= previous_url_.size() + 2 && token[0] == '"' &&
-           token[previous_url_.size() + 1] == '"' && token.substr(1, previous_url_.size()) == previous_url_;
-  }
-
-  std::uint64_t read_size(od::value& value, std::string_view key, const char* what) {
+  std::uint64_t read_size(std::string_view key, const char* what) {
     std::uint64_t number = 0;
-    const auto error = value.get_uint64().get(number);
-    if (error == simdjson::SUCCESS && number <= kMaxField - 1) return number;
-    const std::string_view token = trim_trailing_space(value.raw_json_token());
+    if (cursor_.unsigned_integer(kMaxField - 1, number)) return number;
+    const char* at = cursor_.position();
+    const std::string_view token = cursor_.value_text();
     const bool all_digits = !token.empty() && token.find_first_not_of("0123456789") == std::string_view::npos;
     const char* problem = all_digits ? "is too large (the limit is 2^48 - 2)" : "must be a non-negative integer";
-    throw LoadError("key " + quote(key) + ": " + what + " " + std::string(token) + " " + problem + location());
+    throw LoadError("key " + quote(key) + ": " + what + " " + std::string(token) + " " + problem +
+                    cursor_.location(at));
   }
 
   std::uint32_t intern_rendered(std::string_view url, std::string_view key) {
@@ -521,8 +609,14 @@ class Parser {
     return values;
   }
 
+  // How often the input behind the parse is given back.
+  static constexpr std::ptrdiff_t kReleaseStep = 8 << 20;
+
   simdjson::padded_string_view json_;
+  JsonCursor cursor_;
   StoreBuilder& builder_;
+  const ReleaseInput& release_;
+  const char* next_release_ = nullptr;
   od::parser parser_;
   od::document doc_;
   simdjson::dom::parser validator_;
@@ -530,14 +624,24 @@ class Parser {
   std::uint64_t max_keys_;
   TemplateTable templates_;
   const Variables no_variables_;
-  std::string_view previous_url_;  // the last URL taken in place from the input: no escapes
+  std::string key_scratch_, value_scratch_, url_scratch_;  // strings with escapes, unescaped
+  std::string_view previous_url_;                          // the last URL taken in place from the input: no escapes
 };
 
-RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options) {
+RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options, const ReleaseInput& release) {
   // Every key costs at least six bytes of JSON ("k":"",), so this bounds a version-0 set's
   // nodes; generated sets grow past it as needed.
-  StoreBuilder builder(json.size() / 8, options.max_keys);
-  Parser(json, builder, options.max_keys).run();
+  const std::size_t expected_nodes = json.size() / 8;
+  {
+    StoreBuilder builder(expected_nodes, json.size(), options.max_keys);
+    try {
+      Parser(json, builder, options.max_keys, release).run_in_order();
+      return builder.finish(options);
+    } catch (const NeedsFieldOrder&) {
+    }
+  }
+  StoreBuilder builder(expected_nodes, json.size(), options.max_keys);
+  Parser(json, builder, options.max_keys, release).run_by_position();
   return builder.finish(options);
 }
 
@@ -546,7 +650,7 @@ RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& opti
 common::Result<RefStore> RefStore::parse(std::string_view json, const LoadOptions& options) {
   try {
     const simdjson::padded_string padded(json);
-    return parse_padded(padded, options);
+    return parse_padded(padded, options, nullptr);
   } catch (const LoadError& error) {
     return common::Error{error.what(), EINVAL};
   }
@@ -554,9 +658,10 @@ common::Result<RefStore> RefStore::parse(std::string_view json, const LoadOption
 
 common::Result<RefStore> RefStore::load_file(const std::string& path, const LoadOptions& options) {
   try {
-    const MappedInput input(path);  // its errors name the file already
+    MappedInput input(path);  // its errors name the file already
     try {
-      return parse_padded(input.view(), options);
+      return parse_padded(input.view(), options,
+                          [&input](const char* read_up_to) { input.release_before(read_up_to); });
     } catch (const LoadError& error) {
       return common::Error{path + ": " + error.what(), EINVAL};
     }

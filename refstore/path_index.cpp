@@ -1,6 +1,6 @@
 #include "refstore/path_index.h"
 
-#include <array>
+#include <algorithm>
 #include <cstring>
 
 namespace kerchunkfs::refstore {
@@ -15,22 +15,26 @@ std::uint64_t mix(std::uint64_t value) {
   return value;
 }
 
-// Stable LSD radix sort of slots by their upper 32 bits (the tag), 11 bits per pass.
-void sort_by_tag(std::vector<std::uint64_t>& slots) {
-  std::vector<std::uint64_t> buffer(slots.size());
-  constexpr int kBits = 11;
+// Stable LSD radix sort of slots by their upper 32 bits (the tag), 16 bits per pass, through
+// `buffer` (at least as long; its contents are overwritten). Two passes leave the result in
+// `slots`.
+void sort_by_tag(BulkVector<std::uint64_t>& slots, BulkVector<std::uint64_t>& buffer) {
+  constexpr int kBits = 16;
   constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  std::vector<std::size_t> counts(kBuckets);
+  std::uint64_t* from = slots.data();
+  std::uint64_t* to = buffer.data();
   for (int shift = 32; shift < 64; shift += kBits) {
-    std::array<std::size_t, kBuckets> counts{};
-    for (const std::uint64_t slot : slots) ++counts[(slot >> shift) & (kBuckets - 1)];
+    std::fill(counts.begin(), counts.end(), 0);
+    for (std::size_t i = 0; i < slots.size(); ++i) ++counts[(from[i] >> shift) & (kBuckets - 1)];
     std::size_t total = 0;
     for (std::size_t& count : counts) {
       const std::size_t start = total;
       total += count;
       count = start;
     }
-    for (const std::uint64_t slot : slots) buffer[counts[(slot >> shift) & (kBuckets - 1)]++] = slot;
-    slots.swap(buffer);
+    for (std::size_t i = 0; i < slots.size(); ++i) to[counts[(from[i] >> shift) & (kBuckets - 1)]++] = from[i];
+    std::swap(from, to);
   }
 }
 
@@ -59,17 +63,18 @@ PathIndex PathIndex::build(std::size_t node_count, const std::function<std::uint
                            const std::function<void(std::uint32_t, std::uint32_t)>& on_duplicate) {
   PathIndex index;
   if (node_count <= 1) return index;
-  std::vector<std::uint64_t> sorted;
+  BulkVector<std::uint64_t> sorted;
   sorted.reserve(node_count - 1);
   for (std::uint32_t node = 1; node < node_count; ++node) {
     sorted.push_back((hash_of(node) >> 32 << 32) | (std::uint64_t{node} + 1));
   }
-  sort_by_tag(sorted);
-
   // Four home positions for every five nodes: probes stay short, and with the sweep below
-  // the table costs 10 bytes per node.
+  // the table costs 10 bytes per node. The table is the sort's buffer first: every fresh page
+  // costs a fault (on virtual machines, most of the time of building the index).
   index.capacity_ = sorted.size() + sorted.size() / 4 + 1;
-  index.slots_.assign(index.capacity_ + 1, 0);
+  index.slots_.resize(index.capacity_ + 1);
+  sort_by_tag(sorted, index.slots_);
+  std::fill(index.slots_.begin(), index.slots_.end(), 0);
   std::size_t next_free = 0;
   for (std::size_t i = 0; i < sorted.size();) {
     // A group of slots with one tag: usually one, more only for a 32-bit collision or a key

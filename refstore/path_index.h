@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "refstore/bulk_allocator.h"
+
 namespace kerchunkfs::refstore {
 
 std::uint64_t path_hash(std::uint32_t parent, std::string_view name);
@@ -45,8 +47,8 @@ class PathIndex {
  private:
   std::size_t home(std::uint32_t tag) const { return static_cast<std::size_t>((std::uint64_t{tag} * capacity_) >> 32); }
 
-  std::vector<std::uint64_t> slots_;  // ends with at least one empty slot, so probes stop
-  std::size_t capacity_ = 0;          // home positions are 0 .. capacity_ - 1
+  BulkVector<std::uint64_t> slots_;  // ends with at least one empty slot, so probes stop
+  std::size_t capacity_ = 0;         // home positions are 0 .. capacity_ - 1
 };
 
 }  // namespace kerchunkfs::refstore

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "refstore/load_error.h"
 #include "refstore/store_data.h"
@@ -70,11 +71,12 @@ std::string RefStore::Data::key(NodeId node) const {
   return key;
 }
 
-StoreBuilder::StoreBuilder(std::size_t expected_nodes, std::uint64_t max_nodes)
+StoreBuilder::StoreBuilder(std::size_t expected_nodes, std::size_t expected_name_bytes, std::uint64_t max_nodes)
     : data_(std::make_unique<RefStore::Data>()), max_nodes_(std::min<std::uint64_t>(max_nodes, kMaxNodes)) {
   // Reserving untouched capacity costs address space, not resident memory, and saves the copies
   // of growing by doubling.
   data_->nodes.reserve(std::min<std::uint64_t>(expected_nodes, max_nodes_) + 1);
+  data_->names.reserve(std::min<std::size_t>(expected_name_bytes, std::numeric_limits<std::uint32_t>::max()));
   data_->nodes.push_back(Node{kRootNode, 0, kDirectoryTarget, 0, 0, 0, 0});
 }
 
@@ -300,7 +302,7 @@ const std::string& RefStore::url(std::uint32_t index) const { return data_->urls
 std::size_t RefStore::url_count() const { return data_->urls.size(); }
 
 std::size_t RefStore::memory_bytes() const {
-  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->names.capacity() + data_->inline_bytes.capacity() +
+  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->names.size() + data_->inline_bytes.capacity() +
                       data_->children.capacity() * sizeof(NodeId) + data_->index.memory_bytes();
   for (const auto& url : data_->urls) bytes += sizeof(std::string) + url.capacity();
   return bytes;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "refstore/bulk_allocator.h"
 #include "refstore/path_index.h"
 #include "refstore/refstore.h"
 
@@ -49,11 +50,11 @@ struct Node {
 static_assert(sizeof(Node) == 24);
 
 struct RefStore::Data {
-  std::vector<Node> nodes;
-  std::string names;
+  BulkVector<Node> nodes;
+  BulkString names;
   std::string inline_bytes;
   std::vector<std::string> urls;
-  std::vector<NodeId> children;
+  BulkVector<NodeId> children;
   PathIndex index;
 
   std::string_view name(NodeId node) const {
@@ -69,8 +70,9 @@ std::string quote(std::string_view text);
 
 class StoreBuilder {
  public:
-  // More than `max_nodes` keys and directories are refused (LoadOptions::max_keys).
-  StoreBuilder(std::size_t expected_nodes, std::uint64_t max_nodes);
+  // More than `max_nodes` keys and directories are refused (LoadOptions::max_keys). The
+  // expected sizes are reserved (address space, not memory) so that the arrays never move.
+  StoreBuilder(std::size_t expected_nodes, std::size_t expected_name_bytes, std::uint64_t max_nodes);
 
   // A new file node for `key`, creating its directories. Parsing only appends; keys given twice
   // and file/directory clashes are resolved in finish(), where the last definition wins, as in

@@ -4,7 +4,12 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <simdjson.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -20,6 +25,59 @@
 
 namespace kerchunkfs::fuzz {
 
+namespace {
+
+// The streaming parser against simdjson's DOM parser, an independent reading of the same text:
+// what the store accepted must be valid JSON, and in a version-0 set every key whose last value
+// is a plain string or a [url, offset, length] reference must hold exactly that.
+void check_against_simdjson(std::string_view text, const refstore::RefStore& store,
+                            const refstore::LoadOptions& options) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object top;
+  const auto error = parser.parse(text.data(), text.size()).get(top);
+  // JSON allows integers of any size; simdjson 3.0's DOM refuses those past 64 bits as a number
+  // error, a limit of its own, so number errors are no verdict (the unit tests hold the grammar).
+  if (error == simdjson::NUMBER_ERROR) return;
+  if (error != simdjson::SUCCESS) {
+    std::fprintf(stderr, "accepted a document simdjson refuses\n");
+    std::abort();
+  }
+  if (top["version"].error() != simdjson::NO_SUCH_FIELD) return;
+  std::map<std::string, simdjson::dom::element> last;
+  for (const auto field : top) last.insert_or_assign(std::string(field.key), field.value);
+  for (const auto& [key, value] : last) {
+    const auto node = store.find(key);
+    if (!node || store.is_directory(*node)) {
+      std::fprintf(stderr, "key %s missing from an accepted set\n", key.c_str());
+      std::abort();
+    }
+    const refstore::Entry entry = store.entry(*node);
+    bool same = true;
+    std::string_view string;
+    simdjson::dom::array array;
+    if (value.get_string().get(string) == simdjson::SUCCESS) {
+      if (string.starts_with("base64:")) continue;
+      same = entry.kind == refstore::EntryKind::Inline && entry.data == string;
+    } else if (value.get_array().get(array) == simdjson::SUCCESS && array.size() == 3 &&
+               array.at(0).get_string().get(string) == simdjson::SUCCESS) {
+      std::uint64_t offset = 0, length = 0;
+      if (array.at(1).get_uint64().get(offset) != simdjson::SUCCESS ||
+          array.at(2).get_uint64().get(length) != simdjson::SUCCESS) {
+        continue;
+      }
+      same = entry.kind == refstore::EntryKind::Range && entry.offset == offset && entry.length == length &&
+             store.url(entry.url) ==
+                 refstore::resolve_target(std::string(string), options.relative_base, options.remote_protocol);
+    }
+    if (!same) {
+      std::fprintf(stderr, "key %s: the store differs from simdjson's reading\n", key.c_str());
+      std::abort();
+    }
+  }
+}
+
+}  // namespace
+
 void refstore_input(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   common::Result<std::string> expanded = std::string();
@@ -34,6 +92,7 @@ void refstore_input(const std::uint8_t* data, std::size_t size) {
   const auto loaded = refstore::RefStore::parse(text, options);
   if (!loaded) return;
   const refstore::RefStore& store = *loaded;
+  check_against_simdjson(text, store, options);
   // Walk what was built, as a mount would.
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
     if (store.is_replaced(node)) continue;
