@@ -5,6 +5,8 @@ Run from the repository root after scripts/build; needs nginx-light, libnginx-mo
 python3-aiohttp (for fsspec's HTTP filesystem). Datasets go to build/bench-data/http/:
   A: one netCDF4 file, float32 air(time=365, 190, 190), one zlib chunk per day, chunks contiguous
   B: the same data as 365 daily files of one chunk each (no two chunks share a URL)
+  B with local targets: B's references pointing at the files on disk, what the mount costs
+  without any network (the floor for its cold reads)
 Prints a Markdown table and writes it to bench/results/http_read.md.
 """
 
@@ -180,6 +182,18 @@ def bench_fsspec(meter, refs):
     return rows
 
 
+def bench_local_targets(meter, refs, nginx):
+    """The same chunk references with local paths for targets: what the mount costs with no network."""
+    prefix = nginx.url("", slow=True)
+    local = {k: ([str(DATA / v[0][len(prefix):]), *v[1:]] if isinstance(v, list) else v)
+             for k, v in json.loads(refs.read_text()).items()}
+    local_refs = refs.with_name(refs.stem + "-local.json")
+    local_refs.write_text(json.dumps(local))
+    keys = [f"air/{t}.0.0" for t in range(DAYS)]
+    with mounted(local_refs, options=(f"allow_local={DATA}",)) as m:
+        return {"cat every chunk, cold": meter(lambda: cat(m / k for k in keys))}
+
+
 def bench_h5py(meter, url):
     rows = {}
 
@@ -217,6 +231,8 @@ def main():
                         runs.setdefault((name, "kerchunkfs mount", label), []).append(value)
                     for label, value in bench_fsspec(meter, refs[name]).items():
                         runs.setdefault((name, "fsspec reference://", label), []).append(value)
+                for label, value in bench_local_targets(meter, refs["B"], nginx).items():
+                    runs.setdefault(("B", "kerchunkfs mount, local targets", label), []).append(value)
                 for label, value in bench_h5py(meter, nginx.url("A.nc", slow=True)).items():
                     runs.setdefault(("A", "h5py over HTTP (fsspec)", label), []).append(value)
             results = [(*key, statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))

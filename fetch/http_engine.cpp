@@ -78,6 +78,8 @@ struct Validators {
 };
 
 constexpr unsigned kMaxRedirects = 5;
+// Answers from this size on get a large receive buffer (see start()).
+constexpr std::uint64_t kLargeAnswer = 1 << 20;
 
 struct Transfer {
   enum class Kind { Read, Size };
@@ -298,7 +300,12 @@ class HttpEngine::Impl {
       curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
       curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
       curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
-      curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+      // Every transfer has its own receive buffer, fresh memory whose pages it faults in as far
+      // as its answer reaches: for a chunk-sized answer that cost more than the reads a small
+      // buffer adds (on this project's virtual machines a cold serial read of 365 chunk files
+      // went from 0.41 to 0.31 s with 16 KiB instead of 256 KiB), while a large range amortises
+      // a large buffer over many reads (256 KiB: 15% faster on a 256 MiB sequential read).
+      curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, t->length >= kLargeAnswer ? 256L * 1024 : 16L * 1024);
       curl_easy_setopt(easy, CURLOPT_USERAGENT, "kerchunkfs/" KERCHUNKFS_VERSION);
       curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
       curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Impl::on_header);
