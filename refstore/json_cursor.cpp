@@ -75,10 +75,7 @@ std::string_view JsonCursor::string(std::string& scratch) {
       return {content, static_cast<std::size_t>(p - content)};
     }
     if (byte == '\\') return unescape(content, scratch);
-    if (byte < 0x20) {
-      at_ = p;
-      fail(p >= end_ ? "unterminated string" : "control character in a string (JSON needs it escaped)");
-    }
+    if (byte < 0x20) fail_in_string(p);
     p = utf8_sequence_end(p);
   }
 }
@@ -90,10 +87,7 @@ std::string_view JsonCursor::unescape(const char* content, std::string& scratch)
     unsigned code = 0;
     for (int i = 0; i < 4; ++i) {
       const int digit = hex_digit(digits[i]);
-      if (digit < 0) {
-        at_ = digits - 2;
-        fail("invalid \\u escape (four hexadecimal digits expected)");
-      }
+      if (digit < 0) fail_at(digits - 2, "invalid \\u escape (four hexadecimal digits expected)");
       code = code << 4 | static_cast<unsigned>(digit);
     }
     return code;
@@ -110,10 +104,7 @@ std::string_view JsonCursor::unescape(const char* content, std::string& scratch)
       p = after;
       continue;
     }
-    if (byte < 0x20) {
-      at_ = p;
-      fail(p >= end_ ? "unterminated string" : "control character in a string (JSON needs it escaped)");
-    }
+    if (byte < 0x20) fail_in_string(p);
     if (byte != '\\') {
       scratch += *p++;
       continue;
@@ -144,16 +135,10 @@ std::string_view JsonCursor::unescape(const char* content, std::string& scratch)
       case 'u': {
         unsigned code = code_unit(p);
         p += 4;
-        if (code >= 0xDC00 && code <= 0xDFFF) {
-          at_ = p - 6;
-          fail("lone low surrogate in a \\u escape");
-        }
+        if (code >= 0xDC00 && code <= 0xDFFF) fail_at(p - 6, "lone low surrogate in a \\u escape");
         if (code >= 0xD800 && code <= 0xDBFF) {
           const unsigned low = p[0] == '\\' && p[1] == 'u' ? code_unit(p + 2) : 0;
-          if (low < 0xDC00 || low > 0xDFFF) {
-            at_ = p - 6;
-            fail("high surrogate in a \\u escape without its low surrogate");
-          }
+          if (low < 0xDC00 || low > 0xDFFF) fail_at(p - 6, "high surrogate in a \\u escape without its low surrogate");
           code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
           p += 6;
         }
@@ -161,8 +146,7 @@ std::string_view JsonCursor::unescape(const char* content, std::string& scratch)
         break;
       }
       default:
-        at_ = p - 2;
-        fail("invalid escape in a string");
+        fail_at(p - 2, "invalid escape in a string");
     }
   }
 }
@@ -186,11 +170,7 @@ const char* JsonCursor::utf8_sequence_end(const char* lead) const {
     const unsigned high = static_cast<unsigned char>(p[0]) == 0xF4 ? 0x8F : 0xBF;
     valid = in_range(p[1], low, high) && is_continuation(p[2]) && is_continuation(p[3]);
   }
-  if (!valid || lead + length > end_) {
-    JsonCursor at_lead = *this;
-    at_lead.at_ = lead;
-    at_lead.fail("invalid UTF-8 in a string");
-  }
+  if (!valid || lead + length > end_) fail_at(lead, "invalid UTF-8 in a string");
   return lead + length;
 }
 
@@ -255,10 +235,7 @@ std::string_view JsonCursor::value_text() {
       std::uint64_t depth = 0;
       const char* p = at_;
       do {
-        if (p >= end_) {
-          at_ = start;
-          fail("unterminated object or array");
-        }
+        if (p >= end_) fail_at(start, "unterminated object or array");
         const char c = *p++;
         if (c == '{' || c == '[') {
           ++depth;
@@ -293,8 +270,15 @@ std::string_view JsonCursor::value_text() {
   return {start, static_cast<std::size_t>(at_ - start)};
 }
 
-void JsonCursor::fail(const std::string& problem) const {
-  throw JsonSyntaxError("invalid JSON: " + problem + location(at_));
+void JsonCursor::fail(const std::string& problem) const { fail_at(at_, problem); }
+
+void JsonCursor::fail_at(const char* position, const std::string& problem) const {
+  throw JsonSyntaxError("invalid JSON: " + problem + location(position));
+}
+
+// A byte below 0x20 inside a string: the zero padding past the end, or a raw control character.
+void JsonCursor::fail_in_string(const char* position) const {
+  fail_at(position, position >= end_ ? "unterminated string" : "control character in a string (JSON needs it escaped)");
 }
 
 std::string JsonCursor::location(const char* position) const {

@@ -74,11 +74,14 @@ class JsonCursor {
 
   // Throws JsonSyntaxError: "invalid JSON: ", `problem` and the cursor's line and column.
   [[noreturn]] void fail(const std::string& problem) const;
+  // The same, at another position.
+  [[noreturn]] void fail_at(const char* position, const std::string& problem) const;
   // " at line L, column C" for a position in the document.
   std::string location(const char* position) const;
 
  private:
   std::string_view unescape(const char* content, std::string& scratch);
+  [[noreturn]] void fail_in_string(const char* position) const;
   const char* utf8_sequence_end(const char* lead) const;
   const char* number_end(const char* start) const;
 

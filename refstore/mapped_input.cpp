@@ -53,8 +53,8 @@ MappedInput::MappedInput(const std::string& path) {
   if (size_ > 0 && ::mmap(mapping_, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd.get(), 0) == MAP_FAILED) {
     fail(path, "map");
   }
-  map_ahead(0);
   decompress_if_needed(path);
+  if (mapping_ != nullptr) map_ahead(0);  // a compressed file was expanded and unmapped
 }
 
 void MappedInput::map_ahead(std::size_t from) {

@@ -337,9 +337,10 @@ class Parser {
 
   // An array is a reference when its first element is a URL: a string, or null for the default.
   bool looks_like_reference() const {
-    const char* p = cursor_.position() + 1;
-    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') ++p;  // the zero padding stops it
-    return *p == '"' || *p == 'n';
+    JsonCursor inside = cursor_;
+    inside.skip_byte();  // '['
+    const char first = inside.next();
+    return first == '"' || first == 'n';
   }
 
   void add_reference(std::string_view key) {
