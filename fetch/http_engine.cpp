@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <iterator>
@@ -129,7 +130,8 @@ class HttpEngine::Impl {
     first_validators_.by_url.try_emplace(url, validator);
   }
 
-  explicit Impl(HttpOptions options) : options_(std::move(options)), random_(std::random_device{}()) {
+  explicit Impl(HttpOptions options)
+      : options_(std::move(options)), may_log_in_(netrc_present(options_)), random_(std::random_device{}()) {
     ensure_curl_global();
     // Cookies live in memory for the engine's life, shared by every request: a login that a
     // redirect chain ends with (Earthdata Login: data host, login host, data host setting a
@@ -606,7 +608,15 @@ class HttpEngine::Impl {
 
   // The first request to an origin (scheme, host and port) goes alone, and the others wait for its
   // first attempt to end: a login that its redirects end in (a session cookie, shared) is then
-  // made once, and the requests after it carry the cookie instead of each logging in.
+  // made once, and the requests after it carry the cookie instead of each logging in. Without
+  // netrc credentials no login can happen, and holding the others would only cost a round trip.
+  static bool netrc_present(const HttpOptions& options) {
+    if (!options.netrc_file.empty()) return true;
+    const char* home = std::getenv("HOME");
+    struct stat st {};
+    return home != nullptr && ::stat((std::string(home) + "/.netrc").c_str(), &st) == 0;
+  }
+
   struct Origin {
     bool open = false;
     std::vector<std::unique_ptr<Transfer>> waiting;
@@ -619,6 +629,7 @@ class HttpEngine::Impl {
   }
 
   void admit(std::unique_ptr<Transfer> t) {
+    if (!may_log_in_) return start(t.release());
     const std::string origin = origin_of(t->url);
     const auto [found, first] = origins_.try_emplace(origin);
     if (found->second.open) return start(t.release());
@@ -670,18 +681,19 @@ class HttpEngine::Impl {
   }
 
   HttpOptions options_;
+  bool may_log_in_;  // a netrc file was there at the start: the first request to an origin goes alone
   std::unique_ptr<CURLSH, ShareDeleter> share_;  // before the handles using it: it goes after them
   std::unique_ptr<CURLM, MultiDeleter> multi_;
   std::mt19937_64 random_;  // used on the I/O thread only
   std::mutex mutex_;
   std::deque<std::unique_ptr<Transfer>> incoming_;
   bool stopping_ = false;
-  std::unordered_set<Transfer*> active_;          // owned while attached to the multi handle
-  std::deque<std::unique_ptr<Transfer>> queued_;  // started, waiting for one of max_connections
-  std::unordered_map<std::string, Origin> origins_;
-  std::optional<std::string> token_;  // the bearer token last read
+  std::unordered_set<Transfer*> active_;             // owned while attached to the multi handle
+  std::deque<std::unique_ptr<Transfer>> queued_;     // started, waiting for one of max_connections
+  std::unordered_map<std::string, Origin> origins_;  // origins seen, and requests waiting on them
+  std::optional<std::string> token_;                 // the bearer token last read
   timespec token_mtime_{};
-  Clock::time_point token_checked_{};  // origins seen, and requests waiting on them
+  Clock::time_point token_checked_{};
   Validators first_validators_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;

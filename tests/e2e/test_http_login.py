@@ -8,6 +8,7 @@ import base64
 import http.server
 import re
 import threading
+import time
 import urllib.parse
 
 import h5py
@@ -306,3 +307,40 @@ def test_a_header_without_auth_hosts_or_malformed_is_refused(tmp_path):
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 2
         assert out.stderr.strip() == f"kerchunkfs: {message}"
+
+
+@pytest.mark.parametrize("credentials", ["none", "netrc in HOME"])
+def test_first_requests_to_a_host_wait_for_its_first_answer_only_where_a_login_may_happen(credentials, tmp_path,
+                                                                                          mounts):
+    """A login must happen once, so with netrc credentials the first request to a host goes alone
+    and the others wait for its answer; without any, nothing can log in and they go together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import clean_env
+    from servers import ConnectionCountingServer
+
+    delay = 0.5
+    root = tmp_path / "objects"
+    root.mkdir()
+    files = {f"f{i}.bin": bytes([i]) * 5_000 for i in range(6)}
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    home = tmp_path / "home"
+    home.mkdir()
+    if credentials != "none":
+        (home / ".netrc").write_text(f"machine localhost\nlogin {USER}\npassword {PASSWORD}\n")
+    server = ConnectionCountingServer(root, delay_s=delay)
+    try:
+        refs = {f"c/{i}": [f"http://127.0.0.1:{server.port}/data/f{i}.bin", 0, 5_000] for i in range(6)}
+        m = mounts(write_refs(tmp_path / "refs.json", refs), "-o", "prefetch=0", env=clean_env(HOME=str(home)))
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            read = list(pool.map(lambda i: m.path(f"c/{i}").read_bytes(), range(6)))
+        seconds = time.monotonic() - started
+        assert read == [files[f"f{i}.bin"] for i in range(6)]
+        if credentials == "none":
+            assert seconds < 1.6 * delay, seconds  # one round trip
+        else:
+            assert seconds >= 2 * delay, seconds  # the first answer, then the others
+    finally:
+        server.stop()
