@@ -30,10 +30,11 @@ BlockCache::Found BlockCache::lookup(const CacheKey& key, Waiter waiter) {
   if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
     shard.recency.splice(shard.recency.begin(), shard.recency, found->second.position);
     Entry& entry = found->second;
-    // A range used a second time outlives the others fetched with it: it gets a buffer of its
-    // own, so that it does not keep their whole response alive after they are evicted. (The
-    // first use of a prefetched range is a hit too, and copies nothing.)
-    if (entry.used && entry.bytes.buffer->size() > 2 * entry.bytes.size()) {
+    // A range used a second time outlives the others fetched with it: it gets memory of its
+    // own, so that it does not keep their whole answer (or the arena block it was carved from)
+    // alive after they are evicted. (The first use of a prefetched range is a hit too, and
+    // copies nothing.)
+    if (entry.used && entry.bytes.held > 2 * entry.bytes.size()) {
       entry.bytes = Bytes::whole(std::string(entry.bytes.view));
     }
     entry.used = true;

@@ -21,22 +21,9 @@
 #include <vector>
 
 #include "common/result.h"
+#include "fetch/bytes.h"
 
 namespace kerchunkfs::fetch {
-
-// Bytes held by the cache: a view into a response buffer shared by every range fetched with it,
-// so that splitting a coalesced response into ranges copies nothing.
-struct Bytes {
-  std::shared_ptr<const std::string> buffer;
-  std::string_view view;
-
-  static Bytes whole(std::string text) {
-    auto buffer = std::make_shared<const std::string>(std::move(text));
-    return Bytes{buffer, *buffer};
-  }
-  explicit operator bool() const { return buffer != nullptr; }
-  std::size_t size() const { return view.size(); }
-};
 
 struct CacheKey {
   std::uint32_t url = 0;

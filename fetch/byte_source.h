@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "fetch/bytes.h"
 
 namespace kerchunkfs::fetch {
 
@@ -36,9 +37,9 @@ struct FileSlice {
 };
 using SizeDone = std::function<void(common::Result<std::uint64_t>)>;
 
-// Part of a response as it arrives: bytes [0, available) of `buffer` are final, and the buffer
-// is shared so that the receiver may keep views into it.
-using Progress = std::function<void(const std::shared_ptr<const std::string>& buffer, std::size_t available)>;
+// Part of a response as it arrives: the answer's bytes so far, final, whose memory the receiver
+// may keep views into.
+using Progress = std::function<void(const Bytes& so_far)>;
 
 class ByteSource {
  public:
@@ -55,8 +56,7 @@ class ByteSource {
     read(url, offset, length,
          [progress = std::move(progress), done = std::move(done)](common::Result<ReadAnswer> result) {
            if (result) {
-             const auto buffer = std::make_shared<const std::string>(std::move(result->bytes));
-             progress(buffer, buffer->size());
+             progress(Bytes::whole(std::move(result->bytes)));
              result->bytes.clear();
            }
            done(std::move(result));

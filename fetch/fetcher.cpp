@@ -297,45 +297,41 @@ void Fetcher::fetch_from_source(const Target& target, std::uint64_t offset, std:
   struct Delivery {
     std::vector<CacheKey> keys;  // in offset order
     std::size_t next = 0;        // keys before this one are complete
-    std::shared_ptr<const std::string> buffer;
-    std::size_t available = 0;
+    Bytes so_far;                // the answer's bytes received
   };
   auto delivery = std::make_shared<Delivery>();
   delivery->keys = std::move(keys);
   target.source->read_streaming(
       target.url, offset, length,
-      [this, offset, delivery](const std::shared_ptr<const std::string>& buffer, std::size_t available) {
-        delivery->buffer = buffer;
-        delivery->available = available;
+      [this, offset, delivery](const Bytes& so_far) {
+        delivery->so_far = so_far;
         for (; delivery->next < delivery->keys.size(); ++delivery->next) {
           const CacheKey& key = delivery->keys[delivery->next];
           const std::uint64_t from = key.offset - offset;
-          if (from + key.length > available) break;
-          cache_.complete(key, Bytes{buffer, std::string_view(*buffer).substr(from, key.length)});
+          if (from + key.length > so_far.size()) break;
+          cache_.complete(key, so_far.part(from, key.length));
         }
       },
       [this, &target, offset, delivery](const common::Result<ReadAnswer>& result) {
         const std::string& url = target.url;
-        if (disk_ && result && delivery->buffer && disk_takes(target, result->validator)) {
+        const Bytes& so_far = delivery->so_far;
+        if (disk_ && result && so_far && disk_takes(target, result->validator)) {
           for (const CacheKey& key : delivery->keys) {
             const std::uint64_t from = key.offset - offset;
-            if (from + key.length > delivery->available) break;  // the target ended early: not kept
-            disk_->write(url, result->validator, key.offset,
-                         Bytes{delivery->buffer, std::string_view(*delivery->buffer).substr(from, key.length)});
+            if (from + key.length > so_far.size()) break;  // the target ended early: not kept
+            disk_->write(url, result->validator, key.offset, so_far.part(from, key.length));
           }
         }
         for (; delivery->next < delivery->keys.size(); ++delivery->next) {
           const CacheKey& key = delivery->keys[delivery->next];
-          if (!result || !delivery->buffer) {
+          if (!result || !so_far) {
             cache_.complete(
                 key, result ? common::Error{"GET " + redact_url(url) + ": an answer without a body"} : result.error());
             continue;
           }
           // The target ended before this range did: what there is, which the reader finds short.
-          const std::uint64_t from = std::min<std::uint64_t>(key.offset - offset, delivery->available);
-          cache_.complete(key, Bytes{delivery->buffer, std::string_view(*delivery->buffer)
-                                                           .substr(from, std::min<std::uint64_t>(
-                                                                             key.length, delivery->available - from))});
+          const std::uint64_t from = std::min<std::uint64_t>(key.offset - offset, so_far.size());
+          cache_.complete(key, so_far.part(from, key.length));
         }
       });
 }

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "fetch/answer_arena.h"
 #include "fetch/http_response.h"
 #include "fetch/target_policy.h"
 #include "fetch/url.h"
@@ -101,8 +102,12 @@ struct Transfer {
   // for requests carrying credential headers, so that they reach the auth hosts alone).
   std::string location;
   unsigned redirects = 0;
-  std::shared_ptr<std::string> body;  // a new one for every attempt: earlier views stay valid
-  bool streaming = false;             // this attempt's answer is the exact range: hand bytes out as they come
+  // This attempt's answer: in `answer` when it is handed out as it comes and arena memory could
+  // be had, in `body` otherwise. New for every attempt: earlier views stay valid.
+  std::shared_ptr<std::string> body;
+  std::shared_ptr<AnswerBuffer> answer;
+  AnswerArena* arena = nullptr;  // the engine's
+  bool streaming = false;        // this attempt's answer is the exact range: hand bytes out as they come
   std::string content_range;
   std::string retry_after;
   std::uint64_t content_length = 0;
@@ -262,24 +267,39 @@ class HttpEngine::Impl {
                                 : status == 206                 ? t->length
                                 : status == 200                 ? t->unranged_limit
                                                                 : 64 * 1024;
-    if (t->body->size() + n > limit) {
+    if (received(*t) + n > limit) {
       t->body_refused = true;
       return 0;
     }
-    if (t->body->empty() && status == 206) {
+    if (received(*t) == 0 && status == 206) {
       const auto range = parse_content_range(t->content_range);
       t->streaming = t->progress && range && range->first == t->offset && range->last == t->offset + t->length - 1;
-      // Reserved whole, so appending never moves bytes that views may already point at; as large
-      // as the answer says it is rather than as the request asked, since a read of "the whole
-      // object, up to 4 GiB" (a reference set fetched by URL) is answered with the object's size.
+      // Huge-page memory for an answer handed out as it comes (see answer_arena.h), or a string
+      // when there is none. Either is reserved whole, so appending never moves bytes that views
+      // may already point at; as large as the answer says it is rather than as the request
+      // asked, since a read of "the whole object, up to 4 GiB" (a reference set fetched by URL)
+      // is answered with the object's size.
+      if (t->streaming) t->answer = t->arena->allocate(t->length);
       const std::uint64_t answer_size = range && range->last >= range->first ? range->last - range->first + 1 : 0;
-      t->body->reserve(std::min<std::uint64_t>(answer_size, t->length));
+      if (!t->answer) t->body->reserve(std::min<std::uint64_t>(answer_size, t->length));
     }
     // Counted before any byte is handed on, so a reader that has its bytes sees them counted.
     t->counters->bytes.fetch_add(n, std::memory_order_relaxed);
-    t->body->append(data, n);
-    if (t->streaming) t->progress(t->body, t->body->size());
+    if (t->answer) {
+      (void)t->answer->append(data, n);  // fits: the limit above is its capacity
+    } else {
+      t->body->append(data, n);
+    }
+    if (t->streaming) t->progress(so_far(*t));
     return n;
+  }
+
+  static std::size_t received(const Transfer& t) { return t.answer ? t.answer->size() : t.body->size(); }
+
+  // The bytes of this attempt's answer so far, sharing its memory.
+  static Bytes so_far(const Transfer& t) {
+    if (t.answer) return Bytes{t.answer, t.answer->view(), t.answer->held()};
+    return Bytes{t.body, *t.body, t.body->capacity()};
   }
 
   void start(Transfer* t) {
@@ -322,6 +342,7 @@ class HttpEngine::Impl {
       t->options = &options_;
       t->first_validators = &first_validators_;
       t->counters = &counters;
+      t->arena = &arena_;
       curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &Impl::open_socket);
       curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t);
       curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
@@ -363,6 +384,7 @@ class HttpEngine::Impl {
     }
     t->unranged_limit = options_.max_unranged_body;
     t->body = std::make_shared<std::string>();
+    t->answer.reset();
     t->streaming = false;
     t->content_range.clear();
     t->retry_after.clear();
@@ -442,8 +464,7 @@ class HttpEngine::Impl {
                                                         std::to_string(options_.max_unranged_body) + "-byte limit";
       retry = status != 200;
     } else {
-      const RangeVerdict verdict =
-          judge_range_answer({status, t->content_range, t->body->size()}, t->offset, t->length);
+      const RangeVerdict verdict = judge_range_answer({status, t->content_range, received(*t)}, t->offset, t->length);
       if (verdict.ok) {
         deliver(*t, verdict);
         return;
@@ -472,11 +493,10 @@ class HttpEngine::Impl {
       return t.read_done(std::move(result));
     }
     if (t.streaming) {
-      t.progress(t.body, body.size());
+      t.progress(so_far(t));
     } else {
       // Judged only now (a 200, or an object that ended early): the wanted bytes at once.
-      const auto wanted = std::make_shared<const std::string>(body.substr(verdict.body_offset, verdict.length));
-      t.progress(wanted, wanted->size());
+      t.progress(Bytes::whole(body.substr(verdict.body_offset, verdict.length)));
     }
     ReadAnswer result;
     result.object_size = verdict.object_size;
@@ -681,7 +701,8 @@ class HttpEngine::Impl {
   }
 
   HttpOptions options_;
-  bool may_log_in_;  // a netrc file was there at the start: the first request to an origin goes alone
+  AnswerArena arena_;  // for answers handed out as they come; outlived by its buffers' memory
+  bool may_log_in_;    // a netrc file was there at the start: the first request to an origin goes alone
   std::unique_ptr<CURLSH, ShareDeleter> share_;  // before the handles using it: it goes after them
   std::unique_ptr<CURLM, MultiDeleter> multi_;
   std::mt19937_64 random_;  // used on the I/O thread only

@@ -6,13 +6,13 @@
 // space, not memory.
 #pragma once
 
-#include <sys/mman.h>
-
 #include <cstddef>
 #include <memory>
 #include <new>
 #include <string>
 #include <vector>
+
+#include "common/huge_pages.h"
 
 namespace kerchunkfs::refstore {
 
@@ -30,17 +30,15 @@ class BulkAllocator {
     if (count > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
     const std::size_t bytes = count * sizeof(T);
     if (bytes < kMappedFrom) return std::allocator<T>().allocate(count);
-    void* block = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (block == MAP_FAILED) throw std::bad_alloc();
-    // Without THP (disabled, or "never") this fails and 4 KiB pages serve.
-    (void)::madvise(block, bytes, MADV_HUGEPAGE);
+    void* block = common::map_huge(bytes, false);
+    if (block == nullptr) throw std::bad_alloc();
     return static_cast<T*>(block);
   }
 
   void deallocate(T* block, std::size_t count) noexcept {
     const std::size_t bytes = count * sizeof(T);
     if (bytes < kMappedFrom) return std::allocator<T>().deallocate(block, count);
-    ::munmap(block, bytes);
+    common::unmap_huge(block, bytes);
   }
 
   friend bool operator==(const BulkAllocator& /*a*/, const BulkAllocator& /*b*/) noexcept { return true; }

@@ -81,13 +81,14 @@ TEST_CASE("a range used a second time stops sharing its response buffer") {
   BlockCache cache(1 << 20, 1);
   const Bytes response = Bytes::whole(std::string(1000, 'r'));
   REQUIRE(cache.claim({0, 0, 100}));
-  cache.complete({0, 0, 100}, Bytes{response.buffer, response.view.substr(0, 100)});
+  cache.complete({0, 0, 100}, response.part(0, 100));
   auto hit = cache.lookup({0, 0, 100}, {});
   REQUIRE(hit.outcome == BlockCache::Lookup::Hit);
-  CHECK(hit.bytes.buffer == response.buffer);  // the first use copies nothing
+  CHECK(hit.bytes.owner == response.owner);  // the first use copies nothing
   hit = cache.lookup({0, 0, 100}, {});
   REQUIRE(hit.outcome == BlockCache::Lookup::Hit);
   CHECK(hit.bytes.view == std::string(100, 'r'));
-  CHECK(hit.bytes.buffer != response.buffer);
-  CHECK(hit.bytes.buffer->size() == 100);
+  CHECK(hit.bytes.owner != response.owner);
+  CHECK(hit.bytes.held == 100);
+  CHECK(static_cast<const std::string*>(hit.bytes.owner.get())->size() == 100);
 }
