@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+
+#include "common/prefaulter.h"
 
 namespace kerchunkfs::refstore {
 namespace {
@@ -65,13 +68,20 @@ PathIndex PathIndex::build(std::size_t node_count, const std::function<std::uint
   if (node_count <= 1) return index;
   BulkVector<std::uint64_t> sorted;
   sorted.reserve(node_count - 1);
+  index.capacity_ = (node_count - 1) + (node_count - 1) / 4 + 1;  // see below
+  index.slots_.reserve(index.capacity_ + 1);
+  // While the hashes are computed, a second core faults the table in (see common/prefaulter.h).
+  // Declared after `index`: stopped before the table could be freed.
+  std::optional<common::Prefaulter> ahead;
+  if (node_count >= kPrefaultFrom) {
+    ahead.emplace(reinterpret_cast<char*>(index.slots_.data()), (index.capacity_ + 1) * sizeof(std::uint64_t));
+  }
   for (std::uint32_t node = 1; node < node_count; ++node) {
     sorted.push_back((hash_of(node) >> 32 << 32) | (std::uint64_t{node} + 1));
   }
   // Four home positions for every five nodes: probes stay short, and with the sweep below
   // the table costs 10 bytes per node. The table is the sort's buffer first: every fresh page
   // costs a fault (on virtual machines, most of the time of building the index).
-  index.capacity_ = sorted.size() + sorted.size() / 4 + 1;
   index.slots_.resize(index.capacity_ + 1);
   sort_by_tag(sorted, index.slots_);
   std::fill(index.slots_.begin(), index.slots_.end(), 0);

@@ -1,7 +1,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,25 +140,4 @@ TEST_CASE("a cached range carved from an arena block is copied out when used a s
   CHECK(hit.bytes.owner != bytes.owner);  // no longer keeps a 4 MiB block alive
   CHECK(hit.bytes.held == kChunk);
   CHECK(hit.bytes.view == text);
-}
-
-TEST_CASE("huge-page mappings start on a huge page and leave nothing mapped around them") {
-  const auto mapped_kib = [] {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7));
-    }
-    return 0ull;
-  };
-  const auto before = mapped_kib();
-  for (const std::size_t bytes :
-       {std::size_t{1}, std::size_t{4097}, std::size_t{3} << 20, (std::size_t{5} << 20) + 1}) {
-    void* block = kerchunkfs::common::map_huge(bytes, true);
-    REQUIRE(block != nullptr);
-    CHECK(reinterpret_cast<std::uintptr_t>(block) % kerchunkfs::common::kHugePage == 0);
-    static_cast<char*>(block)[bytes - 1] = 'x';  // writable to the last byte
-    kerchunkfs::common::unmap_huge(block, bytes);
-  }
-  CHECK(mapped_kib() == before);
 }
