@@ -88,7 +88,7 @@ constexpr OptionSpec kOptions[] = {
    [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.fetch.max_gap, 0); }},
   {"max_block", "SIZE", "... into requests up to this size (default 16M)",
    [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.fetch.max_block, 4096); }},
-  {"max_connections", "N", "open HTTP connections at most, over every host and scheme (default 64)",
+  {"max_connections", "N", "open HTTP connections at most, over every host and scheme (default 100)",
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.max_connections, 1, 1024); }},
   {"retries", "N", "retries of a failed request (default 5)",
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.fetch.http.retries, 0, 100); }},

@@ -55,7 +55,7 @@ class AnswerArena {
  public:
   static constexpr std::size_t kBlockSize = std::size_t{4} << 20;
   static constexpr std::size_t kOwnMappingFrom = std::size_t{1} << 20;
-  static constexpr std::size_t kSpareBlocks = 4;  // free blocks kept faulted in for reuse
+  static constexpr std::size_t kSpareBlocks = 2;  // free blocks kept faulted in for reuse
 
   AnswerArena();
   // A buffer of `capacity` bytes (> 0); released, from any thread, when the last owner drops it.

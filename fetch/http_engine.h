@@ -20,7 +20,10 @@
 namespace kerchunkfs::fetch {
 
 struct HttpOptions {
-  unsigned max_connections = 64;  // open at once, over all hosts
+  // Open at once, over all hosts: as many as aiohttp (and so fsspec) opens by default, so a mount asks
+  // no more of a server than the Python tools do; fewer left a serial reader of many chunk files
+  // waiting on waves of requests (zarr-python over 365 one-chunk files: 0.389 s at 64, 0.346 s).
+  unsigned max_connections = 100;
   long connect_timeout_ms = 10'000;
   long timeout_ms = 120'000;  // one attempt, start to end
   long stall_timeout_s = 20;  // an attempt below 1 KiB/s for this long is abandoned
