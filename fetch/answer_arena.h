@@ -3,7 +3,7 @@
 // Every fetched range is copied from curl's receive buffer into memory that the block cache then
 // holds, so a cold read of N bytes writes N bytes of memory the process has never touched. On
 // this project's virtual machines a first write to a 4 KiB page costs ~17 us: reading 365 chunk
-// files of 90 KB cold, a third of the daemon's time went to those faults. Here answers below
+// files of 90 KB cold, about half of the daemon's CPU time went to those faults. Here answers below
 // kOwnMappingFrom are carved one after another from 4 MiB blocks of huge pages, faulted in at
 // once when a block is made, and larger ones get a huge-page mapping of their own.
 //
