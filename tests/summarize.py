@@ -2,7 +2,7 @@
 
 Usage: summarize.py RESULTS_DIR NAME=EXIT_STATUS...
 A runner that exited non-zero without reporting a failure (a crash, a sanitizer report at exit)
-counts as one failed test, and so does a runner whose XML is missing.
+counts as one failed test, and so does a runner whose XML is missing or cut short.
 """
 
 import sys
@@ -13,7 +13,11 @@ from pathlib import Path
 def count(xml_path):
     passed = failed = skipped = 0
     failures = []
-    for case in ET.parse(xml_path).getroot().iter("testcase"):
+    try:
+        cases = list(ET.parse(xml_path).getroot().iter("testcase"))
+    except ET.ParseError:  # a runner that crashed while writing its report
+        return 0, 1, 0, [f"{xml_path.name} is not a whole report (the runner ended while writing it)"]
+    for case in cases:
         name = f"{case.get('classname', '')}::{case.get('name', '')}"
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
