@@ -51,7 +51,9 @@ TEST_CASE("a prefaulter faults its whole range in, and its memory keeps what is 
   auto* block = static_cast<char*>(kerchunkfs::common::map_huge(bytes, false));
   REQUIRE(block != nullptr);
   const std::size_t all = bytes / static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  CHECK(resident_pages(block, bytes) == 0);
+  // Most of it untouched so far (the kernel may have placed a huge page at its start already,
+  // as seen under some address layouts): what the prefaulter must fault in.
+  CHECK(resident_pages(block, bytes) <= all / 4);
   {
     kerchunkfs::common::Prefaulter ahead(block, bytes);
     // The first 4 MiB written meanwhile; the rest only the prefaulter touches.
