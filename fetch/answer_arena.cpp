@@ -115,14 +115,8 @@ std::shared_ptr<AnswerBuffer> AnswerArena::allocate(std::size_t capacity) {
     if (pool.current == nullptr || pool.used + carved > kBlockSize) {
       AnswerBuffer::Block* next = pool.fresh_block();
       if (next == nullptr) return nullptr;
-      // The block given up is freed by its last buffer's release; one with none left goes now.
-      if (AnswerBuffer::Block* old = pool.current; old != nullptr && old->live == 0) {
-        if (pool.spare.size() < kSpareBlocks) {
-          pool.spare.push_back(old);
-        } else {
-          pool.drop(old);
-        }
-      }
+      // The block given up still has live buffers (release restarts the current block when its
+      // last one goes, so a full current block always has some): the last of them frees it.
       pool.current = next;
       pool.used = 0;
     }
