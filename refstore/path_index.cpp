@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <thread>
+#include <utility>
 
 #include "common/prefaulter.h"
 
@@ -18,25 +20,52 @@ std::uint64_t mix(std::uint64_t value) {
   return value;
 }
 
+// Runs work(part) for part 0 .. parts - 1, the last one on the calling thread, and returns when
+// all are done (also when one throws).
+template <class Work>
+void in_parts(unsigned parts, const Work& work) {
+  std::vector<std::jthread> others;
+  others.reserve(parts - 1);
+  for (unsigned part = 0; part + 1 < parts; ++part) others.emplace_back([&work, part] { work(part); });
+  work(parts - 1);
+}
+
+// The part-th of `parts` consecutive pieces of 0 .. count - 1.
+std::pair<std::size_t, std::size_t> piece(std::size_t count, unsigned part, unsigned parts) {
+  return {count * part / parts, count * (part + 1) / parts};
+}
+
 // Stable LSD radix sort of slots by their upper 32 bits (the tag), 16 bits per pass, through
 // `buffer` (at least as long; its contents are overwritten). Two passes leave the result in
-// `slots`.
-void sort_by_tag(BulkVector<std::uint64_t>& slots, BulkVector<std::uint64_t>& buffer) {
+// `slots`. Each pass counts and scatters in `parts` pieces at once: a piece's entries go after
+// those of the pieces before it in every bucket, so the sort stays stable.
+void sort_by_tag(BulkVector<std::uint64_t>& slots, BulkVector<std::uint64_t>& buffer, unsigned parts) {
   constexpr int kBits = 16;
   constexpr std::size_t kBuckets = std::size_t{1} << kBits;
-  std::vector<std::size_t> counts(kBuckets);
+  std::vector<std::vector<std::size_t>> counts(parts, std::vector<std::size_t>(kBuckets));
+  const std::size_t count = slots.size();
   std::uint64_t* from = slots.data();
   std::uint64_t* to = buffer.data();
   for (int shift = 32; shift < 64; shift += kBits) {
-    std::fill(counts.begin(), counts.end(), 0);
-    for (std::size_t i = 0; i < slots.size(); ++i) ++counts[(from[i] >> shift) & (kBuckets - 1)];
+    in_parts(parts, [&](unsigned part) {
+      std::vector<std::size_t>& own = counts[part];
+      std::fill(own.begin(), own.end(), 0);
+      const auto [begin, end] = piece(count, part, parts);
+      for (std::size_t i = begin; i < end; ++i) ++own[(from[i] >> shift) & (kBuckets - 1)];
+    });
     std::size_t total = 0;
-    for (std::size_t& count : counts) {
-      const std::size_t start = total;
-      total += count;
-      count = start;
+    for (std::size_t bucket = 0; bucket < kBuckets; ++bucket) {
+      for (auto& own : counts) {
+        const std::size_t start = total;
+        total += own[bucket];
+        own[bucket] = start;
+      }
     }
-    for (std::size_t i = 0; i < slots.size(); ++i) to[counts[(from[i] >> shift) & (kBuckets - 1)]++] = from[i];
+    in_parts(parts, [&](unsigned part) {
+      std::vector<std::size_t>& next = counts[part];
+      const auto [begin, end] = piece(count, part, parts);
+      for (std::size_t i = begin; i < end; ++i) to[next[(from[i] >> shift) & (kBuckets - 1)]++] = from[i];
+    });
     std::swap(from, to);
   }
 }
@@ -66,8 +95,7 @@ PathIndex PathIndex::build(std::size_t node_count, const std::function<std::uint
                            const std::function<void(std::uint32_t, std::uint32_t)>& on_duplicate) {
   PathIndex index;
   if (node_count <= 1) return index;
-  BulkVector<std::uint64_t> sorted;
-  sorted.reserve(node_count - 1);
+  BulkVector<std::uint64_t> sorted(node_count - 1);
   index.capacity_ = (node_count - 1) + (node_count - 1) / 4 + 1;  // see below
   index.slots_.reserve(index.capacity_ + 1);
   // While the hashes are computed, a second core faults the table in (see common/prefaulter.h).
@@ -76,14 +104,20 @@ PathIndex PathIndex::build(std::size_t node_count, const std::function<std::uint
   if (node_count >= kPrefaultFrom) {
     ahead.emplace(reinterpret_cast<char*>(index.slots_.data()), (index.capacity_ + 1) * sizeof(std::uint64_t));
   }
-  for (std::uint32_t node = 1; node < node_count; ++node) {
-    sorted.push_back((hash_of(node) >> 32 << 32) | (std::uint64_t{node} + 1));
-  }
+  // Large sets are hashed and sorted on two cores (the machines this runs on have two).
+  const unsigned parts = node_count >= kTwoCoresFrom ? 2 : 1;
+  in_parts(parts, [&](unsigned part) {
+    const auto [begin, end] = piece(sorted.size(), part, parts);
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto node = static_cast<std::uint32_t>(i + 1);
+      sorted[i] = (hash_of(node) >> 32 << 32) | (std::uint64_t{node} + 1);
+    }
+  });
   // Four home positions for every five nodes: probes stay short, and with the sweep below
   // the table costs 10 bytes per node. The table is the sort's buffer first: every fresh page
   // costs a fault (on virtual machines, most of the time of building the index).
   index.slots_.resize(index.capacity_ + 1);
-  sort_by_tag(sorted, index.slots_);
+  sort_by_tag(sorted, index.slots_, parts);
   std::fill(index.slots_.begin(), index.slots_.end(), 0);
   std::size_t next_free = 0;
   for (std::size_t i = 0; i < sorted.size();) {

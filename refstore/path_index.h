@@ -48,6 +48,7 @@ class PathIndex {
   std::size_t home(std::uint32_t tag) const { return static_cast<std::size_t>((std::uint64_t{tag} * capacity_) >> 32); }
 
   static constexpr std::size_t kPrefaultFrom = std::size_t{1} << 20;  // nodes
+  static constexpr std::size_t kTwoCoresFrom = std::size_t{1} << 18;  // nodes
 
   BulkVector<std::uint64_t> slots_;  // ends with at least one empty slot, so probes stop
   std::size_t capacity_ = 0;         // home positions are 0 .. capacity_ - 1
