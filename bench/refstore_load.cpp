@@ -41,7 +41,8 @@ int main(int argc, char* argv[]) {
   const long rss = status_kib("VmRSS") - rss_before;
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("nodes %zu seconds %.3f index_bytes %zu rss_kib %ld peak_kib %ld page_faults %ld\n", store->node_count(),
-              seconds, store->memory_bytes(), rss, status_kib("VmHWM"), usage.ru_minflt + usage.ru_majflt);
+  std::printf("nodes %zu seconds %.3f index_bytes %zu rss_kib %ld peak_kib %ld page_faults %ld threads %zu\n",
+              store->node_count(), seconds, store->memory_bytes(), rss, status_kib("VmHWM"),
+              usage.ru_minflt + usage.ru_majflt, store->read_by_threads());
   return 0;
 }

@@ -80,6 +80,15 @@ void MappedInput::release_before(const char* position) {
   map_ahead(read);
 }
 
+void MappedInput::release_range(const char* from, const char* to) const {
+  if (mapping_ == nullptr) return;
+  const auto* base = static_cast<const char*>(mapping_);
+  if (from < base || to > base + size_ || from >= to) return;
+  const std::size_t first = (static_cast<std::size_t>(from - base) + page_ - 1) / page_ * page_;
+  const std::size_t last = static_cast<std::size_t>(to - base) / page_ * page_;
+  if (last > first) (void)::madvise(static_cast<char*>(mapping_) + first, last - first, MADV_DONTNEED);
+}
+
 // A compressed reference set (gzip or zstd, known by its magic bytes whatever its name) is
 // expanded into memory in place of the mapping.
 void MappedInput::decompress_if_needed(const std::string& path) {

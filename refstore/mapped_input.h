@@ -26,6 +26,9 @@ class MappedInput {
   // memory (read again from the page cache if touched again), and the next ones are mapped
   // ahead in one call rather than a page fault each.
   void release_before(const char* position);
+  // [from, to) has been read by a second parsing thread: its whole pages leave this process's
+  // memory. Safe to call from that thread while the first one calls release_before.
+  void release_range(const char* from, const char* to) const;
 
  private:
   void decompress_if_needed(const std::string& path);

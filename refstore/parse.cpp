@@ -5,10 +5,16 @@
 // gen, are read with simdjson's On-Demand API, and nested JSON values validated by its DOM parser.
 #include <simdjson.h>
 
+#include <atomic>
 #include <charconv>
+#include <cstring>
+#include <exception>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <system_error>
+#include <thread>
 
 #include "refstore/base64.h"
 #include "refstore/json_cursor.h"
@@ -44,18 +50,29 @@ std::string describe(const Variables& variables) {
 // a version after other fields): the parse starts again, reading the fields where they lie.
 struct NeedsFieldOrder {};
 
-// Called as the parse moves on, with everything before the position read: the input's pages
-// behind it can be given back.
-using ReleaseInput = std::function<void(const char*)>;
+// Called as the parse moves on, so that the input's pages it has read can be given back.
+struct ReleaseInput {
+  std::function<void(const char*)> before;              // everything before the position was read
+  std::function<void(const char*, const char*)> range;  // [from, to) was read, by a second thread
+};
+
+// How far from the middle of what is left the search for a place to split the entries goes.
+constexpr std::ptrdiff_t kSplitSearch = 1 << 20;
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 class Parser {
+  class SecondHalf;
+
  public:
-  Parser(simdjson::padded_string_view json, StoreBuilder& builder, std::uint64_t max_keys, const ReleaseInput& release)
+  Parser(simdjson::padded_string_view json, StoreBuilder& builder, const LoadOptions& options,
+         const ReleaseInput& release)
       : json_(json),
         cursor_(json.data(), json.data() + json.size()),
         builder_(builder),
+        options_(options),
         release_(release),
-        max_keys_(std::min<std::uint64_t>(max_keys, kMaxNodes)) {}
+        max_keys_(std::min<std::uint64_t>(options.max_keys, kMaxNodes)) {}
 
   // One pass, front to back: a version-0 set, or a version-1 set whose "version" comes first and
   // whose "templates" come before "refs" (as kerchunk writes them). Otherwise throws
@@ -153,7 +170,11 @@ class Parser {
 
   void release_behind() {
     if (cursor_.position() < next_release_) return;
-    if (release_) release_(cursor_.position());
+    if (second_half_from_ == nullptr) {
+      if (release_.before) release_.before(cursor_.position());
+    } else if (release_.range) {
+      release_.range(std::max(second_half_from_, next_release_ - kReleaseStep), cursor_.position());
+    }
     next_release_ = cursor_.position() + kReleaseStep;
   }
 
@@ -166,15 +187,84 @@ class Parser {
   }
 
   void read_version0(std::string_view first_key) {
+    read_entries(first_key, true);
+    end_of_document();
+  }
+
+  // The entries of an object (a version-0 set, "refs"), from the member whose key was just read
+  // up to and past the object's closing brace. When much is left, a second thread reads the
+  // entries from a point near the middle into a builder of its own while this one reads those
+  // before it; where this one arrives exactly at that point between two members, the second
+  // half is appended to the store as one thread would have built it, else it is dropped.
+  void read_entries(std::string_view first_key, bool version0) {
+    std::optional<SecondHalf> second;
+    const auto left = static_cast<std::size_t>(json_.data() + json_.size() - cursor_.position());
+    if (second_half_from_ == nullptr && left >= options_.two_threads_from_bytes) {
+      if (const char* split = find_split()) {
+        try {
+          second.emplace(*this, split, version0);
+        } catch (const std::system_error&) {  // no thread to be had: one reads it all
+        }
+      }
+    }
     std::string_view key = first_key;
     while (true) {
-      if (key == "version") throw NeedsFieldOrder{};
+      if (version0 && key == "version") throw NeedsFieldOrder{};
       add_entry(key);
       release_behind();
+      if (second_half_stop_ != nullptr && second_half_stop_->load(std::memory_order_relaxed)) return;
       if (!next_member()) break;
+      if (second && cursor_.next() == '"' && cursor_.position() >= second->split()) {
+        if (cursor_.position() == second->split()) return append_second_half(*second);
+        second.reset();  // the split was no member's start
+      }
       key = read_key();
     }
-    end_of_document();
+    if (second_half_from_ != nullptr) second_half_end_ = cursor_.position();
+  }
+
+  // A place in the second half of what is left where a member seems to start: a comma, a
+  // string, a colon. Only a guess (a string value holding `, "x":` would pass), which the
+  // reading confirms.
+  const char* find_split() const {
+    const char* const begin = json_.data();
+    const char* const end = begin + json_.size();
+    const char* at = cursor_.position() + (end - cursor_.position()) / 2;
+    const char* const give_up = std::min(end, at + kSplitSearch);
+    const auto escaped = [begin](const char* quote) {
+      std::size_t backslashes = 0;
+      for (const char* p = quote; p > begin && p[-1] == '\\'; --p) ++backslashes;
+      return backslashes % 2 == 1;
+    };
+    const auto next_quote = [&](const char* from, const char* until) -> const char* {
+      while (from < until) {
+        const auto* quote = static_cast<const char*>(std::memchr(from, '"', static_cast<std::size_t>(until - from)));
+        if (quote == nullptr || !escaped(quote)) return quote;
+        from = quote + 1;
+      }
+      return nullptr;
+    };
+    while (const char* quote = next_quote(at, give_up)) {
+      at = quote + 1;
+      const char* before = quote;
+      while (before > begin && is_space(before[-1])) --before;
+      if (before == begin || before[-1] != ',') continue;
+      const char* close = next_quote(quote + 1, end);
+      if (close == nullptr) return nullptr;
+      const char* after = close + 1;
+      while (after < end && is_space(*after)) ++after;
+      if (after < end && *after == ':') return quote;
+    }
+    return nullptr;
+  }
+
+  // Appends what the second thread read to the store, and goes on after it. Its nodes go in
+  // first, so that where it failed, an earlier entry's error (too many keys) comes first.
+  void append_second_half(SecondHalf& second) {
+    second.join();
+    builder_.append(std::move(second.builder()));
+    if (second.error()) std::rethrow_exception(second.error());
+    cursor_.move_to(second.end());
   }
 
   void read_version1_in_order() {
@@ -224,10 +314,7 @@ class Parser {
       cursor_.skip_byte();
       return;
     }
-    do {
-      add_entry(read_key());
-      release_behind();
-    } while (next_member());
+    read_entries(read_key(), false);
   }
 
   // A value of the document (templates, gen) read with simdjson On-Demand where it lies: the
@@ -616,8 +703,60 @@ class Parser {
   simdjson::padded_string_view json_;
   JsonCursor cursor_;
   StoreBuilder& builder_;
+  // Reads the entries from `split` to the end of their object on a thread of its own, with a
+  // parser and a store builder of its own.
+  class SecondHalf {  // declared at the top
+   public:
+    SecondHalf(const Parser& first, const char* split, bool version0)
+        : split_(split),
+          builder_(std::make_unique<StoreBuilder>(
+              static_cast<std::size_t>(first.json_.data() + first.json_.size() - split) / 8,
+              static_cast<std::size_t>(first.json_.data() + first.json_.size() - split), first.options_.max_keys)),
+          parser_(std::make_unique<Parser>(first.json_, *builder_, first.options_, first.release_)) {
+      parser_->templates_ = first.templates_;
+      parser_->second_half_from_ = split;
+      parser_->second_half_stop_ = &stop_;
+      parser_->next_release_ = split + kReleaseStep;
+      parser_->cursor_.move_to(split);
+      thread_ = std::jthread([this, version0] {
+        try {
+          parser_->read_entries(parser_->read_key(), version0);
+        } catch (...) {
+          error_ = std::current_exception();
+        }
+      });
+    }
+    SecondHalf(const SecondHalf&) = delete;
+    SecondHalf& operator=(const SecondHalf&) = delete;
+    ~SecondHalf() {
+      stop_.store(true, std::memory_order_relaxed);
+      join();
+    }
+
+    const char* split() const { return split_; }
+    void join() {
+      if (thread_.joinable()) thread_.join();
+    }
+    // After join():
+    StoreBuilder& builder() { return *builder_; }
+    const std::exception_ptr& error() const { return error_; }
+    const char* end() const { return parser_->second_half_end_; }
+
+   private:
+    const char* split_;
+    std::atomic<bool> stop_{false};
+    std::unique_ptr<StoreBuilder> builder_;
+    std::unique_ptr<Parser> parser_;
+    std::exception_ptr error_;
+    std::jthread thread_;  // last: joined before the rest goes
+  };
+
+  const LoadOptions& options_;
   const ReleaseInput& release_;
   const char* next_release_ = nullptr;
+  const char* second_half_from_ = nullptr;               // set in the second thread's parser
+  const std::atomic<bool>* second_half_stop_ = nullptr;  // set when the first thread gives up on it
+  const char* second_half_end_ = nullptr;                // past the object's closing brace
   od::parser parser_;
   od::document doc_;
   simdjson::dom::parser validator_;
@@ -636,13 +775,13 @@ RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& opti
   {
     StoreBuilder builder(expected_nodes, json.size(), options.max_keys);
     try {
-      Parser(json, builder, options.max_keys, release).run_in_order();
+      Parser(json, builder, options, release).run_in_order();
       return builder.finish(options);
     } catch (const NeedsFieldOrder&) {
     }
   }
   StoreBuilder builder(expected_nodes, json.size(), options.max_keys);
-  Parser(json, builder, options.max_keys, release).run_by_position();
+  Parser(json, builder, options, release).run_by_position();
   return builder.finish(options);
 }
 
@@ -651,7 +790,7 @@ RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& opti
 common::Result<RefStore> RefStore::parse(std::string_view json, const LoadOptions& options) {
   try {
     const simdjson::padded_string padded(json);
-    return parse_padded(padded, options, nullptr);
+    return parse_padded(padded, options, ReleaseInput{});
   } catch (const LoadError& error) {
     return common::Error{error.what(), EINVAL};
   }
@@ -662,7 +801,8 @@ common::Result<RefStore> RefStore::load_file(const std::string& path, const Load
     MappedInput input(path);  // its errors name the file already
     try {
       return parse_padded(input.view(), options,
-                          [&input](const char* read_up_to) { input.release_before(read_up_to); });
+                          ReleaseInput{[&input](const char* read_up_to) { input.release_before(read_up_to); },
+                                       [&input](const char* from, const char* to) { input.release_range(from, to); }});
     } catch (const LoadError& error) {
       return common::Error{path + ": " + error.what(), EINVAL};
     }

@@ -172,6 +172,39 @@ std::uint32_t StoreBuilder::null_url(std::string_view key) {
   return *null_url_;
 }
 
+void StoreBuilder::append(StoreBuilder&& later) {
+  const RefStore::Data& from = *later.data_;
+  auto& data = *data_;
+  // URLs numbered in the order the later part first used them, after ours: as one builder would.
+  std::vector<std::uint32_t> urls(from.urls.size());
+  for (std::uint32_t url = 0; url < from.urls.size(); ++url) {
+    urls[url] = later.null_url_ == url ? null_url(later.first_null_key_) : intern_url(from.urls[url]);
+  }
+  const std::uint64_t inline_base = data.inline_bytes.size();
+  data.inline_bytes.append(from.inline_bytes);
+  data.read_by_threads += from.read_by_threads;
+  std::unordered_map<NodeId, NodeId> directories{{kRootNode, kRootNode}};  // theirs to ours
+  NodeId their_parent = kRootNode;  // neighbours share a directory: the last one found is kept
+  NodeId our_parent = kRootNode;
+  for (NodeId node = 1; node < from.nodes.size(); ++node) {
+    const Node& theirs = from.nodes[node];
+    if (theirs.target == kDirectoryTarget) {
+      const std::string path = from.key(node);
+      directories.emplace(node, directory(path, path));
+      continue;
+    }
+    if (theirs.parent != their_parent) {
+      their_parent = theirs.parent;
+      our_parent = directories.at(their_parent);
+    }
+    const NodeId ours = add_node(our_parent, from.name(node), theirs.target);
+    Node& added = data.nodes[ours];
+    if (theirs.target != kInlineTarget) added.target = urls[theirs.target];
+    added.set_offset(theirs.target == kInlineTarget ? inline_base + theirs.offset() : theirs.offset());
+    added.set_length(theirs.length());
+  }
+}
+
 RefStore StoreBuilder::finish(const LoadOptions& options) {
   auto& data = *data_;
   if (null_url_) {
@@ -239,6 +272,8 @@ RefStore& RefStore::operator=(RefStore&&) noexcept = default;
 RefStore::~RefStore() = default;
 
 std::size_t RefStore::node_count() const { return data_->nodes.size(); }
+
+std::size_t RefStore::read_by_threads() const { return data_->read_by_threads; }
 
 std::optional<NodeId> RefStore::lookup(NodeId directory, std::string_view name) const {
   return data_->lookup(directory, name);

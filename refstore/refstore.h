@@ -43,6 +43,10 @@ struct LoadOptions {
   // Keys (directories included, and every key gen entries would make) beyond which a set is
   // refused before it is built: at about 47 bytes each, the default bounds a set near 5 GB.
   std::uint64_t max_keys = 100'000'000;
+  // A set with at least this many bytes of JSON left when its entries begin is read by two
+  // threads, each half of the entries (see parse.cpp, read_entries); the store and any error
+  // are the same either way. Tests lower it to exercise that path.
+  std::size_t two_threads_from_bytes = std::size_t{16} << 20;
 };
 
 // A target URL as a set writes it, resolved: a path without a scheme becomes an object of the
@@ -79,6 +83,8 @@ class RefStore {
   std::size_t url_count() const;
   // Heap bytes held by the index, for the memory figures in bench/.
   std::size_t memory_bytes() const;
+  // How many threads read the set's entries: 2 when a second one read part of them.
+  std::size_t read_by_threads() const;
 
  private:
   struct Data;

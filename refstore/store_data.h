@@ -56,6 +56,7 @@ struct RefStore::Data {
   std::vector<std::string> urls;
   BulkVector<NodeId> children;
   PathIndex index;
+  std::size_t read_by_threads = 1;
 
   std::string_view name(NodeId node) const {
     const std::size_t end = node + 1 < nodes.size() ? nodes[node + 1].name_offset : names.size();
@@ -87,6 +88,11 @@ class StoreBuilder {
   std::uint32_t intern_url(std::string_view url);
   // The URL index meaning "the default target"; `key` is remembered for the error if none is set.
   std::uint32_t null_url(std::string_view key);
+
+  // Appends what another builder read from a later part of the same set, as if this one had
+  // read it: its directories are merged with ours, its nodes follow in their order, its URLs
+  // and inline bytes are renumbered.
+  void append(StoreBuilder&& later);
 
   RefStore finish(const LoadOptions& options);
 

@@ -22,6 +22,7 @@
 #include "refstore/refstore.h"
 #include "scanner/dmrpp.h"
 #include "scanner/scan.h"
+#include "tests/fuzz/store_difference.h"
 
 namespace kerchunkfs::fuzz {
 
@@ -90,8 +91,22 @@ void refstore_input(const std::uint8_t* data, std::size_t size) {
   refstore::LoadOptions options;
   options.default_target = "/data/default.h5";
   const auto loaded = refstore::RefStore::parse(text, options);
+  // Read by two threads where a place to split the entries is found, the same set must give
+  // the same store, or the same error.
+  refstore::LoadOptions two_threads = options;
+  two_threads.two_threads_from_bytes = 0;
+  const auto split = refstore::RefStore::parse(text, two_threads);
+  if (loaded.ok() != split.ok() || (!loaded && loaded.error().message != split.error().message)) {
+    std::fprintf(stderr, "one thread: %s\ntwo threads: %s\n", loaded ? "loaded" : loaded.error().message.c_str(),
+                 split ? "loaded" : split.error().message.c_str());
+    std::abort();
+  }
   if (!loaded) return;
   const refstore::RefStore& store = *loaded;
+  if (const std::string difference = store_difference(store, *split); !difference.empty()) {
+    std::fprintf(stderr, "one thread and two threads built different stores: %s\n", difference.c_str());
+    std::abort();
+  }
   check_against_simdjson(text, store, options);
   // Walk what was built, as a mount would.
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
