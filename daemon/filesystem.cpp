@@ -90,12 +90,6 @@ struct Filesystem::Generation {
         mtime(modified),
         live_count(live) {
     live_count += 1;
-    for (NodeId node = 0; node < store.node_count(); ++node) {
-      if (store.is_replaced(node)) continue;
-      const refstore::Entry entry = store.entry(node);
-      if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) total_bytes += entry.length;
-      if (entry.kind != EntryKind::Directory) ++references;
-    }
   }
   ~Generation() { live_count -= 1; }
   Generation(const Generation&) = delete;
@@ -157,6 +151,24 @@ struct Filesystem::Generation {
     return entry.length;
   }
 
+  struct Totals {
+    std::uint64_t bytes = 0;       // of every file
+    std::uint64_t references = 0;  // keys, not directories
+  };
+  // Counted on first use (statfs, the stats file), not at mount: a walk over every node, which
+  // for ten million keys would hold the mount back by 40 ms.
+  const Totals& totals() {
+    std::call_once(totals_once, [this] {
+      for (NodeId node = 0; node < store.node_count(); ++node) {
+        if (store.is_replaced(node)) continue;
+        const refstore::Entry entry = store.entry(node);
+        if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) counted.bytes += entry.length;
+        if (entry.kind != EntryKind::Directory) ++counted.references;
+      }
+    });
+    return counted;
+  }
+
   // The synthesized /.zmetadata (made on first use); null when there is none to offer. In the
   // decoded view it replaces the set's own, which describes the stored codecs.
   const std::string* consolidated_text(bool enabled) {
@@ -183,8 +195,8 @@ struct Filesystem::Generation {
   const std::unique_ptr<DecodedView> decoded;  // with -o decode
   const std::unique_ptr<ParquetView> parquet;  // a set in the parquet layout
   const struct timespec mtime;
-  std::uint64_t total_bytes = 0;
-  std::uint64_t references = 0;  // keys, not directories
+  std::once_flag totals_once;
+  Totals counted;  // by totals()
   std::once_flag consolidated_once;
   std::string consolidated;  // the synthesized /.zmetadata, made on first use
   std::atomic<std::size_t>& live_count;
@@ -606,7 +618,7 @@ struct statvfs Filesystem::statfs() const {
   struct statvfs st {};
   st.f_bsize = kBlockSize;
   st.f_frsize = kBlockSize;
-  st.f_blocks = (generation->total_bytes + kBlockSize - 1) / kBlockSize;
+  st.f_blocks = (generation->totals().bytes + kBlockSize - 1) / kBlockSize;
   st.f_files = generation->store.node_count();
   st.f_namemax = 255;
   st.f_flag = ST_RDONLY;
@@ -620,7 +632,7 @@ std::string Filesystem::stats_text() const {
   input.cache = fetcher_.cache_stats();
   input.cache_capacity = fetcher_.cache_capacity();
   input.disk = fetcher_.disk_cache_stats();
-  input.references = current()->references;
+  input.references = current()->totals().references;
   input.generations = generation_count();
   if (options_.decode) {
     input.decode = &decoder_.counters();

@@ -232,6 +232,9 @@ def test_stats_count_what_was_read_and_fetched_in_prometheus_text_format(tmp_pat
         time.sleep(0.01)
     assert after['kerchunkfs_http_request_seconds{quantile="0.5"}'] > 0
     assert after["kerchunkfs_references"] == 17 and after["kerchunkfs_generations"] == 1
+    # statfs counts the bytes of every file, in its blocks (counted on first use, not at mount)
+    st = os.statvfs(m.path())
+    assert st.f_blocks == -(-(16 * 65536 + len("hi")) // st.f_frsize)
     off = mounts(refs, "-o", "no_stats")
     assert not off.path(".kerchunkfs").exists()
 
