@@ -243,26 +243,43 @@ void StoreBuilder::build_index() {
 }
 
 void StoreBuilder::build_children() {
-  // Children grouped per directory by a counting sort: O(nodes), in key order within a directory.
+  // One pass in node order, so children are in key order. A set lists an array's keys together,
+  // so a directory's children are mostly consecutive ids: such a run is kept as its first id and
+  // count, at no memory per child. A directory whose run breaks gets a list.
   auto& data = *data_;
-  for (std::size_t i = 1; i < data.nodes.size(); ++i) {
-    if (data.nodes[i].parent == kReplacedParent) continue;
-    Node& parent = data.nodes[data.nodes[i].parent];
-    parent.set_length(parent.length() + 1);
+  std::unordered_map<NodeId, std::vector<NodeId>> lists;
+  NodeId listed = kReplacedParent;  // the directory of the list used last
+  std::vector<NodeId>* list = nullptr;
+  for (NodeId node = 1; node < data.nodes.size(); ++node) {
+    const NodeId parent_id = data.nodes[node].parent;
+    if (parent_id == kReplacedParent) continue;
+    Node& parent = data.nodes[parent_id];
+    const std::uint64_t count = parent.length();
+    parent.set_length(count + 1);
+    if (count == 0) {
+      parent.offset_high = kChildRun;
+      parent.offset_low = node;
+      continue;
+    }
+    if ((parent.offset_high & kChildRun) != 0) {
+      if (parent.offset_low + count == node) continue;
+      std::vector<NodeId>& broken = lists[parent_id];
+      broken.reserve(count + 1);
+      for (std::uint64_t i = 0; i < count; ++i) broken.push_back(static_cast<NodeId>(parent.offset_low + i));
+      parent.offset_high = 0;
+    }
+    if (parent_id != listed) {
+      listed = parent_id;
+      list = &lists[parent_id];
+    }
+    list->push_back(node);
   }
-  std::uint64_t next = 0;
-  for (Node& node : data.nodes) {
-    if (node.target != kDirectoryTarget) continue;
-    node.set_offset(next);
-    next += node.length();
-    node.set_length(0);
-  }
-  data.children.resize(next);
-  for (std::size_t i = 1; i < data.nodes.size(); ++i) {
-    if (data.nodes[i].parent == kReplacedParent) continue;
-    Node& parent = data.nodes[data.nodes[i].parent];
-    data.children[parent.offset() + parent.length()] = static_cast<NodeId>(i);
-    parent.set_length(parent.length() + 1);
+  std::size_t total = 0;
+  for (const auto& [directory, ids] : lists) total += ids.size();
+  data.children.reserve(total);
+  for (const auto& [directory, ids] : lists) {
+    data.nodes[directory].set_offset(data.children.size());
+    data.children.insert(data.children.end(), ids.begin(), ids.end());
   }
 }
 
@@ -328,9 +345,10 @@ Entry RefStore::entry(NodeId node) const {
   return entry;
 }
 
-std::span<const NodeId> RefStore::children(NodeId directory) const {
+Children RefStore::children(NodeId directory) const {
   const Node& n = data_->nodes[directory];
-  return std::span<const NodeId>(data_->children).subspan(n.offset(), n.length());
+  if ((n.offset_high & kChildRun) != 0) return Children::run(n.offset_low, n.length());
+  return Children::list(data_->children.data() + n.offset(), n.length());
 }
 
 const std::string& RefStore::url(std::uint32_t index) const { return data_->urls[index]; }

@@ -5,10 +5,11 @@
 // (parent, name) answers lookups. See README "Design" for the measured bytes per reference.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,65 @@ struct Entry {
   std::uint32_t url = 0;     // Range and WholeFile: index into RefStore::url()
   std::uint64_t offset = 0;  // Range: where the bytes start in the target
   std::uint64_t length = 0;  // Range: how many bytes; Inline: data.size()
+};
+
+// A directory's children in key order: usually a run of consecutive node ids (a set lists an
+// array's keys together, and they are numbered as they come), which costs no memory; else a list.
+class Children {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = NodeId;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const NodeId*;
+    using reference = NodeId;
+
+    Iterator() = default;
+    Iterator(const Children* children, std::size_t index) : children_(children), index_(index) {}
+    NodeId operator*() const { return (*children_)[index_]; }
+    Iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator before = *this;
+      ++index_;
+      return before;
+    }
+    bool operator==(const Iterator& other) const { return index_ == other.index_; }
+
+   private:
+    const Children* children_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
+  Children() = default;
+  static Children run(NodeId first, std::size_t count) {
+    Children children;
+    children.first_ = first;
+    children.count_ = count;
+    return children;
+  }
+  static Children list(const NodeId* ids, std::size_t count) {
+    Children children;
+    children.ids_ = ids;
+    children.count_ = count;
+    return children;
+  }
+
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  NodeId operator[](std::size_t index) const {
+    return ids_ != nullptr ? ids_[index] : first_ + static_cast<NodeId>(index);
+  }
+  Iterator begin() const { return Iterator(this, 0); }
+  Iterator end() const { return Iterator(this, count_); }
+
+ private:
+  const NodeId* ids_ = nullptr;  // a list; null for a run
+  NodeId first_ = 0;
+  std::size_t count_ = 0;
 };
 
 struct LoadOptions {
@@ -77,7 +137,7 @@ class RefStore {
   // node is in no directory. Code that walks every node id skips these.
   bool is_replaced(NodeId node) const;
   Entry entry(NodeId node) const;
-  std::span<const NodeId> children(NodeId directory) const;
+  Children children(NodeId directory) const;
   // URLs after resolution: relative paths made absolute, null URLs replaced by the default target.
   const std::string& url(std::uint32_t index) const;
   std::size_t url_count() const;

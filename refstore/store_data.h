@@ -24,8 +24,12 @@ inline constexpr std::uint64_t kMaxNodes = 0xfffffff0;
 // The parent of a node whose key was given again later: it is in no directory and not indexed.
 inline constexpr std::uint32_t kReplacedParent = 0xffffffff;
 
-// 24 bytes. A directory keeps its children's range in `children` in offset/length; an inline file
-// keeps its range in the inline arena there. The name's length is implied by where the next
+// Set in a directory's offset_high when its children are the run of ids from offset_low.
+inline constexpr std::uint16_t kChildRun = 0x8000;
+
+// 24 bytes. A directory keeps in offset/length its children: a run of consecutive ids (first id in
+// offset_low, kChildRun set) or a range of the `children` list; an inline file keeps its range
+// in the inline arena there. The name's length is implied by where the next
 // node's name starts, since names are appended in node order.
 struct Node {
   std::uint32_t parent;

@@ -68,3 +68,47 @@ TEST_CASE("a large tree: every key is found with its own value, children are com
   CHECK(counted == files);
   CHECK(store.url_count() == 1);
 }
+
+TEST_CASE("children are listed in the order their keys come, whether they are consecutive or not") {
+  // Runs of one directory's keys, interleaved directories, keys given again (the later one moves
+  // to the end), a directory first met in the middle of another's run. The expected lists are
+  // worked out here from the keys alone: a directory appears when a key first needs it, a file
+  // where its last definition comes.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 50; ++i) keys.push_back("run/" + std::to_string(i));                      // one run
+  for (int i = 0; i < 30; ++i) keys.push_back((i % 2 ? "odd/" : "even/") + std::to_string(i));  // interleaved
+  for (int i = 0; i < 20; ++i) keys.push_back("again/" + std::to_string(i));
+  keys.push_back("again/5");  // given twice: its run breaks
+  for (int i = 0; i < 10; ++i) keys.push_back("outer/" + std::to_string(i) + (i == 4 ? "/inner/x" : ""));
+  keys.push_back("top");
+  std::string json = "{";
+  std::map<std::string, std::vector<std::string>> expected;  // directory path -> child names in order
+  std::set<std::string> directories{""};
+  for (const std::string& key : keys) {
+    json += (json.size() > 1 ? ", \"" : "\"") + key + "\": [\"f\", 0, 1]";
+    std::string parent;
+    std::size_t start = 0;
+    for (std::size_t slash = key.find('/'); slash != std::string::npos; slash = key.find('/', start)) {
+      const std::string path = key.substr(0, slash);
+      if (directories.insert(path).second) expected[parent].push_back(key.substr(start, slash - start));
+      parent = path;
+      start = slash + 1;
+    }
+    auto& siblings = expected[parent];
+    siblings.erase(std::remove(siblings.begin(), siblings.end(), key.substr(start)), siblings.end());
+    siblings.push_back(key.substr(start));
+  }
+  const RefStore store = parse(json + "}");
+  for (const auto& [path, names] : expected) {
+    const auto directory = path.empty() ? std::optional<NodeId>(kRootNode) : store.find(path);
+    REQUIRE(directory);
+    std::vector<std::string> listed;
+    const Children children = store.children(*directory);
+    for (std::size_t i = 0; i < children.size(); ++i) listed.emplace_back(store.name(children[i]));
+    INFO("directory \"" << path << "\"");
+    CHECK(listed == names);
+    std::vector<std::string> iterated;
+    for (const NodeId child : children) iterated.emplace_back(store.name(child));
+    CHECK(iterated == names);
+  }
+}
