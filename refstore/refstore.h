@@ -101,7 +101,7 @@ struct LoadOptions {
   // URL used by references whose URL is null; without it such a reference is an error.
   std::optional<std::string> default_target;
   // Keys (directories included, and every key gen entries would make) beyond which a set is
-  // refused before it is built: at about 47 bytes each, the default bounds a set near 5 GB.
+  // refused before it is built: at about 42 bytes each, the default bounds a set near 4 GB.
   std::uint64_t max_keys = 100'000'000;
   // A set with at least this many bytes of JSON left when its entries begin is read by two
   // threads, each half of the entries (see parse.cpp, read_entries); the store and any error
