@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -176,6 +177,17 @@ Result<LoadedSet> load(const std::string& path, const Settings& settings, const 
   const auto refused = kerchunkfs::daemon::check_targets(*store, sources, settings.filesystem);
   if (!refused) return Error{shown + ": " + refused.error().message};
   return LoadedSet{std::move(*store), std::nullopt};
+}
+
+// "loaded REFS (N entries, read by 2 threads, 0.52 s)": how long a mount took to be ready is
+// what a large set's user asks first.
+std::string load_summary(const std::string& refs_path, const RefStore& store,
+                         std::chrono::steady_clock::duration took) {
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.2f s", std::chrono::duration<double>(took).count());
+  const std::size_t threads = store.read_by_threads();
+  return "loaded " + kerchunkfs::fetch::redact_url(refs_path) + " (" + std::to_string(store.node_count()) +
+         " entries, " + (threads > 1 ? "read by " + std::to_string(threads) + " threads, " : "") + seconds + ")";
 }
 
 struct ArgsDeleter {
@@ -454,11 +466,13 @@ int main(int argc, char* argv[]) {
   // background in serve().
   const auto sources = sources_like_the_mounts(*settings);
   settings->filesystem.relative_base = base_of(refs_path);
+  const auto loading = std::chrono::steady_clock::now();
   Result<LoadedSet> set = load(refs_path, *settings, sources);
   if (!set) {
     std::fprintf(stderr, "kerchunkfs: %s\n", set.error().message.c_str());
     return kExitFailure;
   }
+  log.info(load_summary(refs_path, set->store, std::chrono::steady_clock::now() - loading));
   kerchunkfs::daemon::Filesystem filesystem(std::move(set->store), sources, log, settings->filesystem,
                                             std::move(set->parquet));
   return serve(args.get(), cmdline, refs_path, refs_stat, *settings, sources, filesystem, log);
