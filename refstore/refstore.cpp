@@ -197,10 +197,9 @@ void StoreBuilder::append(StoreBuilder&& later) {
       their_parent = theirs.parent;
       our_parent = directories.at(their_parent);
     }
-    const NodeId ours = add_node(our_parent, from.name(node), theirs.target);
-    Node& added = data.nodes[ours];
-    if (theirs.target != kInlineTarget) added.target = urls[theirs.target];
-    added.set_offset(theirs.target == kInlineTarget ? inline_base + theirs.offset() : theirs.offset());
+    const bool is_inline = theirs.target == kInlineTarget;
+    Node& added = data.nodes[add_node(our_parent, from.name(node), is_inline ? kInlineTarget : urls[theirs.target])];
+    added.set_offset(is_inline ? inline_base + theirs.offset() : theirs.offset());
     added.set_length(theirs.length());
   }
 }
