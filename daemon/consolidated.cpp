@@ -13,11 +13,11 @@ std::string consolidated_metadata(const refstore::RefStore& store, const ShownTe
   std::map<std::string, std::string> documents;
   simdjson::dom::parser parser;
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
-    const std::string_view name = store.name(node);
     if (store.is_replaced(node)) continue;
-    if (name != ".zgroup" && name != ".zattrs" && name != ".zarray") continue;
     const refstore::Entry entry = store.entry(node);
     if (entry.kind != refstore::EntryKind::Inline) continue;
+    const std::string name = store.name(node);
+    if (name != ".zgroup" && name != ".zattrs" && name != ".zarray") continue;
     simdjson::dom::element document;
     if (parser.parse(simdjson::padded_string(entry.data)).get(document) || !document.is_object()) continue;
     std::optional<std::string> text = shown ? shown(node) : std::nullopt;

@@ -147,7 +147,7 @@ std::unique_ptr<Content> DecodedView::content_of(NodeId node) {
   if (node == refstore::kRootNode || store_.entry(node).kind == EntryKind::Directory) return nullptr;
   const DecodedArray* decoded = array(store_.parent(node));
   if (decoded == nullptr) return nullptr;
-  const std::string_view name = store_.name(node);
+  const std::string name = store_.name(node);
   if (name == ".zarray") return inline_content(decoded->zarray);
   if (decoded->assembly || !decoded->grid.index_of(name)) return nullptr;
   return std::make_unique<DecodedChunkContent>(*this, node, *decoded);
@@ -157,7 +157,7 @@ std::optional<std::uint64_t> DecodedView::size_of(NodeId node) {
   if (node == refstore::kRootNode || store_.entry(node).kind == EntryKind::Directory) return std::nullopt;
   const DecodedArray* decoded = array(store_.parent(node));
   if (decoded == nullptr) return std::nullopt;
-  const std::string_view name = store_.name(node);
+  const std::string name = store_.name(node);
   if (name == ".zarray") return decoded->zarray.size();
   if (decoded->assembly || !decoded->grid.index_of(name)) return std::nullopt;
   return decoded->pipeline->decoded_size();

@@ -526,6 +526,7 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
   const std::string* extra = offers_own ? consolidated(*generation) : nullptr;
   const std::size_t count = children.size() + 2 + (extra != nullptr ? 1 : 0);
   // Offsets 0 and 1 are "." and ".."; offset i + 2 is child i. An entry's offset is the next one's.
+  std::string name;  // the entry's, spelt for a chunk of a grid run
   for (auto index = static_cast<std::size_t>(offset); index < count; ++index) {
     DirEntry item;
     item.next_offset = index + 1;
@@ -540,7 +541,8 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
     const bool synthesized = index == children.size() + 2;
     const NodeId node = synthesized ? refstore::kRootNode : children[index - 2];
     const Ino ino = synthesized ? generation->consolidated_ino() : generation->ino(node);
-    item.name = synthesized ? std::string_view(kConsolidatedName) : store.name(node);
+    name = synthesized ? std::string(kConsolidatedName) : store.name(node);
+    item.name = name;
     const refstore::Entry e =
         synthesized ? refstore::Entry{EntryKind::Inline, *extra, 0, 0, extra->size()} : store.entry(node);
     const Shape shape = e.kind == EntryKind::Directory ? Shape::Directory : Shape::File;
@@ -583,7 +585,8 @@ common::Status Filesystem::readdir_synthesized(Generation& generation, NodeId di
       item.entry = entry(generation, generation.ino(node), Shape::Directory, 0);
     } else if (index < 2 + shown.size()) {
       const NodeId node = shown[index - 2];
-      item.name = store.name(node);
+      name = store.name(node);
+      item.name = name;
       const refstore::Entry e = store.entry(node);
       item.entry = entry(generation, generation.ino(node), Shape::File, generation.shown_size(node, e).value_or(0));
     } else {

@@ -90,13 +90,20 @@ std::uint64_t path_hash(std::uint32_t parent, std::string_view name) {
   return hash;
 }
 
-PathIndex PathIndex::build(std::size_t node_count, const std::function<std::uint64_t(std::uint32_t)>& hash_of,
+PathIndex PathIndex::build(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges,
+                           const std::function<std::uint64_t(std::uint32_t)>& hash_of,
                            const std::function<bool(std::uint32_t, std::uint32_t)>& same_key,
                            const std::function<void(std::uint32_t, std::uint32_t)>& on_duplicate) {
   PathIndex index;
-  if (node_count <= 1) return index;
-  BulkVector<std::uint64_t> sorted(node_count - 1);
-  index.capacity_ = (node_count - 1) + (node_count - 1) / 4 + 1;  // see below
+  std::vector<std::size_t> range_starts;  // position in `sorted` of each range's first node
+  std::size_t node_count = 0;
+  for (const auto& [begin, end] : ranges) {
+    range_starts.push_back(node_count);
+    node_count += end - begin;
+  }
+  if (node_count == 0) return index;
+  BulkVector<std::uint64_t> sorted(node_count);
+  index.capacity_ = node_count + node_count / 4 + 1;  // see below
   index.slots_.reserve(index.capacity_ + 1);
   // While the hashes are computed, a second core faults the table in (see common/prefaulter.h).
   // Declared after `index`: stopped before the table could be freed.
@@ -108,8 +115,10 @@ PathIndex PathIndex::build(std::size_t node_count, const std::function<std::uint
   const unsigned parts = node_count >= kTwoCoresFrom ? 2 : 1;
   in_parts(parts, [&](unsigned part) {
     const auto [begin, end] = piece(sorted.size(), part, parts);
+    std::size_t range = std::upper_bound(range_starts.begin(), range_starts.end(), begin) - range_starts.begin() - 1;
     for (std::size_t i = begin; i < end; ++i) {
-      const auto node = static_cast<std::uint32_t>(i + 1);
+      if (range + 1 < range_starts.size() && i == range_starts[range + 1]) ++range;
+      const auto node = static_cast<std::uint32_t>(ranges[range].first + (i - range_starts[range]));
       sorted[i] = (hash_of(node) >> 32 << 32) | (std::uint64_t{node} + 1);
     }
   });

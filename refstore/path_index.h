@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "refstore/bulk_allocator.h"
@@ -21,10 +22,11 @@ std::uint64_t path_hash(std::uint32_t parent, std::string_view name);
 
 class PathIndex {
  public:
-  // Indexes every node given by `hash_of(node)` for nodes 1 .. node_count - 1. For two nodes
+  // Indexes by `hash_of(node)` the nodes of the ranges [begin, end), given in ascending order. For two nodes
   // with the same tag, `same_key(a, b)` (a < b) says whether they share parent and name; then
   // `on_duplicate(a, b)` is called and the earlier node `a` is left out of the index.
-  static PathIndex build(std::size_t node_count, const std::function<std::uint64_t(std::uint32_t)>& hash_of,
+  static PathIndex build(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges,
+                         const std::function<std::uint64_t(std::uint32_t)>& hash_of,
                          const std::function<bool(std::uint32_t, std::uint32_t)>& same_key,
                          const std::function<void(std::uint32_t, std::uint32_t)>& on_duplicate);
 

@@ -12,6 +12,10 @@ namespace {
 
 constexpr std::size_t kMaxNameBytes = 255;  // NAME_MAX: what the kernel lets one path segment be
 constexpr std::size_t kMaxKeyBytes = 4095;  // PATH_MAX less its NUL: what the kernel lets a path be
+// A grid run costs about 120 bytes and saves about 20 a member; a directory keeps a few, so a
+// lookup tries a few (a set in another order than C order breaks runs up: it keeps names).
+constexpr std::uint32_t kMinGridRun = 16;
+constexpr std::size_t kMaxGridRunsPerDirectory = 4;
 
 void check_segment(std::string_view segment, std::string_view key) {
   const char* problem = nullptr;
@@ -54,13 +58,40 @@ std::string quote(std::string_view text) {
   return out;
 }
 
+const GridRun* RefStore::Data::grid_run_of(NodeId node) const {
+  const auto after = std::upper_bound(grid_runs.begin(), grid_runs.end(), node,
+                                      [](NodeId id, const GridRun& run) { return id < run.first(); });
+  if (after == grid_runs.begin()) return nullptr;
+  const GridRun& run = *std::prev(after);
+  return run.contains_node(node) ? &run : nullptr;
+}
+
+std::string RefStore::Data::name(NodeId node) const {
+  if (const GridRun* run = grid_run_of(node)) return format_chunk_name(run->coords_of(node - run->first()));
+  return std::string(stored_name(node));
+}
+
+std::optional<NodeId> RefStore::Data::live_grid_member(NodeId parent, std::string_view child) const {
+  if (grid_runs_of.empty()) return std::nullopt;
+  const auto runs = grid_runs_of.find(parent);
+  if (runs == grid_runs_of.end()) return std::nullopt;
+  const auto coords = parse_chunk_name(child);
+  if (!coords) return std::nullopt;
+  for (const std::uint32_t run : runs->second) {
+    const auto index = grid_runs[run].index_of(*coords);
+    if (index && nodes[grid_runs[run].first() + *index].parent == parent) return grid_runs[run].first() + *index;
+  }
+  return std::nullopt;
+}
+
 std::optional<NodeId> RefStore::Data::lookup(NodeId parent, std::string_view child) const {
+  if (const auto member = live_grid_member(parent, child)) return member;
   return index.find(path_hash(parent, child),
-                    [&](std::uint32_t node) { return nodes[node].parent == parent && name(node) == child; });
+                    [&](std::uint32_t node) { return nodes[node].parent == parent && stored_name(node) == child; });
 }
 
 std::string RefStore::Data::key(NodeId node) const {
-  std::vector<std::string_view> segments;
+  std::vector<std::string> segments;
   // A replaced node hangs off no directory: its key is its own name.
   for (; node != kRootNode && node != kReplacedParent; node = nodes[node].parent) segments.push_back(name(node));
   std::string key;
@@ -80,15 +111,54 @@ StoreBuilder::StoreBuilder(std::size_t expected_nodes, std::size_t expected_name
   data_->nodes.push_back(Node{kRootNode, 0, kDirectoryTarget, 0, 0, 0, 0});
 }
 
-NodeId StoreBuilder::add_node(NodeId parent, std::string_view name, std::uint32_t target) {
+NodeId StoreBuilder::push_node(NodeId parent, std::uint32_t target) {
   auto& nodes = data_->nodes;
   if (nodes.size() > max_nodes_) {
     throw LoadError("more than " + std::to_string(max_nodes_) + " keys and directories (the limit; see max_keys)");
   }
   const auto id = static_cast<NodeId>(nodes.size());
   nodes.push_back(Node{parent, static_cast<std::uint32_t>(data_->names.size()), target, 0, 0, 0, 0});
+  return id;
+}
+
+NodeId StoreBuilder::add_node(NodeId parent, std::string_view name, std::uint32_t target) {
+  close_grid_run();
+  const NodeId id = push_node(parent, target);
   data_->names.append(name);
   return id;
+}
+
+NodeId StoreBuilder::add_grid_member(NodeId parent, const ChunkCoords& coords, std::string_view name,
+                                     std::uint32_t target) {
+  if (open_grid_run_ && open_grid_run_->parent() == parent && open_grid_run_->extend(coords)) {
+    return push_node(parent, target);
+  }
+  close_grid_run();
+  const auto kept = data_->grid_runs_of.find(parent);
+  if (kept != data_->grid_runs_of.end() && kept->second.size() >= kMaxGridRunsPerDirectory) {
+    return add_node(parent, name.empty() ? std::string_view(format_chunk_name(coords)) : name, target);
+  }
+  const NodeId id = push_node(parent, target);
+  open_grid_run_.emplace(id, parent, coords);
+  return id;
+}
+
+void StoreBuilder::close_grid_run() {
+  if (!open_grid_run_) return;
+  const GridRun& run = *open_grid_run_;
+  auto& data = *data_;
+  if (run.count() >= kMinGridRun) {
+    data.grid_runs_of[run.parent()].push_back(static_cast<std::uint32_t>(data.grid_runs.size()));
+    data.grid_runs.push_back(run);
+  } else {
+    // The run's members are the last nodes, so their names can still go to the arena's end.
+    ChunkCoords coords = run.start();
+    for (std::uint32_t i = 0; i < run.count(); ++i, run.advance(coords)) {
+      data.nodes[run.first() + i].name_offset = static_cast<std::uint32_t>(data.names.size());
+      data.names.append(format_chunk_name(coords));
+    }
+  }
+  open_grid_run_.reset();
 }
 
 NodeId StoreBuilder::directory(std::string_view path, std::string_view key) {
@@ -125,6 +195,7 @@ NodeId StoreBuilder::add_file(std::string_view key) {
   const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
   check_segment(name, key);
   const NodeId parent = slash == std::string_view::npos ? kRootNode : directory(key.substr(0, slash), key);
+  if (const auto coords = parse_chunk_name(name)) return add_grid_member(parent, *coords, name, kInlineTarget);
   return add_node(parent, name, kInlineTarget);
 }
 
@@ -173,6 +244,7 @@ std::uint32_t StoreBuilder::null_url(std::string_view key) {
 }
 
 void StoreBuilder::append(StoreBuilder&& later) {
+  later.close_grid_run();
   const RefStore::Data& from = *later.data_;
   auto& data = *data_;
   // URLs numbered in the order the later part first used them, after ours: as one builder would.
@@ -186,6 +258,8 @@ void StoreBuilder::append(StoreBuilder&& later) {
   std::unordered_map<NodeId, NodeId> directories{{kRootNode, kRootNode}};  // theirs to ours
   NodeId their_parent = kRootNode;  // neighbours share a directory: the last one found is kept
   NodeId our_parent = kRootNode;
+  std::size_t run = 0;  // their grid run that holds or follows `node`
+  ChunkCoords coords;   // of `node` in that run
   for (NodeId node = 1; node < from.nodes.size(); ++node) {
     const Node& theirs = from.nodes[node];
     if (theirs.target == kDirectoryTarget) {
@@ -198,7 +272,22 @@ void StoreBuilder::append(StoreBuilder&& later) {
       our_parent = directories.at(their_parent);
     }
     const bool is_inline = theirs.target == kInlineTarget;
-    Node& added = data.nodes[add_node(our_parent, from.name(node), is_inline ? kInlineTarget : urls[theirs.target])];
+    const std::uint32_t target = is_inline ? kInlineTarget : urls[theirs.target];
+    NodeId id = 0;
+    if (run < from.grid_runs.size() && from.grid_runs[run].contains_node(node)) {
+      // Walked in order, so the first members may continue our open run.
+      const GridRun& theirs_run = from.grid_runs[run];
+      if (node == theirs_run.first()) {
+        coords = theirs_run.start();
+      } else {
+        theirs_run.advance(coords);
+      }
+      id = add_grid_member(our_parent, coords, {}, target);
+      if (node + 1 == theirs_run.first() + theirs_run.count()) ++run;
+    } else {
+      id = add_node(our_parent, from.stored_name(node), target);
+    }
+    Node& added = data.nodes[id];
     added.set_offset(is_inline ? inline_base + theirs.offset() : theirs.offset());
     added.set_length(theirs.length());
   }
@@ -217,17 +306,72 @@ RefStore StoreBuilder::finish(const LoadOptions& options) {
     url = resolve_target(std::move(url), options.relative_base, options.remote_protocol);
   directories_.clear();
   url_ids_.clear();
+  close_grid_run();
+  resolve_grid_duplicates();
   build_index();
   build_children();
   return RefStore(std::move(data_));
 }
 
+void StoreBuilder::resolve_grid_duplicates() {
+  // A key given twice where one or both definitions are grid run members: as for the keys the
+  // index holds (build_index), the later stands and a key that is also a directory is refused.
+  auto& data = *data_;
+  if (data.grid_runs.empty()) return;
+  const auto replace_earlier = [&](NodeId a, NodeId b) {
+    const bool a_is_directory = data.nodes[a].target == kDirectoryTarget;
+    if (a_is_directory || data.nodes[b].target == kDirectoryTarget) {
+      throw LoadError("key " + quote(data.key(a_is_directory ? b : a)) + " is both a file and a directory");
+    }
+    data.nodes[std::min(a, b)].parent = kReplacedParent;
+  };
+  for (const auto& [directory, runs] : data.grid_runs_of) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      for (std::size_t j = i + 1; j < runs.size(); ++j) {
+        const GridRun& earlier = data.grid_runs[runs[i]];
+        const GridRun& later = data.grid_runs[runs[j]];
+        if (earlier.disjoint(later)) continue;
+        ChunkCoords coords = earlier.start();
+        for (std::uint32_t k = 0; k < earlier.count(); ++k, earlier.advance(coords)) {
+          if (const auto member = later.index_of(coords)) replace_earlier(earlier.first() + k, later.first() + *member);
+        }
+      }
+    }
+  }
+  // Named nodes in directories with runs: the run's runs are sorted by node, so walk between them.
+  NodeId node = 1;
+  for (std::size_t r = 0; r <= data.grid_runs.size(); ++r) {
+    const NodeId end = r < data.grid_runs.size() ? data.grid_runs[r].first() : static_cast<NodeId>(data.nodes.size());
+    for (; node < end; ++node) {
+      const NodeId parent = data.nodes[node].parent;
+      const auto runs = data.grid_runs_of.find(parent);
+      if (runs == data.grid_runs_of.end()) continue;
+      const auto coords = parse_chunk_name(data.stored_name(node));
+      if (!coords) continue;
+      for (const std::uint32_t run : runs->second) {
+        if (const auto member = data.grid_runs[run].index_of(*coords)) {
+          replace_earlier(node, data.grid_runs[run].first() + *member);
+        }
+      }
+    }
+    if (r < data.grid_runs.size()) node = data.grid_runs[r].first() + data.grid_runs[r].count();
+  }
+}
+
 void StoreBuilder::build_index() {
   auto& data = *data_;
+  // Every node but the root and grid run members.
+  std::vector<std::pair<NodeId, NodeId>> named;
+  NodeId begin = 1;
+  for (const GridRun& run : data.grid_runs) {
+    if (begin < run.first()) named.emplace_back(begin, run.first());
+    begin = run.first() + run.count();
+  }
+  if (begin < data.nodes.size()) named.emplace_back(begin, static_cast<NodeId>(data.nodes.size()));
   data.index = PathIndex::build(
-      data.nodes.size(), [&](std::uint32_t node) { return path_hash(data.nodes[node].parent, data.name(node)); },
+      named, [&](std::uint32_t node) { return path_hash(data.nodes[node].parent, data.stored_name(node)); },
       [&](std::uint32_t a, std::uint32_t b) {
-        return data.nodes[a].parent == data.nodes[b].parent && data.name(a) == data.name(b);
+        return data.nodes[a].parent == data.nodes[b].parent && data.stored_name(a) == data.stored_name(b);
       },
       [&](std::uint32_t earlier, std::uint32_t later) {
         // Directories are created once each, so a clash involving one is a key that is also a
@@ -309,7 +453,7 @@ std::optional<NodeId> RefStore::find(std::string_view key) const {
   return node;
 }
 
-std::string_view RefStore::name(NodeId node) const { return data_->name(node); }
+std::string RefStore::name(NodeId node) const { return data_->name(node); }
 
 NodeId RefStore::parent(NodeId node) const { return data_->nodes[node].parent; }
 
@@ -355,7 +499,8 @@ std::size_t RefStore::url_count() const { return data_->urls.size(); }
 
 std::size_t RefStore::memory_bytes() const {
   std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->names.size() + data_->inline_bytes.capacity() +
-                      data_->children.capacity() * sizeof(NodeId) + data_->index.memory_bytes();
+                      data_->children.capacity() * sizeof(NodeId) + data_->index.memory_bytes() +
+                      data_->grid_runs.capacity() * sizeof(GridRun);
   for (const auto& url : data_->urls) bytes += sizeof(std::string) + url.capacity();
   return bytes;
 }

@@ -1,8 +1,9 @@
 // A reference set (kerchunk/fsspec spec, versions 0 and 1) held as a compact, immutable path tree.
 //
 // Every key becomes a file node; every key prefix a directory node. A node is 24 bytes, its name
-// lives in one shared arena, URLs are interned, inline bytes share one arena, and a hash index on
-// (parent, name) answers lookups. See README "Design" for the measured bytes per reference.
+// lives in one shared arena (chunk keys listed in C order need none: see grid_run.h), URLs are
+// interned, inline bytes share one arena, and a hash index on (parent, name) answers lookups.
+// See README "Design" for the measured bytes per reference.
 #pragma once
 
 #include <cstddef>
@@ -128,7 +129,8 @@ class RefStore {
   std::optional<NodeId> lookup(NodeId directory, std::string_view name) const;
   // The node for a whole key such as "var/0.1", or for a directory such as "var".
   std::optional<NodeId> find(std::string_view key) const;
-  std::string_view name(NodeId node) const;
+  // A chunk key in a grid run has its name spelt on demand (see grid_run.h).
+  std::string name(NodeId node) const;
   NodeId parent(NodeId node) const;  // the root is its own parent
   // The full key of a node ("var/0.1"), for messages.
   std::string key(NodeId node) const;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "refstore/bulk_allocator.h"
+#include "refstore/grid_run.h"
 #include "refstore/path_index.h"
 #include "refstore/refstore.h"
 
@@ -30,7 +31,8 @@ inline constexpr std::uint16_t kChildRun = 0x8000;
 // 24 bytes. A directory keeps in offset/length its children: a run of consecutive ids (first id in
 // offset_low, kChildRun set) or a range of the `children` list; an inline file keeps its range
 // in the inline arena there. The name's length is implied by where the next
-// node's name starts, since names are appended in node order.
+// node's name starts, since names are appended in node order; a member of a grid run has no
+// name there (an empty one): its run gives it.
 struct Node {
   std::uint32_t parent;
   std::uint32_t name_offset;
@@ -59,13 +61,20 @@ struct RefStore::Data {
   std::string inline_bytes;
   std::vector<std::string> urls;
   BulkVector<NodeId> children;
-  PathIndex index;
+  PathIndex index;                                                      // every node but the members of grid runs
+  std::vector<GridRun> grid_runs;                                       // in node order
+  std::unordered_map<NodeId, std::vector<std::uint32_t>> grid_runs_of;  // a directory's, by index
   std::size_t read_by_threads = 1;
 
-  std::string_view name(NodeId node) const {
+  // The name as the names arena holds it: empty for a member of a grid run.
+  std::string_view stored_name(NodeId node) const {
     const std::size_t end = node + 1 < nodes.size() ? nodes[node + 1].name_offset : names.size();
     return std::string_view(names).substr(nodes[node].name_offset, end - nodes[node].name_offset);
   }
+  const GridRun* grid_run_of(NodeId node) const;
+  std::string name(NodeId node) const;
+  // The member of one of the directory's grid runs with this name that is still in the tree.
+  std::optional<NodeId> live_grid_member(NodeId parent, std::string_view child) const;
   std::optional<NodeId> lookup(NodeId parent, std::string_view child) const;
   std::string key(NodeId node) const;
 };
@@ -106,14 +115,22 @@ class StoreBuilder {
     std::size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
   };
 
+  NodeId push_node(NodeId parent, std::uint32_t target);
   NodeId add_node(NodeId parent, std::string_view name, std::uint32_t target);
+  // A file whose name is chunk coordinates: a member of the open grid run when it follows it,
+  // else the first of a new one. `name` is the name as given, or empty to spell `coords`.
+  NodeId add_grid_member(NodeId parent, const ChunkCoords& coords, std::string_view name, std::uint32_t target);
+  // Ends the open grid run: kept when long enough, else its members get their names.
+  void close_grid_run();
   NodeId directory(std::string_view path, std::string_view key);
+  void resolve_grid_duplicates();
   void build_index();
   void build_children();
 
   std::unique_ptr<RefStore::Data> data_;
   std::uint64_t max_nodes_;
   std::unordered_map<std::string, NodeId, PathHash, std::equal_to<>> directories_;  // by full path
+  std::optional<GridRun> open_grid_run_;
   std::optional<std::string> last_directory_;
   NodeId last_directory_node_ = kRootNode;
   std::unordered_map<std::string, std::uint32_t, PathHash, std::equal_to<>> url_ids_;

@@ -20,6 +20,9 @@ std::string store_difference(const refstore::RefStore& a, const refstore::RefSto
     if (a.key(node) != b.key(node)) return where + "key " + b.key(node) + " in the other";
     if (a.is_replaced(node)) continue;
     if (a.parent(node) != b.parent(node)) return where + "parents differ";
+    if (node != refstore::kRootNode && (a.find(a.key(node)) != node || b.find(b.key(node)) != node)) {
+      return where + "not found by its key";
+    }
     const refstore::Entry x = a.entry(node);
     const refstore::Entry y = b.entry(node);
     if (x.kind != y.kind || x.data != y.data || x.url != y.url || x.offset != y.offset || x.length != y.length) {

@@ -1,0 +1,125 @@
+#include "refstore/grid_run.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace kerchunkfs::refstore {
+namespace {
+
+// A coordinate plus one still fits in 32 bits, so extents do.
+constexpr std::uint32_t kMaxCoordinate = 0xfffffffe;
+// Known extents multiply to at most this, so linear positions fit in 64 bits.
+constexpr std::uint64_t kMaxCells = std::uint64_t{1} << 32;
+
+}  // namespace
+
+std::optional<ChunkCoords> parse_chunk_name(std::string_view name) {
+  ChunkCoords coords;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = std::min(name.find('.', start), name.size());
+    const std::string_view part = name.substr(start, end - start);
+    if (part.empty() || part.size() > 10 || (part.size() > 1 && part.front() == '0')) return std::nullopt;
+    std::uint64_t value = 0;
+    for (const char c : part) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (value > kMaxCoordinate || coords.dims == kMaxGridDims) return std::nullopt;
+    coords.values[coords.dims++] = static_cast<std::uint32_t>(value);
+    if (end == name.size()) return coords;
+    start = end + 1;
+  }
+}
+
+std::string format_chunk_name(const ChunkCoords& coords) {
+  char text[kMaxGridDims * 11];
+  char* out = text;
+  for (std::size_t d = 0; d < coords.dims; ++d) {
+    if (d > 0) *out++ = '.';
+    out = std::to_chars(out, text + sizeof text, coords.values[d]).ptr;
+  }
+  return std::string(text, out);
+}
+
+GridRun::GridRun(std::uint32_t first, std::uint32_t parent, const ChunkCoords& start)
+    : first_(first), parent_(parent), free_(start.dims), start_(start), last_(start) {}
+
+bool GridRun::extend(const ChunkCoords& coords) {
+  const std::size_t dims = start_.dims;
+  if (coords.dims != dims || count_ == UINT32_MAX) return false;
+  std::size_t step = 0;  // the dimension that counts up; those after it wrap to 0
+  while (step < dims && coords.values[step] == last_.values[step]) ++step;
+  if (step == dims || coords.values[step] != std::uint64_t{last_.values[step]} + 1) return false;
+  if (step >= free_ && coords.values[step] >= extents_[step]) return false;
+  std::uint64_t cells = 1;
+  for (std::size_t d = step + 1; d < dims; ++d) {
+    if (coords.values[d] != 0) return false;
+    const std::uint32_t extent = last_.values[d] + 1;
+    if (d >= free_ && extent != extents_[d]) return false;
+    cells *= extent;
+    if (cells > kMaxCells) return false;
+  }
+  for (std::size_t d = step + 1; d < free_; ++d) extents_[d] = last_.values[d] + 1;
+  free_ = std::min(free_, step + 1);
+  last_ = coords;
+  ++count_;
+  return true;
+}
+
+std::optional<std::uint64_t> GridRun::linear(const ChunkCoords& coords) const {
+  if (coords.dims != start_.dims) return std::nullopt;
+  for (std::size_t d = 0; d + 1 < free_; ++d) {
+    if (coords.values[d] != start_.values[d]) return std::nullopt;
+  }
+  std::uint64_t position = coords.values[free_ - 1];
+  for (std::size_t d = free_; d < start_.dims; ++d) {
+    if (coords.values[d] >= extents_[d]) return std::nullopt;
+    position = position * extents_[d] + coords.values[d];
+  }
+  return position;
+}
+
+std::optional<std::uint32_t> GridRun::index_of(const ChunkCoords& coords) const {
+  const auto position = linear(coords);
+  const std::uint64_t base = *linear(start_);
+  if (!position || *position < base || *position - base >= count_) return std::nullopt;
+  return static_cast<std::uint32_t>(*position - base);
+}
+
+ChunkCoords GridRun::coords_of(std::uint32_t index) const {
+  ChunkCoords coords = start_;
+  std::uint64_t position = *linear(start_) + index;
+  for (std::size_t d = start_.dims; d-- > free_;) {
+    coords.values[d] = static_cast<std::uint32_t>(position % extents_[d]);
+    position /= extents_[d];
+  }
+  coords.values[free_ - 1] = static_cast<std::uint32_t>(position);
+  return coords;
+}
+
+void GridRun::advance(ChunkCoords& coords) const {
+  for (std::size_t d = start_.dims; d-- > free_;) {
+    if (++coords.values[d] < extents_[d]) return;
+    coords.values[d] = 0;
+  }
+  ++coords.values[free_ - 1];
+}
+
+std::pair<std::uint32_t, std::uint32_t> GridRun::range(std::size_t dim) const {
+  if (dim + 1 < free_) return {start_.values[dim], start_.values[dim]};
+  if (dim + 1 == free_) return {start_.values[dim], coords_of(count_ - 1).values[dim]};
+  return {0, extents_[dim] - 1};
+}
+
+bool GridRun::disjoint(const GridRun& other) const {
+  if (start_.dims != other.start_.dims) return true;
+  for (std::size_t d = 0; d < start_.dims; ++d) {
+    const auto [low, high] = range(d);
+    const auto [other_low, other_high] = other.range(d);
+    if (high < other_low || other_high < low) return true;
+  }
+  return false;
+}
+
+}  // namespace kerchunkfs::refstore
