@@ -14,22 +14,29 @@ constexpr std::uint64_t kMaxCells = std::uint64_t{1} << 32;
 }  // namespace
 
 std::optional<ChunkCoords> parse_chunk_name(std::string_view name) {
+  // One pass: every chunk key of a set comes through here.
   ChunkCoords coords;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t end = std::min(name.find('.', start), name.size());
-    const std::string_view part = name.substr(start, end - start);
-    if (part.empty() || part.size() > 10 || (part.size() > 1 && part.front() == '0')) return std::nullopt;
-    std::uint64_t value = 0;
-    for (const char c : part) {
-      if (c < '0' || c > '9') return std::nullopt;
-      value = value * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (value > kMaxCoordinate || coords.dims == kMaxGridDims) return std::nullopt;
+  std::uint64_t value = 0;
+  std::size_t digits = 0;
+  const auto end_part = [&] {
+    if (digits == 0 || value > kMaxCoordinate || coords.dims == kMaxGridDims) return false;
     coords.values[coords.dims++] = static_cast<std::uint32_t>(value);
-    if (end == name.size()) return coords;
-    start = end + 1;
+    value = 0;
+    digits = 0;
+    return true;
+  };
+  for (const char c : name) {
+    if (c == '.') {
+      if (!end_part()) return std::nullopt;
+      continue;
+    }
+    const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
+    if (digit > 9 || (digits == 1 && value == 0) || digits == 10) return std::nullopt;
+    value = value * 10 + digit;
+    ++digits;
   }
+  if (!end_part()) return std::nullopt;
+  return coords;
 }
 
 std::string format_chunk_name(const ChunkCoords& coords) {

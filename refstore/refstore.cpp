@@ -193,9 +193,11 @@ NodeId StoreBuilder::add_file(std::string_view key) {
   }
   const std::size_t slash = key.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
-  check_segment(name, key);
+  // A chunk name is a good path segment.
+  const auto coords = parse_chunk_name(name);
+  if (!coords) check_segment(name, key);
   const NodeId parent = slash == std::string_view::npos ? kRootNode : directory(key.substr(0, slash), key);
-  if (const auto coords = parse_chunk_name(name)) return add_grid_member(parent, *coords, name, kInlineTarget);
+  if (coords) return add_grid_member(parent, *coords, name, kInlineTarget);
   return add_node(parent, name, kInlineTarget);
 }
 

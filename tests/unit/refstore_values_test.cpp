@@ -69,6 +69,20 @@ TEST_CASE("offsets and lengths up to 2^48 - 2 are kept exactly") {
   check_range(store, "g4", "/base/f", 4294967296ULL, 4294967297ULL);
 }
 
+TEST_CASE("numbers of every length, followed by anything JSON allows, are read exactly") {
+  // The digits are read eight at a time; std::stoull is the reference.
+  const std::string digits = "98765432198765";
+  for (std::size_t length = 1; length <= digits.size(); ++length) {
+    for (const std::string after : {"", " ", "\n", "\t "}) {
+      const std::string offset = digits.substr(digits.size() - length);
+      const std::string number = length == 1 ? "0" : digits.substr(0, length);
+      INFO(offset << " " << number);
+      const RefStore store = parse(R"({"k": ["f", )" + offset + after + ", " + number + after + "]}");
+      check_range(store, "k", "/base/f", std::stoull(offset), std::stoull(number));
+    }
+  }
+}
+
 TEST_CASE("URLs are interned: one table entry per distinct URL") {
   const RefStore store =
       parse(R"({"a": ["x.h5", 0, 1], "b": ["y.h5", 0, 1], "c": ["x.h5", 5, 1], "d": ["y.h5", 9, 1]})");
