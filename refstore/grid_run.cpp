@@ -49,8 +49,16 @@ std::string format_chunk_name(const ChunkCoords& coords) {
   return std::string(text, out);
 }
 
-GridRun::GridRun(std::uint32_t first, std::uint32_t parent, const ChunkCoords& start)
-    : first_(first), parent_(parent), free_(start.dims), start_(start), last_(start) {}
+GridRun::GridRun(std::uint32_t first, std::uint32_t parent, const ChunkCoords& start, std::uint64_t members_before)
+    : first_(first), parent_(parent), members_before_(members_before), free_(start.dims), start_(start), last_(start) {}
+
+GridRun GridRun::rebased(std::uint32_t first, std::uint32_t parent, std::uint64_t members_before) const {
+  GridRun run = *this;
+  run.first_ = first;
+  run.parent_ = parent;
+  run.members_before_ = members_before;
+  return run;
+}
 
 bool GridRun::extend(const ChunkCoords& coords) {
   const std::size_t dims = start_.dims;

@@ -27,7 +27,9 @@ std::string format_chunk_name(const ChunkCoords& coords);
 
 class GridRun {
  public:
-  GridRun(std::uint32_t first, std::uint32_t parent, const ChunkCoords& start);
+  // `members_before`: how many members runs before this one hold (where this one's values start
+  // in the store's member table, which holds them all in node order).
+  GridRun(std::uint32_t first, std::uint32_t parent, const ChunkCoords& start, std::uint64_t members_before);
 
   // Takes `coords` as the next member when it follows the last one in C order. A wrap from the
   // last member fixes the extents of the dimensions that wrapped; a later key that disagrees
@@ -41,7 +43,12 @@ class GridRun {
   // Whether no coordinates can be in both runs (a cheap bound: each dimension's range).
   bool disjoint(const GridRun& other) const;
 
+  // The same run with its first node, directory and place in the member table moved.
+  GridRun rebased(std::uint32_t first, std::uint32_t parent, std::uint64_t members_before) const;
+
   const ChunkCoords& start() const { return start_; }
+  std::uint64_t members_before() const { return members_before_; }
+  std::uint64_t member_index(std::uint32_t node) const { return members_before_ + (node - first_); }
   std::uint32_t first() const { return first_; }
   std::uint32_t parent() const { return parent_; }
   std::uint32_t count() const { return count_; }
@@ -56,6 +63,7 @@ class GridRun {
   std::uint32_t first_;
   std::uint32_t parent_;
   std::uint32_t count_ = 1;
+  std::uint64_t members_before_;
   std::size_t free_;  // extents_[d] is known for d >= free_; free_ >= 1
   ChunkCoords start_;
   ChunkCoords last_;

@@ -58,17 +58,40 @@ std::string quote(std::string_view text) {
   return out;
 }
 
-const GridRun* RefStore::Data::grid_run_of(NodeId node) const {
+Place RefStore::Data::place(NodeId node) const {
   const auto after = std::upper_bound(grid_runs.begin(), grid_runs.end(), node,
                                       [](NodeId id, const GridRun& run) { return id < run.first(); });
-  if (after == grid_runs.begin()) return nullptr;
+  if (after == grid_runs.begin()) return {nullptr, false, node};
   const GridRun& run = *std::prev(after);
-  return run.contains_node(node) ? &run : nullptr;
+  if (run.contains_node(node)) return {&run, true, run.member_index(node)};
+  return {&run, false, node - (run.members_before() + run.count())};
+}
+
+const Target& RefStore::Data::target(NodeId node) const {
+  const Place at = place(node);
+  return at.is_member ? members[at.index] : nodes[at.index];
+}
+
+NodeId RefStore::Data::parent(NodeId node) const {
+  const Place at = place(node);
+  if (!at.is_member) return nodes[at.index].parent;
+  return members[at.index].target == kReplacedTarget ? kReplacedParent : at.run->parent();
+}
+
+void RefStore::Data::replace(NodeId node) {
+  const Place at = place(node);
+  if (at.is_member) {
+    members[at.index].target = kReplacedTarget;
+    run_has_replaced[static_cast<std::size_t>(at.run - grid_runs.data())] = true;
+  } else {
+    nodes[at.index].parent = kReplacedParent;
+  }
 }
 
 std::string RefStore::Data::name(NodeId node) const {
-  if (const GridRun* run = grid_run_of(node)) return format_chunk_name(run->coords_of(node - run->first()));
-  return std::string(stored_name(node));
+  const Place at = place(node);
+  if (at.is_member) return format_chunk_name(at.run->coords_of(node - at.run->first()));
+  return std::string(stored_name(at.index));
 }
 
 std::optional<NodeId> RefStore::Data::live_grid_member(NodeId parent, std::string_view child) const {
@@ -77,23 +100,26 @@ std::optional<NodeId> RefStore::Data::live_grid_member(NodeId parent, std::strin
   if (runs == grid_runs_of.end()) return std::nullopt;
   const auto coords = parse_chunk_name(child);
   if (!coords) return std::nullopt;
-  for (const std::uint32_t run : runs->second) {
-    const auto index = grid_runs[run].index_of(*coords);
-    if (index && nodes[grid_runs[run].first() + *index].parent == parent) return grid_runs[run].first() + *index;
+  for (const std::uint32_t index : runs->second) {
+    const GridRun& run = grid_runs[index];
+    const auto member = run.index_of(*coords);
+    if (member && members[run.members_before() + *member].target != kReplacedTarget) return run.first() + *member;
   }
   return std::nullopt;
 }
 
 std::optional<NodeId> RefStore::Data::lookup(NodeId parent, std::string_view child) const {
   if (const auto member = live_grid_member(parent, child)) return member;
-  return index.find(path_hash(parent, child),
-                    [&](std::uint32_t node) { return nodes[node].parent == parent && stored_name(node) == child; });
+  return index.find(path_hash(parent, child), [&](std::uint32_t node) {
+    const std::size_t at = place(node).index;  // the index holds named nodes only
+    return nodes[at].parent == parent && stored_name(at) == child;
+  });
 }
 
 std::string RefStore::Data::key(NodeId node) const {
   std::vector<std::string> segments;
   // A replaced node hangs off no directory: its key is its own name.
-  for (; node != kRootNode && node != kReplacedParent; node = nodes[node].parent) segments.push_back(name(node));
+  for (; node != kRootNode && node != kReplacedParent; node = parent(node)) segments.push_back(name(node));
   std::string key;
   for (auto segment = segments.rbegin(); segment != segments.rend(); ++segment) {
     if (!key.empty()) key += '/';
@@ -106,59 +132,110 @@ StoreBuilder::StoreBuilder(std::size_t expected_nodes, std::size_t expected_name
     : data_(std::make_unique<RefStore::Data>()), max_nodes_(std::min<std::uint64_t>(max_nodes, kMaxNodes)) {
   // Reserving untouched capacity costs address space, not resident memory, and saves the copies
   // of growing by doubling.
-  data_->nodes.reserve(std::min<std::uint64_t>(expected_nodes, max_nodes_) + 1);
+  const std::size_t expected = std::min<std::uint64_t>(expected_nodes, max_nodes_) + 1;
+  data_->nodes.reserve(expected);
+  data_->members.reserve(expected);
   data_->names.reserve(std::min<std::size_t>(expected_name_bytes, std::numeric_limits<std::uint32_t>::max()));
-  data_->nodes.push_back(Node{kRootNode, 0, kDirectoryTarget, 0, 0, 0, 0});
+  data_->nodes.push_back(Node{{kDirectoryTarget, 0, 0, 0, 0}, kRootNode, 0});
+  node_count_ = 1;
 }
 
-NodeId StoreBuilder::push_node(NodeId parent, std::uint32_t target) {
-  auto& nodes = data_->nodes;
-  if (nodes.size() > max_nodes_) {
+NodeId StoreBuilder::next_id() {
+  if (node_count_ > max_nodes_) {
     throw LoadError("more than " + std::to_string(max_nodes_) + " keys and directories (the limit; see max_keys)");
   }
-  const auto id = static_cast<NodeId>(nodes.size());
-  nodes.push_back(Node{parent, static_cast<std::uint32_t>(data_->names.size()), target, 0, 0, 0, 0});
-  return id;
+  return node_count_++;
 }
 
 NodeId StoreBuilder::add_node(NodeId parent, std::string_view name, std::uint32_t target) {
   close_grid_run();
-  const NodeId id = push_node(parent, target);
+  const NodeId id = next_id();
+  data_->nodes.push_back(Node{{target, 0, 0, 0, 0}, parent, static_cast<std::uint32_t>(data_->names.size())});
   data_->names.append(name);
+  last_is_member_ = false;
   return id;
 }
 
 NodeId StoreBuilder::add_grid_member(NodeId parent, const ChunkCoords& coords, std::string_view name,
                                      std::uint32_t target) {
-  if (open_grid_run_ && open_grid_run_->parent() == parent && open_grid_run_->extend(coords)) {
-    return push_node(parent, target);
+  auto& data = *data_;
+  if (!grid_run_open_ || data.grid_runs.back().parent() != parent || !data.grid_runs.back().extend(coords)) {
+    close_grid_run();
+    const auto kept = data.grid_runs_of.find(parent);
+    if (kept != data.grid_runs_of.end() && kept->second.size() >= kMaxGridRunsPerDirectory) {
+      return add_node(parent, name, target);
+    }
+    data.grid_runs.emplace_back(node_count_, parent, coords, data.members.size());
+    grid_run_open_ = true;
   }
-  close_grid_run();
-  const auto kept = data_->grid_runs_of.find(parent);
-  if (kept != data_->grid_runs_of.end() && kept->second.size() >= kMaxGridRunsPerDirectory) {
-    return add_node(parent, name.empty() ? std::string_view(format_chunk_name(coords)) : name, target);
-  }
-  const NodeId id = push_node(parent, target);
-  open_grid_run_.emplace(id, parent, coords);
+  const NodeId id = next_id();
+  data.members.push_back(Target{target, 0, 0, 0, 0});
+  last_is_member_ = true;
   return id;
 }
 
 void StoreBuilder::close_grid_run() {
-  if (!open_grid_run_) return;
-  const GridRun& run = *open_grid_run_;
+  if (!grid_run_open_) return;
+  grid_run_open_ = false;
   auto& data = *data_;
-  if (run.count() >= kMinGridRun) {
-    data.grid_runs_of[run.parent()].push_back(static_cast<std::uint32_t>(data.grid_runs.size()));
-    data.grid_runs.push_back(run);
-  } else {
-    // The run's members are the last nodes, so their names can still go to the arena's end.
-    ChunkCoords coords = run.start();
-    for (std::uint32_t i = 0; i < run.count(); ++i, run.advance(coords)) {
-      data.nodes[run.first() + i].name_offset = static_cast<std::uint32_t>(data.names.size());
-      data.names.append(format_chunk_name(coords));
+  const GridRun run = data.grid_runs.back();
+  const bool members_last =
+      run.members_before() + run.count() == data.members.size() && data.members.in_last_segment(run.members_before());
+  if (run.count() >= kMinGridRun || !members_last) {
+    data.grid_runs_of[run.parent()].push_back(static_cast<std::uint32_t>(data.grid_runs.size() - 1));
+    return;
+  }
+  // Too short to pay for itself: its members become named nodes. They are the last nodes, so
+  // their names can still go to the arena's end.
+  data.grid_runs.pop_back();
+  std::vector<Target> values(run.count());
+  for (std::uint32_t i = run.count(); i-- > 0;) {
+    values[i] = data.members.back();
+    data.members.pop_back();
+  }
+  ChunkCoords coords = run.start();
+  for (std::uint32_t i = 0; i < run.count(); ++i, run.advance(coords)) {
+    data.nodes.push_back(Node{values[i], run.parent(), static_cast<std::uint32_t>(data.names.size())});
+    data.names.append(format_chunk_name(coords));
+  }
+  last_is_member_ = false;
+}
+
+void StoreBuilder::adopt_grid_run(const GridRun& theirs, NodeId parent, std::uint64_t members_before) {
+  auto& data = *data_;
+  last_is_member_ = true;
+  std::uint32_t taken = 0;
+  ChunkCoords coords = theirs.start();
+  if (grid_run_open_ && data.grid_runs.back().parent() == parent) {
+    // Where the other builder began, its first run may go on with ours.
+    while (taken < theirs.count() && data.grid_runs.back().extend(coords)) {
+      next_id();
+      ++taken;
+      theirs.advance(coords);
+    }
+    if (taken == theirs.count()) return;
+  }
+  close_grid_run();
+  if (taken == 0) {
+    if (node_count_ + std::uint64_t{theirs.count()} > max_nodes_ + 1) {
+      node_count_ = max_nodes_ + 1;
+      next_id();  // throws
+    }
+    data.grid_runs.push_back(theirs.rebased(node_count_, parent, members_before));
+    node_count_ += theirs.count();
+    grid_run_open_ = true;
+    return;
+  }
+  // The rest of a run ours ended (its extents disagreed): runs of its own, as one builder makes.
+  while (taken < theirs.count()) {
+    close_grid_run();
+    data.grid_runs.emplace_back(next_id(), parent, coords, members_before + taken);
+    grid_run_open_ = true;
+    for (++taken, theirs.advance(coords); taken < theirs.count() && data.grid_runs.back().extend(coords);
+         ++taken, theirs.advance(coords)) {
+      next_id();
     }
   }
-  open_grid_run_.reset();
 }
 
 NodeId StoreBuilder::directory(std::string_view path, std::string_view key) {
@@ -208,17 +285,17 @@ void StoreBuilder::set_inline(NodeId node, std::string_view bytes) {
 }
 
 void StoreBuilder::set_inline_from(NodeId node, std::size_t start) {
-  Node& n = data_->nodes[node];
-  n.target = kInlineTarget;
-  n.set_offset(start);
-  n.set_length(data_->inline_bytes.size() - start);
+  Target& t = node + 1 == node_count_ ? last_target() : data_->target(node);
+  t.target = kInlineTarget;
+  t.set_offset(start);
+  t.set_length(data_->inline_bytes.size() - start);
 }
 
 void StoreBuilder::set_range(NodeId node, std::uint32_t url, std::uint64_t offset, std::uint64_t length) {
-  Node& n = data_->nodes[node];
-  n.target = url;
-  n.set_offset(offset);
-  n.set_length(length);
+  Target& t = node + 1 == node_count_ ? last_target() : data_->target(node);
+  t.target = url;
+  t.set_offset(offset);
+  t.set_length(length);
 }
 
 void StoreBuilder::set_whole_file(NodeId node, std::uint32_t url) { set_range(node, url, 0, kWholeFileLength); }
@@ -247,7 +324,7 @@ std::uint32_t StoreBuilder::null_url(std::string_view key) {
 
 void StoreBuilder::append(StoreBuilder&& later) {
   later.close_grid_run();
-  const RefStore::Data& from = *later.data_;
+  RefStore::Data& from = *later.data_;
   auto& data = *data_;
   // URLs numbered in the order the later part first used them, after ours: as one builder would.
   std::vector<std::uint32_t> urls(from.urls.size());
@@ -257,41 +334,50 @@ void StoreBuilder::append(StoreBuilder&& later) {
   const std::uint64_t inline_base = data.inline_bytes.size();
   data.inline_bytes.append(from.inline_bytes);
   data.read_by_threads += from.read_by_threads;
+  // Their grid run members, most of what they read, join our table where they are: no copy,
+  // only their URLs and inline ranges renumbered. They follow ours, as their nodes do.
+  const std::uint64_t members_base = data.members.size();
+  for (std::size_t i = 0; i < from.members.size(); ++i) {
+    Target& member = from.members[i];
+    if (member.target == kInlineTarget) {
+      member.set_offset(inline_base + member.offset());
+    } else {
+      member.target = urls[member.target];
+    }
+  }
+  data.members.adopt(std::move(from.members));
   std::unordered_map<NodeId, NodeId> directories{{kRootNode, kRootNode}};  // theirs to ours
   NodeId their_parent = kRootNode;  // neighbours share a directory: the last one found is kept
   NodeId our_parent = kRootNode;
-  std::size_t run = 0;  // their grid run that holds or follows `node`
-  ChunkCoords coords;   // of `node` in that run
-  for (NodeId node = 1; node < from.nodes.size(); ++node) {
-    const Node& theirs = from.nodes[node];
-    if (theirs.target == kDirectoryTarget) {
-      const std::string path = from.key(node);
-      directories.emplace(node, directory(path, path));
-      continue;
+  const auto ours = [&](NodeId parent) {
+    if (parent != their_parent) {
+      their_parent = parent;
+      our_parent = directories.at(parent);
     }
-    if (theirs.parent != their_parent) {
-      their_parent = theirs.parent;
-      our_parent = directories.at(their_parent);
-    }
-    const bool is_inline = theirs.target == kInlineTarget;
-    const std::uint32_t target = is_inline ? kInlineTarget : urls[theirs.target];
-    NodeId id = 0;
-    if (run < from.grid_runs.size() && from.grid_runs[run].contains_node(node)) {
-      // Walked in order, so the first members may continue our open run.
-      const GridRun& theirs_run = from.grid_runs[run];
-      if (node == theirs_run.first()) {
-        coords = theirs_run.start();
-      } else {
-        theirs_run.advance(coords);
+    return our_parent;
+  };
+  // Their named nodes are added one by one, their runs as they are, in node order.
+  NodeId node = 1;
+  std::size_t named = 1;  // their named node `node`, when it is one
+  for (std::size_t r = 0; r <= from.grid_runs.size(); ++r) {
+    const auto end = static_cast<NodeId>(r < from.grid_runs.size() ? from.grid_runs[r].first() : later.node_count_);
+    for (; node < end; ++node, ++named) {
+      const Node& theirs = from.nodes[named];
+      if (theirs.target == kDirectoryTarget) {
+        const std::string path = from.key(node);
+        directories.emplace(node, directory(path, path));
+        continue;
       }
-      id = add_grid_member(our_parent, coords, {}, target);
-      if (node + 1 == theirs_run.first() + theirs_run.count()) ++run;
-    } else {
-      id = add_node(our_parent, from.stored_name(node), target);
+      const bool is_inline = theirs.target == kInlineTarget;
+      add_node(ours(theirs.parent), from.stored_name(named), is_inline ? kInlineTarget : urls[theirs.target]);
+      Target& added = last_target();
+      added.set_offset(is_inline ? inline_base + theirs.offset() : theirs.offset());
+      added.set_length(theirs.length());
     }
-    Node& added = data.nodes[id];
-    added.set_offset(is_inline ? inline_base + theirs.offset() : theirs.offset());
-    added.set_length(theirs.length());
+    if (r == from.grid_runs.size()) break;
+    const GridRun& run = from.grid_runs[r];
+    adopt_grid_run(run, ours(run.parent()), members_base + run.members_before());
+    node = run.first() + run.count();
   }
 }
 
@@ -309,6 +395,7 @@ RefStore StoreBuilder::finish(const LoadOptions& options) {
   directories_.clear();
   url_ids_.clear();
   close_grid_run();
+  data.run_has_replaced.assign(data.grid_runs.size(), false);
   resolve_grid_duplicates();
   build_index();
   build_children();
@@ -321,11 +408,11 @@ void StoreBuilder::resolve_grid_duplicates() {
   auto& data = *data_;
   if (data.grid_runs.empty()) return;
   const auto replace_earlier = [&](NodeId a, NodeId b) {
-    const bool a_is_directory = data.nodes[a].target == kDirectoryTarget;
-    if (a_is_directory || data.nodes[b].target == kDirectoryTarget) {
+    const bool a_is_directory = data.target(a).target == kDirectoryTarget;
+    if (a_is_directory || data.target(b).target == kDirectoryTarget) {
       throw LoadError("key " + quote(data.key(a_is_directory ? b : a)) + " is both a file and a directory");
     }
-    data.nodes[std::min(a, b)].parent = kReplacedParent;
+    data.replace(std::min(a, b));
   };
   for (const auto& [directory, runs] : data.grid_runs_of) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -340,15 +427,16 @@ void StoreBuilder::resolve_grid_duplicates() {
       }
     }
   }
-  // Named nodes in directories with runs: the run's runs are sorted by node, so walk between them.
+  // Named nodes in directories with runs, walked between the runs.
   NodeId node = 1;
+  std::size_t named = 1;
   for (std::size_t r = 0; r <= data.grid_runs.size(); ++r) {
-    const NodeId end = r < data.grid_runs.size() ? data.grid_runs[r].first() : static_cast<NodeId>(data.nodes.size());
-    for (; node < end; ++node) {
-      const NodeId parent = data.nodes[node].parent;
+    const auto end = static_cast<NodeId>(r < data.grid_runs.size() ? data.grid_runs[r].first() : node_count_);
+    for (; node < end; ++node, ++named) {
+      const NodeId parent = data.nodes[named].parent;
       const auto runs = data.grid_runs_of.find(parent);
       if (runs == data.grid_runs_of.end()) continue;
-      const auto coords = parse_chunk_name(data.stored_name(node));
+      const auto coords = parse_chunk_name(data.stored_name(named));
       if (!coords) continue;
       for (const std::uint32_t run : runs->second) {
         if (const auto member = data.grid_runs[run].index_of(*coords)) {
@@ -369,61 +457,91 @@ void StoreBuilder::build_index() {
     if (begin < run.first()) named.emplace_back(begin, run.first());
     begin = run.first() + run.count();
   }
-  if (begin < data.nodes.size()) named.emplace_back(begin, static_cast<NodeId>(data.nodes.size()));
+  if (begin < node_count_) named.emplace_back(begin, node_count_);
   data.index = PathIndex::build(
-      named, [&](std::uint32_t node) { return path_hash(data.nodes[node].parent, data.stored_name(node)); },
+      named,
+      [&](std::uint32_t node) {
+        const std::size_t at = data.place(node).index;
+        return path_hash(data.nodes[at].parent, data.stored_name(at));
+      },
       [&](std::uint32_t a, std::uint32_t b) {
-        return data.nodes[a].parent == data.nodes[b].parent && data.stored_name(a) == data.stored_name(b);
+        const std::size_t at_a = data.place(a).index;
+        const std::size_t at_b = data.place(b).index;
+        return data.nodes[at_a].parent == data.nodes[at_b].parent && data.stored_name(at_a) == data.stored_name(at_b);
       },
       [&](std::uint32_t earlier, std::uint32_t later) {
         // Directories are created once each, so a clash involving one is a key that is also a
         // directory; two files are a key given twice, and the later one stands.
-        const bool earlier_is_directory = data.nodes[earlier].target == kDirectoryTarget;
-        if (earlier_is_directory || data.nodes[later].target == kDirectoryTarget) {
+        const bool earlier_is_directory = data.target(earlier).target == kDirectoryTarget;
+        if (earlier_is_directory || data.target(later).target == kDirectoryTarget) {
           throw LoadError("key " + quote(data.key(earlier_is_directory ? later : earlier)) +
                           " is both a file and a directory");
         }
-        data.nodes[earlier].parent = kReplacedParent;
+        data.replace(earlier);
       });
 }
 
 void StoreBuilder::build_children() {
   // One pass in node order, so children are in key order. A set lists an array's keys together,
   // so a directory's children are mostly consecutive ids: such a run is kept as its first id and
-  // count, at no memory per child. A directory whose run breaks gets a list.
+  // count, at no memory per child (a grid run's members are added at once). A directory whose
+  // run breaks gets a list.
   auto& data = *data_;
   std::unordered_map<NodeId, std::vector<NodeId>> lists;
   NodeId listed = kReplacedParent;  // the directory of the list used last
   std::vector<NodeId>* list = nullptr;
-  for (NodeId node = 1; node < data.nodes.size(); ++node) {
-    const NodeId parent_id = data.nodes[node].parent;
-    if (parent_id == kReplacedParent) continue;
-    Node& parent = data.nodes[parent_id];
-    const std::uint64_t count = parent.length();
-    parent.set_length(count + 1);
-    if (count == 0) {
+  NodeId found = kReplacedParent;  // the directory found last, and where
+  Node* directory = nullptr;
+  const auto add_children = [&](NodeId parent_id, NodeId first, std::uint32_t count) {
+    if (parent_id != found) {
+      found = parent_id;
+      directory = &data.nodes[data.place(parent_id).index];
+    }
+    Node& parent = *directory;
+    const std::uint64_t had = parent.length();
+    parent.set_length(had + count);
+    if (had == 0) {
       parent.offset_high = kChildRun;
-      parent.offset_low = node;
-      continue;
+      parent.offset_low = first;
+      return;
     }
     if ((parent.offset_high & kChildRun) != 0) {
-      if (parent.offset_low + count == node) continue;
+      if (parent.offset_low + had == first) return;
       std::vector<NodeId>& broken = lists[parent_id];
-      broken.reserve(count + 1);
-      for (std::uint64_t i = 0; i < count; ++i) broken.push_back(static_cast<NodeId>(parent.offset_low + i));
+      broken.reserve(had + count);
+      for (std::uint64_t i = 0; i < had; ++i) broken.push_back(static_cast<NodeId>(parent.offset_low + i));
       parent.offset_high = 0;
     }
     if (parent_id != listed) {
       listed = parent_id;
       list = &lists[parent_id];
     }
-    list->push_back(node);
+    for (std::uint32_t i = 0; i < count; ++i) list->push_back(first + i);
+  };
+  NodeId node = 1;
+  std::size_t named = 1;
+  for (std::size_t r = 0; r <= data.grid_runs.size(); ++r) {
+    const auto end = static_cast<NodeId>(r < data.grid_runs.size() ? data.grid_runs[r].first() : node_count_);
+    for (; node < end; ++node, ++named) {
+      const NodeId parent = data.nodes[named].parent;
+      if (parent != kReplacedParent) add_children(parent, node, 1);
+    }
+    if (r == data.grid_runs.size()) break;
+    const GridRun& run = data.grid_runs[r];
+    if (!data.run_has_replaced[r]) {
+      add_children(run.parent(), run.first(), run.count());
+    } else {
+      for (NodeId member = run.first(); member < run.first() + run.count(); ++member) {
+        if (data.members[run.member_index(member)].target != kReplacedTarget) add_children(run.parent(), member, 1);
+      }
+    }
+    node = run.first() + run.count();
   }
   std::size_t total = 0;
-  for (const auto& [directory, ids] : lists) total += ids.size();
+  for (const auto& [parent, ids] : lists) total += ids.size();
   data.children.reserve(total);
-  for (const auto& [directory, ids] : lists) {
-    data.nodes[directory].set_offset(data.children.size());
+  for (const auto& [parent, ids] : lists) {
+    data.nodes[data.place(parent).index].set_offset(data.children.size());
     data.children.insert(data.children.end(), ids.begin(), ids.end());
   }
 }
@@ -433,7 +551,7 @@ RefStore::RefStore(RefStore&&) noexcept = default;
 RefStore& RefStore::operator=(RefStore&&) noexcept = default;
 RefStore::~RefStore() = default;
 
-std::size_t RefStore::node_count() const { return data_->nodes.size(); }
+std::size_t RefStore::node_count() const { return data_->node_count(); }
 
 std::size_t RefStore::read_by_threads() const { return data_->read_by_threads; }
 
@@ -457,16 +575,16 @@ std::optional<NodeId> RefStore::find(std::string_view key) const {
 
 std::string RefStore::name(NodeId node) const { return data_->name(node); }
 
-NodeId RefStore::parent(NodeId node) const { return data_->nodes[node].parent; }
+NodeId RefStore::parent(NodeId node) const { return data_->parent(node); }
 
 std::string RefStore::key(NodeId node) const { return data_->key(node); }
 
-bool RefStore::is_directory(NodeId node) const { return data_->nodes[node].target == kDirectoryTarget; }
+bool RefStore::is_directory(NodeId node) const { return data_->target(node).target == kDirectoryTarget; }
 
-bool RefStore::is_replaced(NodeId node) const { return data_->nodes[node].parent == kReplacedParent; }
+bool RefStore::is_replaced(NodeId node) const { return data_->parent(node) == kReplacedParent; }
 
 Entry RefStore::entry(NodeId node) const {
-  const Node& n = data_->nodes[node];
+  const Target& n = data_->target(node);
   Entry entry;
   switch (n.target) {
     case kDirectoryTarget:
@@ -491,7 +609,8 @@ Entry RefStore::entry(NodeId node) const {
 }
 
 Children RefStore::children(NodeId directory) const {
-  const Node& n = data_->nodes[directory];
+  const Target& n = data_->target(directory);
+  if (n.target != kDirectoryTarget) return {};
   if ((n.offset_high & kChildRun) != 0) return Children::run(n.offset_low, n.length());
   return Children::list(data_->children.data() + n.offset(), n.length());
 }
@@ -500,7 +619,8 @@ const std::string& RefStore::url(std::uint32_t index) const { return data_->urls
 std::size_t RefStore::url_count() const { return data_->urls.size(); }
 
 std::size_t RefStore::memory_bytes() const {
-  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->names.size() + data_->inline_bytes.capacity() +
+  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->members.size() * sizeof(Target) +
+                      data_->names.size() + data_->inline_bytes.capacity() +
                       data_->children.capacity() * sizeof(NodeId) + data_->index.memory_bytes() +
                       data_->grid_runs.capacity() * sizeof(GridRun);
   for (const auto& url : data_->urls) bytes += sizeof(std::string) + url.capacity();

@@ -6,10 +6,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "refstore/bulk_allocator.h"
 #include "refstore/grid_run.h"
+#include "refstore/member_table.h"
 #include "refstore/path_index.h"
 #include "refstore/refstore.h"
 
@@ -17,7 +19,9 @@ namespace kerchunkfs::refstore {
 
 inline constexpr std::uint32_t kDirectoryTarget = 0xffffffff;
 inline constexpr std::uint32_t kInlineTarget = 0xfffffffe;
-inline constexpr std::uint32_t kMaxUrls = 0xfffffffd;
+// The target of a grid run member whose key was given again later.
+inline constexpr std::uint32_t kReplacedTarget = 0xfffffffd;
+inline constexpr std::uint32_t kMaxUrls = 0xfffffffc;
 // Offsets and lengths are 48-bit (256 TiB); the largest value marks a whole-file reference.
 inline constexpr std::uint64_t kMaxField = (std::uint64_t{1} << 48) - 1;
 inline constexpr std::uint64_t kWholeFileLength = kMaxField;
@@ -28,15 +32,11 @@ inline constexpr std::uint32_t kReplacedParent = 0xffffffff;
 // Set in a directory's offset_high when its children are the run of ids from offset_low.
 inline constexpr std::uint16_t kChildRun = 0x8000;
 
-// 24 bytes. A directory keeps in offset/length its children: a run of consecutive ids (first id in
-// offset_low, kChildRun set) or a range of the `children` list; an inline file keeps its range
-// in the inline arena there. The name's length is implied by where the next
-// node's name starts, since names are appended in node order; a member of a grid run has no
-// name there (an empty one): its run gives it.
-struct Node {
-  std::uint32_t parent;
-  std::uint32_t name_offset;
-  std::uint32_t target;  // URL index, kInlineTarget or kDirectoryTarget
+// 16 bytes: a file's bytes (a URL's range, or a range of the inline arena), or a directory's
+// children: a run of consecutive ids (first id in offset_low, kChildRun set) or a range of the
+// `children` list, with their count as length.
+struct Target {
+  std::uint32_t target;  // URL index, kInlineTarget, kDirectoryTarget or kReplacedTarget
   std::uint16_t offset_high;
   std::uint16_t length_high;
   std::uint32_t offset_low;
@@ -53,25 +53,49 @@ struct Node {
     length_low = static_cast<std::uint32_t>(value);
   }
 };
+static_assert(sizeof(Target) == 16);
+
+// 24 bytes: a node with a name of its own (every node but grid run members, which are a Target
+// each in the member table). The name's length is implied by where the next node's name starts,
+// since names are appended in node order.
+struct Node : Target {
+  std::uint32_t parent;
+  std::uint32_t name_offset;
+};
 static_assert(sizeof(Node) == 24);
+
+// Node ids count named nodes and grid run members together, in the order of the set's keys; a
+// named node is at `nodes[id - members before it]`, a member at `members[run's base + its index]`.
+struct Place {
+  const GridRun* run;  // the run holding the node, or the last one before it (null: none)
+  bool is_member;
+  std::size_t index;  // in `members` or in `nodes`
+};
 
 struct RefStore::Data {
   BulkVector<Node> nodes;
+  SegmentedTable<Target> members;
   BulkString names;
   std::string inline_bytes;
   std::vector<std::string> urls;
   BulkVector<NodeId> children;
-  PathIndex index;                                                      // every node but the members of grid runs
+  PathIndex index;                                                      // the named nodes
   std::vector<GridRun> grid_runs;                                       // in node order
   std::unordered_map<NodeId, std::vector<std::uint32_t>> grid_runs_of;  // a directory's, by index
+  std::vector<bool> run_has_replaced;                                   // by run index
   std::size_t read_by_threads = 1;
 
-  // The name as the names arena holds it: empty for a member of a grid run.
-  std::string_view stored_name(NodeId node) const {
-    const std::size_t end = node + 1 < nodes.size() ? nodes[node + 1].name_offset : names.size();
-    return std::string_view(names).substr(nodes[node].name_offset, end - nodes[node].name_offset);
+  std::size_t node_count() const { return nodes.size() + members.size(); }
+  Place place(NodeId node) const;
+  const Target& target(NodeId node) const;
+  Target& target(NodeId node) { return const_cast<Target&>(std::as_const(*this).target(node)); }
+  NodeId parent(NodeId node) const;
+  void replace(NodeId node);
+  // The name of the named node at `index` in `nodes`.
+  std::string_view stored_name(std::size_t index) const {
+    const std::size_t end = index + 1 < nodes.size() ? nodes[index + 1].name_offset : names.size();
+    return std::string_view(names).substr(nodes[index].name_offset, end - nodes[index].name_offset);
   }
-  const GridRun* grid_run_of(NodeId node) const;
   std::string name(NodeId node) const;
   // The member of one of the directory's grid runs with this name that is still in the tree.
   std::optional<NodeId> live_grid_member(NodeId parent, std::string_view child) const;
@@ -115,13 +139,19 @@ class StoreBuilder {
     std::size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
   };
 
-  NodeId push_node(NodeId parent, std::uint32_t target);
+  NodeId next_id();  // the id the next node gets, counted
+  // The target of the node added last.
+  Target& last_target() { return last_is_member_ ? data_->members.back() : data_->nodes.back(); }
   NodeId add_node(NodeId parent, std::string_view name, std::uint32_t target);
   // A file whose name is chunk coordinates: a member of the open grid run when it follows it,
-  // else the first of a new one. `name` is the name as given, or empty to spell `coords`.
+  // else the first of a new one. `name` is the name as given.
   NodeId add_grid_member(NodeId parent, const ChunkCoords& coords, std::string_view name, std::uint32_t target);
-  // Ends the open grid run: kept when long enough, else its members get their names.
+  // Ends the open grid run (the last of data_->grid_runs): kept when long enough, else (when its
+  // members are the member table's last) its members get names.
   void close_grid_run();
+  // Takes another builder's grid run whose members were adopted (at `members_before`) into our
+  // table: it continues our open run as far as it can, the rest become runs of ours.
+  void adopt_grid_run(const GridRun& theirs, NodeId parent, std::uint64_t members_before);
   NodeId directory(std::string_view path, std::string_view key);
   void resolve_grid_duplicates();
   void build_index();
@@ -130,7 +160,9 @@ class StoreBuilder {
   std::unique_ptr<RefStore::Data> data_;
   std::uint64_t max_nodes_;
   std::unordered_map<std::string, NodeId, PathHash, std::equal_to<>> directories_;  // by full path
-  std::optional<GridRun> open_grid_run_;
+  NodeId node_count_ = 0;
+  bool grid_run_open_ = false;  // data_->grid_runs.back() takes members
+  bool last_is_member_ = false;
   std::optional<std::string> last_directory_;
   NodeId last_directory_node_ = kRootNode;
   std::unordered_map<std::string, std::uint32_t, PathHash, std::equal_to<>> url_ids_;

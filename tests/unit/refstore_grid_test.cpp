@@ -98,7 +98,7 @@ TEST_CASE("chunk names: only the canonical spelling of 1 to 8 coordinates") {
 TEST_CASE("a grid run learns its extents as it wraps and finds its members by coordinates") {
   const std::vector<std::uint32_t> shape{1000, 4, 3};
   const auto names = c_order(shape, 7, 40);  // starts mid-row: 0.2.1
-  GridRun run(100, 5, *parse_chunk_name(names[0]));
+  GridRun run(100, 5, *parse_chunk_name(names[0]), 0);
   for (std::size_t i = 1; i < names.size(); ++i) REQUIRE(run.extend(*parse_chunk_name(names[i])));
   CHECK(run.count() == 40);
   for (std::uint32_t i = 0; i < names.size(); ++i) {
