@@ -12,17 +12,15 @@ std::string consolidated_metadata(const refstore::RefStore& store, const ShownTe
   if (!shown && store.lookup(refstore::kRootNode, kConsolidatedName)) return "";
   std::map<std::string, std::string> documents;
   simdjson::dom::parser parser;
-  for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
-    if (store.is_replaced(node)) continue;
-    const refstore::Entry entry = store.entry(node);
-    if (entry.kind != refstore::EntryKind::Inline) continue;
+  store.for_each_entry([&](refstore::NodeId node, const refstore::Entry& entry) {
+    if (entry.kind != refstore::EntryKind::Inline) return;
     const std::string name = store.name(node);
-    if (name != ".zgroup" && name != ".zattrs" && name != ".zarray") continue;
+    if (name != ".zgroup" && name != ".zattrs" && name != ".zarray") return;
     simdjson::dom::element document;
-    if (parser.parse(simdjson::padded_string(entry.data)).get(document) || !document.is_object()) continue;
+    if (parser.parse(simdjson::padded_string(entry.data)).get(document) || !document.is_object()) return;
     std::optional<std::string> text = shown ? shown(node) : std::nullopt;
     documents.emplace(store.key(node), text ? std::move(*text) : std::string(entry.data));
-  }
+  });
   std::string out = "{\"metadata\": {";
   bool first = true;
   for (const auto& [key, document] : documents) {

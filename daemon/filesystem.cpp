@@ -159,12 +159,10 @@ struct Filesystem::Generation {
   // for ten million keys would hold the mount back by 40 ms.
   const Totals& totals() {
     std::call_once(totals_once, [this] {
-      for (NodeId node = 0; node < store.node_count(); ++node) {
-        if (store.is_replaced(node)) continue;
-        const refstore::Entry entry = store.entry(node);
+      store.for_each_entry([this](NodeId /*node*/, const refstore::Entry& entry) {
         if (entry.kind == EntryKind::Inline || entry.kind == EntryKind::Range) counted.bytes += entry.length;
         if (entry.kind != EntryKind::Directory) ++counted.references;
-      }
+      });
     });
     return counted;
   }

@@ -1,6 +1,7 @@
 #include "daemon/target_check.h"
 
 #include <climits>
+#include <optional>
 #include <cstdlib>
 #include <filesystem>
 
@@ -68,14 +69,14 @@ common::Status check_targets(const refstore::RefStore& store, const fetch::Sourc
     any = any || refused[i].has_value();
   }
   if (!any) return common::Ok{};
-  for (NodeId node = 0; node < store.node_count(); ++node) {
-    if (store.is_replaced(node)) continue;
-    const refstore::Entry entry = store.entry(node);
-    if ((entry.kind == EntryKind::Range || entry.kind == EntryKind::WholeFile) && refused[entry.url]) {
-      return common::Error{"key \"" + store.key(node) + "\": URL " + fetch::redact_url(store.url(entry.url)) + ": " +
-                           *refused[entry.url]};
+  std::optional<common::Error> first;
+  store.for_each_entry([&](NodeId node, const refstore::Entry& entry) {
+    if (!first && (entry.kind == EntryKind::Range || entry.kind == EntryKind::WholeFile) && refused[entry.url]) {
+      first = common::Error{"key \"" + store.key(node) + "\": URL " + fetch::redact_url(store.url(entry.url)) + ": " +
+                            *refused[entry.url]};
     }
-  }
+  });
+  if (first) return *first;
   return common::Ok{};  // only keys given again later used it: nothing will ever read it
 }
 

@@ -583,8 +583,27 @@ bool RefStore::is_directory(NodeId node) const { return data_->target(node).targ
 
 bool RefStore::is_replaced(NodeId node) const { return data_->parent(node) == kReplacedParent; }
 
-Entry RefStore::entry(NodeId node) const {
-  const Target& n = data_->target(node);
+Entry RefStore::entry(NodeId node) const { return data_->entry(data_->target(node)); }
+
+void RefStore::for_each_entry(const std::function<void(NodeId, const Entry&)>& visit) const {
+  const Data& data = *data_;
+  NodeId node = 0;
+  std::size_t named = 0;
+  for (std::size_t r = 0; r <= data.grid_runs.size(); ++r) {
+    const auto end = static_cast<NodeId>(r < data.grid_runs.size() ? data.grid_runs[r].first() : data.node_count());
+    for (; node < end; ++node, ++named) {
+      if (data.nodes[named].parent != kReplacedParent) visit(node, data.entry(data.nodes[named]));
+    }
+    if (r == data.grid_runs.size()) break;
+    const GridRun& run = data.grid_runs[r];
+    for (; node < run.first() + run.count(); ++node) {
+      const Target& member = data.members[run.member_index(node)];
+      if (member.target != kReplacedTarget) visit(node, data.entry(member));
+    }
+  }
+}
+
+Entry RefStore::Data::entry(const Target& n) const {
   Entry entry;
   switch (n.target) {
     case kDirectoryTarget:
@@ -592,7 +611,7 @@ Entry RefStore::entry(NodeId node) const {
       break;
     case kInlineTarget:
       entry.kind = EntryKind::Inline;
-      entry.data = std::string_view(data_->inline_bytes).substr(n.offset(), n.length());
+      entry.data = std::string_view(inline_bytes).substr(n.offset(), n.length());
       entry.length = n.length();
       break;
     default:

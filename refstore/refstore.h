@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -140,6 +141,9 @@ class RefStore {
   bool is_replaced(NodeId node) const;
   Entry entry(NodeId node) const;
   Children children(NodeId directory) const;
+  // Calls `visit` with every node still in the tree (not replaced) and its entry, in node order:
+  // a walk over a whole set at less cost than entry() for each node id.
+  void for_each_entry(const std::function<void(NodeId, const Entry&)>& visit) const;
   // URLs after resolution: relative paths made absolute, null URLs replaced by the default target.
   const std::string& url(std::uint32_t index) const;
   std::size_t url_count() const;

@@ -90,6 +90,7 @@ struct RefStore::Data {
   const Target& target(NodeId node) const;
   Target& target(NodeId node) { return const_cast<Target&>(std::as_const(*this).target(node)); }
   NodeId parent(NodeId node) const;
+  Entry entry(const Target& target) const;
   void replace(NodeId node);
   // The name of the named node at `index` in `nodes`.
   std::string_view stored_name(std::size_t index) const {

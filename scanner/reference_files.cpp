@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "refstore/compression.h"
@@ -20,9 +21,8 @@ common::Result<refstore::ReferenceMap> read_reference_file(const std::string& pa
   if (!loaded) return loaded.error();
   const refstore::RefStore& store = *loaded;
   refstore::ReferenceMap references;
-  for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
-    if (store.is_directory(node) || store.is_replaced(node)) continue;
-    const refstore::Entry entry = store.entry(node);
+  std::optional<common::Error> whole_file;
+  store.for_each_entry([&](refstore::NodeId node, const refstore::Entry& entry) {
     switch (entry.kind) {
       case refstore::EntryKind::Inline:
         references.emplace(store.key(node), std::string(entry.data));
@@ -31,12 +31,16 @@ common::Result<refstore::ReferenceMap> read_reference_file(const std::string& pa
         references.emplace(store.key(node), refstore::RangeReference{store.url(entry.url), entry.offset, entry.length});
         break;
       case refstore::EntryKind::WholeFile:
-        return common::Error{
-            path + ": " + store.key(node) + ": a whole-file reference [url] has no length to combine with", EINVAL};
+        if (!whole_file) {
+          whole_file = common::Error{
+              path + ": " + store.key(node) + ": a whole-file reference [url] has no length to combine with", EINVAL};
+        }
+        break;
       case refstore::EntryKind::Directory:
         break;
     }
-  }
+  });
+  if (whole_file) return *whole_file;
   return references;
 }
 

@@ -108,12 +108,28 @@ void refstore_input(const std::uint8_t* data, std::size_t size) {
     std::abort();
   }
   check_against_simdjson(text, store, options);
-  // Walk what was built, as a mount would.
+  // Walk what was built, as a mount would, node by node and in one walk: the same nodes.
+  std::size_t live = 0;
   for (refstore::NodeId node = 0; node < store.node_count(); ++node) {
     if (store.is_replaced(node)) continue;
+    ++live;
     (void)store.entry(node);
     (void)store.key(node);
     if (store.is_directory(node)) (void)store.children(node);
+  }
+  std::size_t walked = 0;
+  store.for_each_entry([&](refstore::NodeId node, const refstore::Entry& entry) {
+    const refstore::Entry single = store.entry(node);
+    if (store.is_replaced(node) || entry.kind != single.kind || entry.offset != single.offset ||
+        entry.length != single.length || entry.data != single.data) {
+      std::fprintf(stderr, "node %u: the walk and entry() differ\n", node);
+      std::abort();
+    }
+    ++walked;
+  });
+  if (walked != live) {
+    std::fprintf(stderr, "the walk saw %zu of %zu nodes\n", walked, live);
+    std::abort();
   }
 }
 

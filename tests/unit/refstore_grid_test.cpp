@@ -65,6 +65,22 @@ void check_against(const RefStore& store, const Listed& listed) {
       if (end == std::string::npos) break;
     }
   }
+  // A walk over the whole store sees every key of the map once, with the entry lookups give.
+  std::set<std::string> walked;
+  std::size_t visits = 0;
+  store.for_each_entry([&](NodeId node, const Entry& entry) {
+    ++visits;
+    CHECK_FALSE(store.is_replaced(node));
+    CHECK(entry.offset == store.entry(node).offset);
+    CHECK(entry.kind == store.entry(node).kind);
+    if (entry.kind != EntryKind::Directory) walked.insert(store.key(node));
+  });
+  std::size_t live = 0;
+  for (NodeId node = 0; node < store.node_count(); ++node) live += store.is_replaced(node) ? 0 : 1;
+  CHECK(visits == live);
+  std::set<std::string> keys;
+  for (const auto& [key, offset] : listed.offsets) keys.insert(key);
+  CHECK(walked == keys);
   for (const auto& [directory, names] : listing) {
     const auto node = directory.empty() ? std::optional<NodeId>(kRootNode) : store.find(directory);
     REQUIRE(node);
