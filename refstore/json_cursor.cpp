@@ -199,7 +199,7 @@ bool JsonCursor::unsigned_integer(std::uint64_t most, std::uint64_t& value) {
   if (!is_digit(*p) || (*p == '0' && is_digit(p[1]))) return false;
   // Nineteen digits cannot overflow 64 bits; more are too large for any limit given here.
   constexpr std::ptrdiff_t kSafeDigits = 19;
-  constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  static constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
   const char* digits = p;
   std::uint64_t number = 0;
   // Eight characters at a time: a number's end is followed by the document's or the padding's.

@@ -67,21 +67,21 @@ Place RefStore::Data::place(NodeId node) const {
   return {&run, false, node - (run.members_before() + run.count())};
 }
 
-const Target& RefStore::Data::target(NodeId node) const {
+Target RefStore::Data::target(NodeId node) const {
   const Place at = place(node);
-  return at.is_member ? members[at.index] : nodes[at.index];
+  return at.is_member ? members[at.index] : static_cast<const Target&>(nodes[at.index]);
 }
 
 NodeId RefStore::Data::parent(NodeId node) const {
   const Place at = place(node);
   if (!at.is_member) return nodes[at.index].parent;
-  return members[at.index].target == kReplacedTarget ? kReplacedParent : at.run->parent();
+  return member_replaced(at.index) ? kReplacedParent : at.run->parent();
 }
 
 void RefStore::Data::replace(NodeId node) {
   const Place at = place(node);
   if (at.is_member) {
-    members[at.index].target = kReplacedTarget;
+    replaced_members.insert(at.index);
     run_has_replaced[static_cast<std::size_t>(at.run - grid_runs.data())] = true;
   } else {
     nodes[at.index].parent = kReplacedParent;
@@ -103,7 +103,7 @@ std::optional<NodeId> RefStore::Data::live_grid_member(NodeId parent, std::strin
   for (const std::uint32_t index : runs->second) {
     const GridRun& run = grid_runs[index];
     const auto member = run.index_of(*coords);
-    if (member && members[run.members_before() + *member].target != kReplacedTarget) return run.first() + *member;
+    if (member && !member_replaced(run.members_before() + *member)) return run.first() + *member;
   }
   return std::nullopt;
 }
@@ -285,14 +285,16 @@ void StoreBuilder::set_inline(NodeId node, std::string_view bytes) {
 }
 
 void StoreBuilder::set_inline_from(NodeId node, std::size_t start) {
-  Target& t = node + 1 == node_count_ ? last_target() : data_->target(node);
+  (void)node;  // the node added last
+  Target& t = last_target();
   t.target = kInlineTarget;
   t.set_offset(start);
   t.set_length(data_->inline_bytes.size() - start);
 }
 
 void StoreBuilder::set_range(NodeId node, std::uint32_t url, std::uint64_t offset, std::uint64_t length) {
-  Target& t = node + 1 == node_count_ ? last_target() : data_->target(node);
+  (void)node;  // the node added last
+  Target& t = last_target();
   t.target = url;
   t.set_offset(offset);
   t.set_length(length);
@@ -337,14 +339,7 @@ void StoreBuilder::append(StoreBuilder&& later) {
   // Their grid run members, most of what they read, join our table where they are: no copy,
   // only their URLs and inline ranges renumbered. They follow ours, as their nodes do.
   const std::uint64_t members_base = data.members.size();
-  for (std::size_t i = 0; i < from.members.size(); ++i) {
-    Target& member = from.members[i];
-    if (member.target == kInlineTarget) {
-      member.set_offset(inline_base + member.offset());
-    } else {
-      member.target = urls[member.target];
-    }
-  }
+  from.members.renumber(urls, inline_base);
   data.members.adopt(std::move(from.members));
   std::unordered_map<NodeId, NodeId> directories{{kRootNode, kRootNode}};  // theirs to ours
   NodeId their_parent = kRootNode;  // neighbours share a directory: the last one found is kept
@@ -532,7 +527,7 @@ void StoreBuilder::build_children() {
       add_children(run.parent(), run.first(), run.count());
     } else {
       for (NodeId member = run.first(); member < run.first() + run.count(); ++member) {
-        if (data.members[run.member_index(member)].target != kReplacedTarget) add_children(run.parent(), member, 1);
+        if (!data.member_replaced(run.member_index(member))) add_children(run.parent(), member, 1);
       }
     }
     node = run.first() + run.count();
@@ -596,10 +591,12 @@ void RefStore::for_each_entry(const std::function<void(NodeId, const Entry&)>& v
     }
     if (r == data.grid_runs.size()) break;
     const GridRun& run = data.grid_runs[r];
-    for (; node < run.first() + run.count(); ++node) {
-      const Target& member = data.members[run.member_index(node)];
-      if (member.target != kReplacedTarget) visit(node, data.entry(member));
-    }
+    data.members.visit(run.members_before(), run.members_before() + run.count(),
+                       [&](std::uint64_t index, const Target& member) {
+                         if (!data.member_replaced(index))
+                           visit(run.first() + (index - run.members_before()), data.entry(member));
+                       });
+    node = run.first() + run.count();
   }
 }
 
@@ -628,7 +625,7 @@ Entry RefStore::Data::entry(const Target& n) const {
 }
 
 Children RefStore::children(NodeId directory) const {
-  const Target& n = data_->target(directory);
+  const Target n = data_->target(directory);
   if (n.target != kDirectoryTarget) return {};
   if ((n.offset_high & kChildRun) != 0) return Children::run(n.offset_low, n.length());
   return Children::list(data_->children.data() + n.offset(), n.length());
@@ -638,10 +635,9 @@ const std::string& RefStore::url(std::uint32_t index) const { return data_->urls
 std::size_t RefStore::url_count() const { return data_->urls.size(); }
 
 std::size_t RefStore::memory_bytes() const {
-  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->members.size() * sizeof(Target) +
-                      data_->names.size() + data_->inline_bytes.capacity() +
-                      data_->children.capacity() * sizeof(NodeId) + data_->index.memory_bytes() +
-                      data_->grid_runs.capacity() * sizeof(GridRun);
+  std::size_t bytes = data_->nodes.size() * sizeof(Node) + data_->members.memory_bytes() + data_->names.size() +
+                      data_->inline_bytes.capacity() + data_->children.capacity() * sizeof(NodeId) +
+                      data_->index.memory_bytes() + data_->grid_runs.capacity() * sizeof(GridRun);
   for (const auto& url : data_->urls) bytes += sizeof(std::string) + url.capacity();
   return bytes;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -14,46 +15,16 @@
 #include "refstore/member_table.h"
 #include "refstore/path_index.h"
 #include "refstore/refstore.h"
+#include "refstore/store_target.h"
 
 namespace kerchunkfs::refstore {
 
-inline constexpr std::uint32_t kDirectoryTarget = 0xffffffff;
-inline constexpr std::uint32_t kInlineTarget = 0xfffffffe;
-// The target of a grid run member whose key was given again later.
-inline constexpr std::uint32_t kReplacedTarget = 0xfffffffd;
-inline constexpr std::uint32_t kMaxUrls = 0xfffffffc;
-// Offsets and lengths are 48-bit (256 TiB); the largest value marks a whole-file reference.
-inline constexpr std::uint64_t kMaxField = (std::uint64_t{1} << 48) - 1;
-inline constexpr std::uint64_t kWholeFileLength = kMaxField;
 inline constexpr std::uint64_t kMaxNodes = 0xfffffff0;
 // The parent of a node whose key was given again later: it is in no directory and not indexed.
 inline constexpr std::uint32_t kReplacedParent = 0xffffffff;
 
 // Set in a directory's offset_high when its children are the run of ids from offset_low.
 inline constexpr std::uint16_t kChildRun = 0x8000;
-
-// 16 bytes: a file's bytes (a URL's range, or a range of the inline arena), or a directory's
-// children: a run of consecutive ids (first id in offset_low, kChildRun set) or a range of the
-// `children` list, with their count as length.
-struct Target {
-  std::uint32_t target;  // URL index, kInlineTarget, kDirectoryTarget or kReplacedTarget
-  std::uint16_t offset_high;
-  std::uint16_t length_high;
-  std::uint32_t offset_low;
-  std::uint32_t length_low;
-
-  std::uint64_t offset() const { return (std::uint64_t{offset_high} << 32) | offset_low; }
-  std::uint64_t length() const { return (std::uint64_t{length_high} << 32) | length_low; }
-  void set_offset(std::uint64_t value) {
-    offset_high = static_cast<std::uint16_t>(value >> 32);
-    offset_low = static_cast<std::uint32_t>(value);
-  }
-  void set_length(std::uint64_t value) {
-    length_high = static_cast<std::uint16_t>(value >> 32);
-    length_low = static_cast<std::uint32_t>(value);
-  }
-};
-static_assert(sizeof(Target) == 16);
 
 // 24 bytes: a node with a name of its own (every node but grid run members, which are a Target
 // each in the member table). The name's length is implied by where the next node's name starts,
@@ -74,7 +45,8 @@ struct Place {
 
 struct RefStore::Data {
   BulkVector<Node> nodes;
-  SegmentedTable<Target> members;
+  MemberTable members;
+  std::unordered_set<std::uint64_t> replaced_members;  // by index in `members`: keys given again
   BulkString names;
   std::string inline_bytes;
   std::vector<std::string> urls;
@@ -87,8 +59,10 @@ struct RefStore::Data {
 
   std::size_t node_count() const { return nodes.size() + members.size(); }
   Place place(NodeId node) const;
-  const Target& target(NodeId node) const;
-  Target& target(NodeId node) { return const_cast<Target&>(std::as_const(*this).target(node)); }
+  Target target(NodeId node) const;
+  bool member_replaced(std::uint64_t index) const {
+    return !replaced_members.empty() && replaced_members.contains(index);
+  }
   NodeId parent(NodeId node) const;
   Entry entry(const Target& target) const;
   void replace(NodeId node);
@@ -141,7 +115,7 @@ class StoreBuilder {
   };
 
   NodeId next_id();  // the id the next node gets, counted
-  // The target of the node added last.
+  // The target of the node added last (a member stays unpacked until more follow).
   Target& last_target() { return last_is_member_ ? data_->members.back() : data_->nodes.back(); }
   NodeId add_node(NodeId parent, std::string_view name, std::uint32_t target);
   // A file whose name is chunk coordinates: a member of the open grid run when it follows it,
