@@ -1,9 +1,9 @@
 #include "daemon/target_check.h"
 
 #include <climits>
-#include <optional>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "fetch/target_policy.h"
 #include "fetch/url.h"

@@ -352,28 +352,25 @@ void StoreBuilder::append(StoreBuilder&& later) {
     return our_parent;
   };
   // Their named nodes are added one by one, their runs as they are, in node order.
-  NodeId node = 1;
-  std::size_t named = 1;  // their named node `node`, when it is one
-  for (std::size_t r = 0; r <= from.grid_runs.size(); ++r) {
-    const auto end = static_cast<NodeId>(r < from.grid_runs.size() ? from.grid_runs[r].first() : later.node_count_);
-    for (; node < end; ++node, ++named) {
-      const Node& theirs = from.nodes[named];
-      if (theirs.target == kDirectoryTarget) {
-        const std::string path = from.key(node);
-        directories.emplace(node, directory(path, path));
-        continue;
-      }
-      const bool is_inline = theirs.target == kInlineTarget;
-      add_node(ours(theirs.parent), from.stored_name(named), is_inline ? kInlineTarget : urls[theirs.target]);
-      Target& added = last_target();
-      added.set_offset(is_inline ? inline_base + theirs.offset() : theirs.offset());
-      added.set_length(theirs.length());
-    }
-    if (r == from.grid_runs.size()) break;
-    const GridRun& run = from.grid_runs[r];
-    adopt_grid_run(run, ours(run.parent()), members_base + run.members_before());
-    node = run.first() + run.count();
-  }
+  from.walk(
+      later.node_count_,
+      [&](NodeId node, std::size_t index) {
+        const Node& theirs = from.nodes[index];
+        if (theirs.target == kDirectoryTarget) {
+          const std::string path = from.key(node);
+          directories.emplace(node, directory(path, path));
+          return;
+        }
+        const bool is_inline = theirs.target == kInlineTarget;
+        add_node(ours(theirs.parent), from.stored_name(index), is_inline ? kInlineTarget : urls[theirs.target]);
+        Target& added = last_target();
+        added.set_offset(is_inline ? inline_base + theirs.offset() : theirs.offset());
+        added.set_length(theirs.length());
+      },
+      [&](std::size_t r) {
+        const GridRun& run = from.grid_runs[r];
+        adopt_grid_run(run, ours(run.parent()), members_base + run.members_before());
+      });
 }
 
 RefStore StoreBuilder::finish(const LoadOptions& options) {
@@ -422,25 +419,21 @@ void StoreBuilder::resolve_grid_duplicates() {
       }
     }
   }
-  // Named nodes in directories with runs, walked between the runs.
-  NodeId node = 1;
-  std::size_t named = 1;
-  for (std::size_t r = 0; r <= data.grid_runs.size(); ++r) {
-    const auto end = static_cast<NodeId>(r < data.grid_runs.size() ? data.grid_runs[r].first() : node_count_);
-    for (; node < end; ++node, ++named) {
-      const NodeId parent = data.nodes[named].parent;
-      const auto runs = data.grid_runs_of.find(parent);
-      if (runs == data.grid_runs_of.end()) continue;
-      const auto coords = parse_chunk_name(data.stored_name(named));
-      if (!coords) continue;
-      for (const std::uint32_t run : runs->second) {
-        if (const auto member = data.grid_runs[run].index_of(*coords)) {
-          replace_earlier(node, data.grid_runs[run].first() + *member);
+  // Named nodes in directories with runs.
+  data.walk(
+      node_count_,
+      [&](NodeId node, std::size_t index) {
+        const auto runs = data.grid_runs_of.find(data.nodes[index].parent);
+        if (runs == data.grid_runs_of.end()) return;
+        const auto coords = parse_chunk_name(data.stored_name(index));
+        if (!coords) return;
+        for (const std::uint32_t run : runs->second) {
+          if (const auto member = data.grid_runs[run].index_of(*coords)) {
+            replace_earlier(node, data.grid_runs[run].first() + *member);
+          }
         }
-      }
-    }
-    if (r < data.grid_runs.size()) node = data.grid_runs[r].first() + data.grid_runs[r].count();
-  }
+      },
+      [](std::size_t /*run*/) {});
 }
 
 void StoreBuilder::build_index() {
@@ -513,25 +506,22 @@ void StoreBuilder::build_children() {
     }
     for (std::uint32_t i = 0; i < count; ++i) list->push_back(first + i);
   };
-  NodeId node = 1;
-  std::size_t named = 1;
-  for (std::size_t r = 0; r <= data.grid_runs.size(); ++r) {
-    const auto end = static_cast<NodeId>(r < data.grid_runs.size() ? data.grid_runs[r].first() : node_count_);
-    for (; node < end; ++node, ++named) {
-      const NodeId parent = data.nodes[named].parent;
-      if (parent != kReplacedParent) add_children(parent, node, 1);
-    }
-    if (r == data.grid_runs.size()) break;
-    const GridRun& run = data.grid_runs[r];
-    if (!data.run_has_replaced[r]) {
-      add_children(run.parent(), run.first(), run.count());
-    } else {
-      for (NodeId member = run.first(); member < run.first() + run.count(); ++member) {
-        if (!data.member_replaced(run.member_index(member))) add_children(run.parent(), member, 1);
-      }
-    }
-    node = run.first() + run.count();
-  }
+  data.walk(
+      node_count_,
+      [&](NodeId node, std::size_t index) {
+        const NodeId parent = data.nodes[index].parent;
+        if (parent != kReplacedParent) add_children(parent, node, 1);
+      },
+      [&](std::size_t r) {
+        const GridRun& run = data.grid_runs[r];
+        if (!data.run_has_replaced[r]) {
+          add_children(run.parent(), run.first(), run.count());
+          return;
+        }
+        for (NodeId member = run.first(); member < run.first() + run.count(); ++member) {
+          if (!data.member_replaced(run.member_index(member))) add_children(run.parent(), member, 1);
+        }
+      });
   std::size_t total = 0;
   for (const auto& [parent, ids] : lists) total += ids.size();
   data.children.reserve(total);
@@ -582,43 +572,42 @@ Entry RefStore::entry(NodeId node) const { return data_->entry(data_->target(nod
 
 void RefStore::for_each_entry(const std::function<void(NodeId, const Entry&)>& visit) const {
   const Data& data = *data_;
-  NodeId node = 0;
-  std::size_t named = 0;
-  for (std::size_t r = 0; r <= data.grid_runs.size(); ++r) {
-    const auto end = static_cast<NodeId>(r < data.grid_runs.size() ? data.grid_runs[r].first() : data.node_count());
-    for (; node < end; ++node, ++named) {
-      if (data.nodes[named].parent != kReplacedParent) visit(node, data.entry(data.nodes[named]));
-    }
-    if (r == data.grid_runs.size()) break;
-    const GridRun& run = data.grid_runs[r];
-    data.members.visit(run.members_before(), run.members_before() + run.count(),
-                       [&](std::uint64_t index, const Target& member) {
-                         if (!data.member_replaced(index))
-                           visit(run.first() + (index - run.members_before()), data.entry(member));
-                       });
-    node = run.first() + run.count();
-  }
+  visit(kRootNode, data.entry(data.nodes[0]));
+  data.walk(
+      static_cast<NodeId>(data.node_count()),
+      [&](NodeId node, std::size_t index) {
+        if (data.nodes[index].parent != kReplacedParent) visit(node, data.entry(data.nodes[index]));
+      },
+      [&](std::size_t r) {
+        const GridRun& run = data.grid_runs[r];
+        data.members.visit(
+            run.members_before(), run.members_before() + run.count(), [&](std::uint64_t index, const Target& member) {
+              if (!data.member_replaced(index)) {
+                visit(run.first() + static_cast<NodeId>(index - run.members_before()), data.entry(member));
+              }
+            });
+      });
 }
 
-Entry RefStore::Data::entry(const Target& n) const {
+Entry RefStore::Data::entry(const Target& target) const {
   Entry entry;
-  switch (n.target) {
+  switch (target.target) {
     case kDirectoryTarget:
       entry.kind = EntryKind::Directory;
       break;
     case kInlineTarget:
       entry.kind = EntryKind::Inline;
-      entry.data = std::string_view(inline_bytes).substr(n.offset(), n.length());
-      entry.length = n.length();
+      entry.data = std::string_view(inline_bytes).substr(target.offset(), target.length());
+      entry.length = target.length();
       break;
     default:
-      entry.url = n.target;
-      if (n.length() == kWholeFileLength) {
+      entry.url = target.target;
+      if (target.length() == kWholeFileLength) {
         entry.kind = EntryKind::WholeFile;
       } else {
         entry.kind = EntryKind::Range;
-        entry.offset = n.offset();
-        entry.length = n.length();
+        entry.offset = target.offset();
+        entry.length = target.length();
       }
   }
   return entry;

@@ -76,6 +76,22 @@ struct RefStore::Data {
   std::optional<NodeId> live_grid_member(NodeId parent, std::string_view child) const;
   std::optional<NodeId> lookup(NodeId parent, std::string_view child) const;
   std::string key(NodeId node) const;
+
+  // Visits the nodes after the root in node order: named(node, index) for each named node
+  // (`index`: its place in `nodes`), run(r) for each grid run, whose members it passes over.
+  // `count` is the node count (a builder's members may have been handed on already).
+  template <class Named, class Run>
+  void walk(NodeId count, Named&& named, Run&& run) const {
+    NodeId node = 1;
+    std::size_t index = 1;
+    for (std::size_t r = 0; r <= grid_runs.size(); ++r) {
+      const NodeId end = r < grid_runs.size() ? grid_runs[r].first() : count;
+      for (; node < end; ++node, ++index) named(node, index);
+      if (r == grid_runs.size()) break;
+      run(r);
+      node = grid_runs[r].first() + grid_runs[r].count();
+    }
+  }
 };
 
 // Quotes a key for a one-line error message: control and non-ASCII bytes become \xNN.
