@@ -434,13 +434,19 @@ class Parser {
     cursor_.skip_byte();  // '['
     std::string_view url;
     bool null_url = false;
+    bool previous = false;
     if (cursor_.next() == '"') {
-      // Neighbouring references usually name the same file: one comparison recognises it.
+      // Neighbouring references usually name the same file: one comparison recognises it, and
+      // its URL id is the one the previous reference got.
       if (!previous_url_.empty() && cursor_.string_equals(previous_url_)) {
         url = previous_url_;
+        previous = previous_url_id_.has_value();
       } else {
         url = cursor_.string(url_scratch_);
-        if (url.data() != url_scratch_.data()) previous_url_ = url;  // in place: no escapes
+        if (url.data() != url_scratch_.data()) {  // in place: no escapes
+          previous_url_ = url;
+          previous_url_id_.reset();
+        }
       }
     } else if (cursor_.null_literal()) {
       null_url = true;
@@ -472,7 +478,15 @@ class Parser {
       throw LoadError("key " + quote(key) + ": a reference is [url] or [url, offset, length], not 2 elements");
     }
     const NodeId node = builder_.add_file(key);
-    const std::uint32_t url_id = null_url ? builder_.null_url(key) : intern_rendered(url, key);
+    std::uint32_t url_id = 0;
+    if (null_url) {
+      url_id = builder_.null_url(key);
+    } else if (previous) {
+      url_id = *previous_url_id_;
+    } else {
+      url_id = intern_rendered(url, key);
+      if (url.data() == previous_url_.data()) previous_url_id_ = url_id;
+    }
     if (count == 1) {
       builder_.set_whole_file(node, url_id);
     } else {
@@ -766,6 +780,7 @@ class Parser {
   const Variables no_variables_;
   std::string key_scratch_, value_scratch_, url_scratch_;  // strings with escapes, unescaped
   std::string_view previous_url_;                          // the last URL taken in place from the input: no escapes
+  std::optional<std::uint32_t> previous_url_id_;           // its id, once interned
 };
 
 RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options, const ReleaseInput& release) {
