@@ -16,27 +16,25 @@ constexpr std::uint64_t kMaxCells = std::uint64_t{1} << 32;
 std::optional<ChunkCoords> parse_chunk_name(std::string_view name) {
   // One pass: every chunk key of a set comes through here.
   ChunkCoords coords;
-  std::uint64_t value = 0;
-  std::size_t digits = 0;
-  const auto end_part = [&] {
-    if (digits == 0 || value > kMaxCoordinate || coords.dims == kMaxGridDims) return false;
-    coords.values[coords.dims++] = static_cast<std::uint32_t>(value);
-    value = 0;
-    digits = 0;
-    return true;
-  };
-  for (const char c : name) {
-    if (c == '.') {
-      if (!end_part()) return std::nullopt;
-      continue;
+  const char* p = name.data();
+  const char* const end = p + name.size();
+  while (true) {
+    if (p == end || coords.dims == kMaxGridDims) return std::nullopt;
+    const char* const start = p;
+    std::uint64_t value = static_cast<unsigned char>(*p) - unsigned{'0'};
+    if (value > 9) return std::nullopt;
+    for (++p; p != end && value != 0; ++p) {  // after a leading 0 only '.' or the end may come
+      const unsigned digit = static_cast<unsigned char>(*p) - unsigned{'0'};
+      if (digit > 9) break;
+      if (p - start == 10) return std::nullopt;
+      value = value * 10 + digit;
     }
-    const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
-    if (digit > 9 || (digits == 1 && value == 0) || digits == 10) return std::nullopt;
-    value = value * 10 + digit;
-    ++digits;
+    if (value > kMaxCoordinate) return std::nullopt;
+    coords.values[coords.dims++] = static_cast<std::uint32_t>(value);
+    if (p == end) return coords;
+    if (*p != '.') return std::nullopt;
+    ++p;
   }
-  if (!end_part()) return std::nullopt;
-  return coords;
 }
 
 std::string format_chunk_name(const ChunkCoords& coords) {
