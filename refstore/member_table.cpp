@@ -26,14 +26,6 @@ void MemberTable::reserve(std::size_t count) {
   segment.words.reserve((count / kBlock + 1) * kBlock * kTargetWords);
 }
 
-void MemberTable::push_back(const Target& target) {
-  Segment& segment = segments_.back();
-  if (segment.tail.size() == kBlock) segment.pack_tail();
-  segment.tail.push_back(target);
-  ++segment.size;
-  ++size_;
-}
-
 void MemberTable::pop_back() {
   Segment& segment = segments_.back();
   if (segment.tail.empty()) segment.unpack_last_block();
@@ -83,13 +75,15 @@ void MemberTable::Segment::pack_tail() {
     return Header{(std::uint64_t{static_cast<std::uint8_t>(kind)} << kKindShift) | offset, url,
                   static_cast<std::uint32_t>(start / kBlock)};
   };
-  if (near && consecutive) {
-    headers.push_back(header(Kind::Consecutive, first.offset(), first.target));
-    for (const Target& target : tail) words.push_back(static_cast<std::uint32_t>(target.length()));
-  } else if (near) {
-    headers.push_back(header(Kind::Near, base, first.target));
-    for (const Target& target : tail) words.push_back(static_cast<std::uint32_t>(target.length()));
-    for (const Target& target : tail) words.push_back(static_cast<std::uint32_t>(target.offset() - base));
+  if (near) {
+    headers.push_back(
+        header(consecutive ? Kind::Consecutive : Kind::Near, consecutive ? first.offset() : base, first.target));
+    words.resize(start + (consecutive ? kBlock : 2 * kBlock));
+    std::uint32_t* out = words.data() + start;
+    for (std::size_t k = 0; k < kBlock; ++k) out[k] = tail[k].length_low;  // lengths < 2^32
+    for (std::size_t k = 0; k < kBlock && !consecutive; ++k) {
+      out[kBlock + k] = static_cast<std::uint32_t>(tail[k].offset() - base);
+    }
   } else {
     headers.push_back(header(Kind::Whole, 0, 0));
     words.resize(start + kBlock * kTargetWords);

@@ -29,7 +29,13 @@ class MemberTable {
   std::size_t size() const { return size_; }
   // Room for this many members in the first segment, reserved (address space, not memory).
   void reserve(std::size_t count);
-  void push_back(const Target& target);
+  void push_back(const Target& target) {  // inline: once for every chunk key of a set
+    Segment& segment = segments_.back();
+    if (segment.tail.size() == kBlock) segment.pack_tail();
+    segment.tail.push_back(target);
+    ++segment.size;
+    ++size_;
+  }
   void pop_back();
   // The member added last (unpacked first if it was packed).
   Target& back() {
