@@ -196,7 +196,20 @@ const char* JsonCursor::utf8_sequence_end(const char* lead) const {
 bool JsonCursor::unsigned_integer(std::uint64_t most, std::uint64_t& value) {
   next();
   const char* p = at_;  // at the end, the zero padding: not a digit
-  if (!is_digit(*p) || (*p == '0' && is_digit(p[1]))) return false;
+  std::uint64_t first_word = 0;
+  std::memcpy(&first_word, p, sizeof first_word);  // within the padding at worst
+  const int first_count = leading_digits(first_word);
+  if (first_count == 0 || (*p == '0' && first_count > 1)) return false;
+  const auto ends_well = [&](const char* after, std::uint64_t number) {
+    return number <= most && *after != '.' && *after != 'e' && *after != 'E' && after <= end_;
+  };
+  if (first_count < 8) {  // the usual: one word holds the number and what follows it
+    const std::uint64_t number = eight_digits((first_word << (8 * (8 - first_count))) | (kZeros >> (8 * first_count)));
+    if (!ends_well(p + first_count, number)) return false;
+    value = number;
+    at_ = p + first_count;
+    return true;
+  }
   // Nineteen digits cannot overflow 64 bits; more are too large for any limit given here.
   constexpr std::ptrdiff_t kSafeDigits = 19;
   static constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
@@ -212,7 +225,7 @@ bool JsonCursor::unsigned_integer(std::uint64_t most, std::uint64_t& value) {
     const std::uint64_t aligned = count == 8 ? word : (word << (8 * (8 - count))) | (kZeros >> (8 * count));
     number = number * kPowers[count] + eight_digits(aligned);
   }
-  if (p - digits > kSafeDigits || number > most || *p == '.' || *p == 'e' || *p == 'E' || p > end_) return false;
+  if (p - digits > kSafeDigits || !ends_well(p, number)) return false;
   value = number;
   at_ = p;
   return true;

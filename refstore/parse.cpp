@@ -497,6 +497,11 @@ class Parser {
   std::uint64_t read_size(std::string_view key, const char* what) {
     std::uint64_t number = 0;
     if (cursor_.unsigned_integer(kMaxField - 1, number)) return number;
+    bad_size(key, what);
+  }
+
+  // Out of line: read_size, on every reference, stays small.
+  [[noreturn, gnu::cold, gnu::noinline]] void bad_size(std::string_view key, const char* what) {
     const char* at = cursor_.position();
     const std::string_view token = cursor_.value_text();
     const bool all_digits = !token.empty() && token.find_first_not_of("0123456789") == std::string_view::npos;

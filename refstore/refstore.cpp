@@ -271,11 +271,28 @@ NodeId StoreBuilder::add_file(std::string_view key) {
   const std::size_t slash = key.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
   // A chunk name is a good path segment.
-  const auto coords = parse_chunk_name(name);
+  const auto coords = chunk_coords(name);
   if (!coords) check_segment(name, key);
   const NodeId parent = slash == std::string_view::npos ? kRootNode : directory(key.substr(0, slash), key);
   if (coords) return add_grid_member(parent, *coords, name, kInlineTarget);
   return add_node(parent, name, kInlineTarget);
+}
+
+std::optional<ChunkCoords> StoreBuilder::chunk_coords(std::string_view name) {
+  // Keys mostly count up in their last coordinate: a name that is the previous one with its
+  // last digit one higher (no carry) has its coordinates with the last one higher.
+  const std::string_view previous(previous_chunk_name_.data(), previous_chunk_name_size_);
+  if (!name.empty() && name.size() == previous.size() && name.back() >= '1' && name.back() <= '9' &&
+      name.back() == previous.back() + 1 && name.substr(0, name.size() - 1) == previous.substr(0, name.size() - 1)) {
+    ++previous_chunk_coords_.values[previous_chunk_coords_.dims - 1];
+  } else if (auto coords = parse_chunk_name(name)) {
+    previous_chunk_coords_ = *coords;
+  } else {
+    return std::nullopt;
+  }
+  std::copy(name.begin(), name.end(), previous_chunk_name_.begin());  // a chunk name is short
+  previous_chunk_name_size_ = name.size();
+  return previous_chunk_coords_;
 }
 
 void StoreBuilder::set_inline(NodeId node, std::string_view bytes) {

@@ -1,6 +1,7 @@
 // Internal layout of a RefStore and the builder the parser fills it through.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -130,7 +131,8 @@ class StoreBuilder {
     std::size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
   };
 
-  NodeId next_id();  // the id the next node gets, counted
+  NodeId next_id();                                                // the id the next node gets, counted
+  std::optional<ChunkCoords> chunk_coords(std::string_view name);  // parse_chunk_name, quicker
   // The target of the node added last (a member stays unpacked until more follow).
   Target& last_target() { return last_is_member_ ? data_->members.back() : data_->nodes.back(); }
   NodeId add_node(NodeId parent, std::string_view name, std::uint32_t target);
@@ -152,6 +154,10 @@ class StoreBuilder {
   std::uint64_t max_nodes_;
   std::unordered_map<std::string, NodeId, PathHash, std::equal_to<>> directories_;  // by full path
   NodeId node_count_ = 0;
+  // The chunk name read last and its coordinates (at most 8 numbers of 10 digits and 7 dots).
+  std::array<char, kMaxGridDims * 11> previous_chunk_name_{};
+  std::size_t previous_chunk_name_size_ = 0;
+  ChunkCoords previous_chunk_coords_;
   bool grid_run_open_ = false;  // data_->grid_runs.back() takes members
   bool last_is_member_ = false;
   std::optional<std::string> last_directory_;
