@@ -12,7 +12,8 @@ std::string consolidated_metadata(const refstore::RefStore& store, const ShownTe
   if (!shown && store.lookup(refstore::kRootNode, kConsolidatedName)) return "";
   std::map<std::string, std::string> documents;
   simdjson::dom::parser parser;
-  store.for_each_entry([&](refstore::NodeId node, const refstore::Entry& entry) {
+  // Metadata keys are never chunk keys: the chunk grids are passed over.
+  store.for_each_named_entry([&](refstore::NodeId node, const refstore::Entry& entry) {
     if (entry.kind != refstore::EntryKind::Inline) return;
     const std::string name = store.name(node);
     if (name != ".zgroup" && name != ".zattrs" && name != ".zarray") return;

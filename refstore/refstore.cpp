@@ -588,21 +588,29 @@ bool RefStore::is_replaced(NodeId node) const { return data_->parent(node) == kR
 Entry RefStore::entry(NodeId node) const { return data_->entry(data_->target(node)); }
 
 void RefStore::for_each_entry(const std::function<void(NodeId, const Entry&)>& visit) const {
-  const Data& data = *data_;
-  visit(kRootNode, data.entry(data.nodes[0]));
-  data.walk(
-      static_cast<NodeId>(data.node_count()),
+  data_->visit_entries(visit, true);
+}
+
+void RefStore::for_each_named_entry(const std::function<void(NodeId, const Entry&)>& visit) const {
+  data_->visit_entries(visit, false);
+}
+
+void RefStore::Data::visit_entries(const std::function<void(NodeId, const Entry&)>& visit, bool with_members) const {
+  visit(kRootNode, entry(nodes[0]));
+  walk(
+      static_cast<NodeId>(node_count()),
       [&](NodeId node, std::size_t index) {
-        if (data.nodes[index].parent != kReplacedParent) visit(node, data.entry(data.nodes[index]));
+        if (nodes[index].parent != kReplacedParent) visit(node, entry(nodes[index]));
       },
       [&](std::size_t r) {
-        const GridRun& run = data.grid_runs[r];
-        data.members.visit(
-            run.members_before(), run.members_before() + run.count(), [&](std::uint64_t index, const Target& member) {
-              if (!data.member_replaced(index)) {
-                visit(run.first() + static_cast<NodeId>(index - run.members_before()), data.entry(member));
-              }
-            });
+        if (!with_members) return;
+        const GridRun& run = grid_runs[r];
+        members.visit(run.members_before(), run.members_before() + run.count(),
+                      [&](std::uint64_t index, const Target& member) {
+                        if (!member_replaced(index)) {
+                          visit(run.first() + static_cast<NodeId>(index - run.members_before()), entry(member));
+                        }
+                      });
       });
 }
 

@@ -144,6 +144,9 @@ class RefStore {
   // Calls `visit` with every node still in the tree (not replaced) and its entry, in node order:
   // a walk over a whole set at less cost than entry() for each node id.
   void for_each_entry(const std::function<void(NodeId, const Entry&)>& visit) const;
+  // The same, passing over the chunk keys kept as grid runs (see grid_run.h): every node whose
+  // name is not chunk coordinates is visited (metadata keys, directories), some chunks may be.
+  void for_each_named_entry(const std::function<void(NodeId, const Entry&)>& visit) const;
   // URLs after resolution: relative paths made absolute, null URLs replaced by the default target.
   const std::string& url(std::uint32_t index) const;
   std::size_t url_count() const;

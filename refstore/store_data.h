@@ -66,6 +66,8 @@ struct RefStore::Data {
   }
   NodeId parent(NodeId node) const;
   Entry entry(const Target& target) const;
+  // RefStore::for_each_entry (with_members) and for_each_named_entry.
+  void visit_entries(const std::function<void(NodeId, const Entry&)>& visit, bool with_members) const;
   void replace(NodeId node);
   // The name of the named node at `index` in `nodes`.
   std::string_view stored_name(std::size_t index) const {

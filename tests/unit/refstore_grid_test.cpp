@@ -78,6 +78,16 @@ void check_against(const RefStore& store, const Listed& listed) {
   std::size_t live = 0;
   for (NodeId node = 0; node < store.node_count(); ++node) live += store.is_replaced(node) ? 0 : 1;
   CHECK(visits == live);
+  // The walk over named nodes sees every key that is not chunk coordinates.
+  std::set<std::string> named;
+  store.for_each_named_entry([&](NodeId node, const Entry& entry) {
+    CHECK_FALSE(store.is_replaced(node));
+    CHECK(entry.offset == store.entry(node).offset);
+    named.insert(store.key(node));
+  });
+  for (const auto& [key, offset] : listed.offsets) {
+    if (!parse_chunk_name(key.substr(key.rfind('/') + 1))) CHECK(named.contains(key));
+  }
   std::set<std::string> keys;
   for (const auto& [key, offset] : listed.offsets) keys.insert(key);
   CHECK(walked == keys);
