@@ -179,14 +179,14 @@ Result<LoadedSet> load(const std::string& path, const Settings& settings, const 
   return LoadedSet{std::move(*store), std::nullopt};
 }
 
-// "loaded REFS (N entries, read by 2 threads, 0.52 s)": how long a mount took to be ready is
-// what a large set's user asks first.
-std::string load_summary(const std::string& refs_path, const RefStore& store,
+// "loaded REFS (N entries, read by 2 threads, 0.52 s)" (or "reloaded ..."): how long a mount
+// took to be ready is what a large set's user asks first.
+std::string load_summary(const char* verb, const std::string& refs_path, const RefStore& store,
                          std::chrono::steady_clock::duration took) {
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.2f s", std::chrono::duration<double>(took).count());
   const std::size_t threads = store.read_by_threads();
-  return "loaded " + kerchunkfs::fetch::redact_url(refs_path) + " (" + std::to_string(store.node_count()) +
+  return verb + (" " + kerchunkfs::fetch::redact_url(refs_path)) + " (" + std::to_string(store.node_count()) +
          " entries, " + (threads > 1 ? "read by " + std::to_string(threads) + " threads, " : "") + seconds + ")";
 }
 
@@ -246,13 +246,15 @@ void reload(const std::string& refs_path, const Settings& settings, const Source
   struct stat refs_stat {};
   const bool remote = kerchunkfs::daemon::is_remote_set(refs_path);
   if (remote) refs_stat.st_mtim = timespec{std::time(nullptr), 0};  // when it was fetched
+  const auto loading = std::chrono::steady_clock::now();
   Result<LoadedSet> set = remote || ::stat(refs_path.c_str(), &refs_stat) == 0
                               ? load(refs_path, settings, sources)
                               : Error{refs_path + ": " + std::strerror(errno)};
   if (set) {
-    const std::size_t nodes = set->store.node_count();
+    const std::string summary =
+        load_summary("reloaded", refs_path, set->store, std::chrono::steady_clock::now() - loading);
     adapter.replace(std::move(set->store), refs_stat.st_mtim, session, std::move(set->parquet));
-    log.info("reloaded " + kerchunkfs::fetch::redact_url(refs_path) + " (" + std::to_string(nodes) + " entries)");
+    log.info(summary);
   } else {
     log.error("reload failed, still serving the previous reference set: " + set.error().message);
     filesystem.count_failed_reload();
@@ -472,7 +474,7 @@ int main(int argc, char* argv[]) {
     std::fprintf(stderr, "kerchunkfs: %s\n", set.error().message.c_str());
     return kExitFailure;
   }
-  log.info(load_summary(refs_path, set->store, std::chrono::steady_clock::now() - loading));
+  log.info(load_summary("loaded", refs_path, set->store, std::chrono::steady_clock::now() - loading));
   kerchunkfs::daemon::Filesystem filesystem(std::move(set->store), sources, log, settings->filesystem,
                                             std::move(set->parquet));
   return serve(args.get(), cmdline, refs_path, refs_stat, *settings, sources, filesystem, log);

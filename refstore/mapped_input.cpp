@@ -73,8 +73,7 @@ void MappedInput::release_before(const char* position) {
   const auto read = static_cast<std::size_t>(position - base);
   const std::size_t release_until = read / page_ * page_;
   if (release_until > released_) {
-    // A private, never written file mapping: dropped pages read the file again if touched.
-    (void)::madvise(static_cast<char*>(mapping_) + released_, release_until - released_, MADV_DONTNEED);
+    release_range(base + released_, base + release_until);
     released_ = release_until;
   }
   map_ahead(read);
@@ -86,6 +85,7 @@ void MappedInput::release_range(const char* from, const char* to) const {
   if (from < base || to > base + size_ || from >= to) return;
   const std::size_t first = (static_cast<std::size_t>(from - base) + page_ - 1) / page_ * page_;
   const std::size_t last = static_cast<std::size_t>(to - base) / page_ * page_;
+  // A private, never written file mapping: dropped pages read the file again if touched.
   if (last > first) (void)::madvise(static_cast<char*>(mapping_) + first, last - first, MADV_DONTNEED);
 }
 

@@ -383,16 +383,16 @@ class Parser {
       switch (cursor_.next()) {
         case '"': {
           const std::string_view text = cursor_.string(value_scratch_);
-          const NodeId node = builder_.add_file(key);
+          builder_.add_file(key);
           if (text.starts_with(kBase64Prefix)) {
             std::string& arena = builder_.inline_arena();
             const std::size_t start = arena.size();
             if (!base64_decode_append(text.substr(kBase64Prefix.size()), arena)) {
               throw LoadError("key " + quote(key) + ": invalid base64 data");
             }
-            builder_.set_inline_from(node, start);
+            builder_.set_inline_from(start);
           } else {
-            builder_.set_inline(node, text);
+            builder_.set_inline(text);
           }
           return;
         }
@@ -403,7 +403,8 @@ class Parser {
           return add_json_text(key);
         default:
           // Numbers, booleans and null are JSON texts too.
-          builder_.set_inline(builder_.add_file(key), cursor_.value_text());
+          builder_.add_file(key);
+          builder_.set_inline(cursor_.value_text());
       }
     } catch (const JsonSyntaxError& error) {
       throw LoadError("key " + quote(key) + ": " + error.what());
@@ -419,7 +420,8 @@ class Parser {
       throw LoadError("key " + quote(key) + ": invalid JSON in the value (" + simdjson::error_message(error) + ")" +
                       cursor_.location(text.data()));
     }
-    builder_.set_inline(builder_.add_file(key), text);
+    builder_.add_file(key);
+    builder_.set_inline(text);
   }
 
   // An array is a reference when its first element is a URL: a string, or null for the default.
@@ -477,7 +479,7 @@ class Parser {
     if (count == 2) {
       throw LoadError("key " + quote(key) + ": a reference is [url] or [url, offset, length], not 2 elements");
     }
-    const NodeId node = builder_.add_file(key);
+    builder_.add_file(key);
     std::uint32_t url_id = 0;
     if (null_url) {
       url_id = builder_.null_url(key);
@@ -488,9 +490,9 @@ class Parser {
       if (url.data() == previous_url_.data()) previous_url_id_ = url_id;
     }
     if (count == 1) {
-      builder_.set_whole_file(node, url_id);
+      builder_.set_whole_file(url_id);
     } else {
-      builder_.set_range(node, url_id, offset, length);
+      builder_.set_range(url_id, offset, length);
     }
   }
 
@@ -583,13 +585,13 @@ class Parser {
         key_template->render_append(scope, key);
         url.clear();
         url_template->render_append(scope, url);
-        const NodeId node = builder_.add_file(key);
+        builder_.add_file(key);
         const std::uint32_t url_id = builder_.intern_url(url);
         if (offset_template) {
-          builder_.set_range(node, url_id, generated_size(*offset_template, scope, "offset"),
+          builder_.set_range(url_id, generated_size(*offset_template, scope, "offset"),
                              generated_size(*length_template, scope, "length"));
         } else {
-          builder_.set_whole_file(node, url_id);
+          builder_.set_whole_file(url_id);
         }
       } catch (const ExpressionError& error) {
         throw LoadError(context + " (" + describe(variables) + "): " + error.what());

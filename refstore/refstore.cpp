@@ -295,29 +295,27 @@ std::optional<ChunkCoords> StoreBuilder::chunk_coords(std::string_view name) {
   return previous_chunk_coords_;
 }
 
-void StoreBuilder::set_inline(NodeId node, std::string_view bytes) {
+void StoreBuilder::set_inline(std::string_view bytes) {
   const std::size_t start = data_->inline_bytes.size();
   data_->inline_bytes.append(bytes);
-  set_inline_from(node, start);
+  set_inline_from(start);
 }
 
-void StoreBuilder::set_inline_from(NodeId node, std::size_t start) {
-  (void)node;  // the node added last
+void StoreBuilder::set_inline_from(std::size_t start) {
   Target& t = last_target();
   t.target = kInlineTarget;
   t.set_offset(start);
   t.set_length(data_->inline_bytes.size() - start);
 }
 
-void StoreBuilder::set_range(NodeId node, std::uint32_t url, std::uint64_t offset, std::uint64_t length) {
-  (void)node;  // the node added last
+void StoreBuilder::set_range(std::uint32_t url, std::uint64_t offset, std::uint64_t length) {
   Target& t = last_target();
   t.target = url;
   t.set_offset(offset);
   t.set_length(length);
 }
 
-void StoreBuilder::set_whole_file(NodeId node, std::uint32_t url) { set_range(node, url, 0, kWholeFileLength); }
+void StoreBuilder::set_whole_file(std::uint32_t url) { set_range(url, 0, kWholeFileLength); }
 
 std::uint32_t StoreBuilder::intern_url(std::string_view url) {
   // Neighbouring references usually point into the same file.

@@ -110,12 +110,13 @@ class StoreBuilder {
   // and file/directory clashes are resolved in finish(), where the last definition wins, as in
   // fsspec.
   NodeId add_file(std::string_view key);
-  void set_inline(NodeId node, std::string_view bytes);
+  // The setters give the file added last its bytes.
+  void set_inline(std::string_view bytes);
   // Appends to the inline arena; `set_inline_from` then takes what was appended since `start`.
   std::string& inline_arena() { return data_->inline_bytes; }
-  void set_inline_from(NodeId node, std::size_t start);
-  void set_range(NodeId node, std::uint32_t url, std::uint64_t offset, std::uint64_t length);
-  void set_whole_file(NodeId node, std::uint32_t url);
+  void set_inline_from(std::size_t start);
+  void set_range(std::uint32_t url, std::uint64_t offset, std::uint64_t length);
+  void set_whole_file(std::uint32_t url);
   std::uint32_t intern_url(std::string_view url);
   // The URL index meaning "the default target"; `key` is remembered for the error if none is set.
   std::uint32_t null_url(std::string_view key);
