@@ -6,8 +6,6 @@
 namespace kerchunkfs::refstore {
 namespace {
 
-// A coordinate plus one still fits in 32 bits, so extents do.
-constexpr std::uint32_t kMaxCoordinate = 0xfffffffe;
 // Known extents multiply to at most this, so linear positions fit in 64 bits.
 constexpr std::uint64_t kMaxCells = std::uint64_t{1} << 32;
 
@@ -29,7 +27,7 @@ std::optional<ChunkCoords> parse_chunk_name(std::string_view name) {
       if (p - start == 10) return std::nullopt;
       value = value * 10 + digit;
     }
-    if (value > kMaxCoordinate) return std::nullopt;
+    if (value > kMaxChunkCoordinate) return std::nullopt;
     coords.values[coords.dims++] = static_cast<std::uint32_t>(value);
     if (p == end) return coords;
     if (*p != '.') return std::nullopt;
@@ -76,6 +74,15 @@ bool GridRun::extend(const ChunkCoords& coords) {
   for (std::size_t d = step + 1; d < free_; ++d) extents_[d] = last_.values[d] + 1;
   free_ = std::min(free_, step + 1);
   last_ = coords;
+  ++count_;
+  return true;
+}
+
+bool GridRun::extend_last() {
+  const std::size_t d = start_.dims - 1;
+  const std::uint64_t next = std::uint64_t{last_.values[d]} + 1;
+  if (count_ == UINT32_MAX || next > kMaxChunkCoordinate || (d >= free_ && next >= extents_[d])) return false;
+  last_.values[d] = static_cast<std::uint32_t>(next);
   ++count_;
   return true;
 }

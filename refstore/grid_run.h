@@ -13,6 +13,8 @@
 namespace kerchunkfs::refstore {
 
 inline constexpr std::size_t kMaxGridDims = 8;
+// A coordinate plus one still fits in 32 bits, so extents do.
+inline constexpr std::uint32_t kMaxChunkCoordinate = 0xfffffffe;
 
 struct ChunkCoords {
   std::array<std::uint32_t, kMaxGridDims> values{};
@@ -35,6 +37,8 @@ class GridRun {
   // last member fixes the extents of the dimensions that wrapped; a later key that disagrees
   // with them ends the run (the caller starts another).
   [[nodiscard]] bool extend(const ChunkCoords& coords);
+  // extend() with the last member's coordinates, the last one higher: the usual next key.
+  [[nodiscard]] bool extend_last();
   // Which member has these coordinates.
   std::optional<std::uint32_t> index_of(const ChunkCoords& coords) const;
   ChunkCoords coords_of(std::uint32_t index) const;

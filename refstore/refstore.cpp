@@ -283,7 +283,8 @@ std::optional<ChunkCoords> StoreBuilder::chunk_coords(std::string_view name) {
   // last digit one higher (no carry) has its coordinates with the last one higher.
   const std::string_view previous(previous_chunk_name_.data(), previous_chunk_name_size_);
   if (!name.empty() && name.size() == previous.size() && name.back() >= '1' && name.back() <= '9' &&
-      name.back() == previous.back() + 1 && name.substr(0, name.size() - 1) == previous.substr(0, name.size() - 1)) {
+      name.back() == previous.back() + 1 && name.substr(0, name.size() - 1) == previous.substr(0, name.size() - 1) &&
+      previous_chunk_coords_.values[previous_chunk_coords_.dims - 1] < kMaxChunkCoordinate) {
     ++previous_chunk_coords_.values[previous_chunk_coords_.dims - 1];
   } else if (auto coords = parse_chunk_name(name)) {
     previous_chunk_coords_ = *coords;

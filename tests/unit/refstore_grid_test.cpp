@@ -224,3 +224,12 @@ TEST_CASE("a chunk key that is also a directory is refused, wherever the run is"
     CHECK(error_message(after) == "key \"" + key + "\" is both a file and a directory");
   }
 }
+
+TEST_CASE("a run ends below the largest coordinate: the key after it is an ordinary name") {
+  Listed listed;
+  for (std::uint64_t c = 4294967279; c <= 4294967299; ++c) listed.add("v/0." + std::to_string(c));
+  listed.json += "}";
+  // 4294967295 and above are names, not coordinates, though the key before counts up to them.
+  CHECK_FALSE(parse_chunk_name("0.4294967295"));
+  check_against(parse(listed.json), listed);
+}
