@@ -73,6 +73,28 @@ void append_utf8(std::string& out, unsigned code) {
 
 bool ends_word(char c) { return !(is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'); }
 
+// A canonical integer of at most 15 digits at `p` (zero padding after the document: a word
+// read where a digit was is within it): its value, and where it ends, or null for anything else,
+// longer numbers included, which the general path reads. What follows is the caller's to check.
+const char* short_integer(const char* p, std::uint64_t& value) {
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, sizeof word);
+  const int count = leading_digits(word);
+  if (count == 0 || (*p == '0' && count > 1)) return nullptr;
+  if (count < 8) {
+    value = eight_digits((word << (8 * (8 - count))) | (kZeros >> (8 * count)));
+    return p + count;
+  }
+  static constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+  std::uint64_t rest = 0;
+  std::memcpy(&rest, p + 8, sizeof rest);
+  const int more = leading_digits(rest);
+  if (more == 8) return nullptr;
+  value = eight_digits(word) * kPowers[more];
+  if (more > 0) value += eight_digits((rest << (8 * (8 - more))) | (kZeros >> (8 * more)));
+  return p + 8 + more;
+}
+
 }  // namespace
 
 std::string_view JsonCursor::string(std::string& scratch) {
@@ -196,25 +218,25 @@ const char* JsonCursor::utf8_sequence_end(const char* lead) const {
 bool JsonCursor::unsigned_integer(std::uint64_t most, std::uint64_t& value) {
   next();
   const char* p = at_;  // at the end, the zero padding: not a digit
-  std::uint64_t first_word = 0;
-  std::memcpy(&first_word, p, sizeof first_word);  // within the padding at worst
-  const int first_count = leading_digits(first_word);
-  if (first_count == 0 || (*p == '0' && first_count > 1)) return false;
   const auto ends_well = [&](const char* after, std::uint64_t number) {
     return number <= most && *after != '.' && *after != 'e' && *after != 'E' && after <= end_;
   };
-  if (first_count < 8) {  // the usual: one word holds the number and what follows it
-    const std::uint64_t number = eight_digits((first_word << (8 * (8 - first_count))) | (kZeros >> (8 * first_count)));
-    if (!ends_well(p + first_count, number)) return false;
+  std::uint64_t number = 0;
+  if (const char* after = short_integer(p, number)) {  // the usual
+    if (!ends_well(after, number)) return false;
     value = number;
-    at_ = p + first_count;
+    at_ = after;
     return true;
   }
-  // Nineteen digits cannot overflow 64 bits; more are too large for any limit given here.
+  std::uint64_t first_word = 0;
+  std::memcpy(&first_word, p, sizeof first_word);
+  const int first_count = leading_digits(first_word);
+  if (first_count == 0 || (*p == '0' && first_count > 1)) return false;
+  // Sixteen digits or more. Nineteen cannot overflow 64 bits; more are too large for any limit
+  // given here.
   constexpr std::ptrdiff_t kSafeDigits = 19;
   static constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
   const char* digits = p;
-  std::uint64_t number = 0;
   // Eight characters at a time: a number's end is followed by the document's or the padding's.
   for (int count = 8; count == 8 && p - digits <= kSafeDigits; p += count) {
     std::uint64_t word = 0;
@@ -228,6 +250,27 @@ bool JsonCursor::unsigned_integer(std::uint64_t most, std::uint64_t& value) {
   if (p - digits > kSafeDigits || !ends_well(p, number)) return false;
   value = number;
   at_ = p;
+  return true;
+}
+
+bool JsonCursor::plain_reference(std::string_view url, std::uint64_t most, std::uint64_t& offset,
+                                 std::uint64_t& length) {
+  const char* p = at_;
+  p += *p == ' ' ? 1 : 0;
+  // Bounds first: the URL is compared in one go, which may read all of its length.
+  if (static_cast<std::size_t>(end_ - p) < url.size() + 4 || p[0] != '[' || p[1] != '"' ||
+      std::memcmp(p + 2, url.data(), url.size()) != 0 || p[url.size() + 2] != '"' || p[url.size() + 3] != ',') {
+    return false;
+  }
+  p += url.size() + 4;
+  p += *p == ' ' ? 1 : 0;
+  p = short_integer(p, offset);
+  if (p == nullptr || *p != ',' || offset > most) return false;
+  ++p;
+  p += *p == ' ' ? 1 : 0;
+  p = short_integer(p, length);
+  if (p == nullptr || *p != ']' || length > most) return false;
+  at_ = p + 1;
   return true;
 }
 

@@ -64,6 +64,13 @@ class JsonCursor {
   // a fraction, an exponent, a sign, another type) returns false with the cursor left at it.
   bool unsigned_integer(std::uint64_t most, std::uint64_t& value);
 
+  // Reads `["URL", offset, length]` when it is written as kerchunk and most writers print it:
+  // no space or one after ':' and each ',', the URL exactly `url` (which must be as it is written:
+  // no escapes), offset and length integers of at most 15 digits no larger than `most`. Anything
+  // else returns false with the cursor unmoved: the general path reads it and names what is wrong.
+  [[nodiscard]] bool plain_reference(std::string_view url, std::uint64_t most, std::uint64_t& offset,
+                                     std::uint64_t& length);
+
   // Moves past `null` and says so; anything else stays.
   bool null_literal();
 

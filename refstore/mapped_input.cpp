@@ -22,8 +22,8 @@ namespace {
 
 }  // namespace
 
-MappedInput::MappedInput(const std::string& path) {
-  const common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+MappedInput::MappedInput(const std::string& path) : path_(path) {
+  common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) fail(path, "open");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail(path, "stat");
@@ -54,7 +54,25 @@ MappedInput::MappedInput(const std::string& path) {
     fail(path, "map");
   }
   decompress_if_needed(path);
-  if (mapping_ != nullptr) map_ahead(0);  // a compressed file was expanded and unmapped
+  // Nothing is mapped ahead yet: most of a large set is read through pread (read()), and what is
+  // read in place is mapped ahead as the parse gives pages back (release_before).
+  if (mapping_ != nullptr) fd_ = std::move(fd);  // else a compressed file was expanded and unmapped
+}
+
+void MappedInput::read(std::uint64_t offset, char* into, std::size_t size) const {
+  if (mapping_ == nullptr) {
+    std::memcpy(into, streamed_.data() + offset, size);
+    return;
+  }
+  while (size > 0) {
+    const ssize_t n = ::pread(fd_.get(), into, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(path_, "read");
+    if (n == 0) throw LoadError(path_ + ": the file shrank while it was read");
+    into += n;
+    offset += static_cast<std::uint64_t>(n);
+    size -= static_cast<std::size_t>(n);
+  }
 }
 
 void MappedInput::map_ahead(std::size_t from) {

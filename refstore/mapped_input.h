@@ -3,12 +3,16 @@
 // parsers the zero padding they read past the end. The parse reads it front to back, and the
 // pages behind it are given back as it goes (release_before), so a file of gigabytes never is
 // resident at once. Pipes and other streams are read into memory, and so are compressed
-// reference sets (gzip, zstd), decompressed.
+// reference sets (gzip, zstd), decompressed. The parser reads most of a large set with read()
+// (refstore/read_window.h), and the mapping only where it needs the whole document at once.
 #pragma once
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <string>
+
+#include "common/unique_fd.h"
 
 namespace kerchunkfs::refstore {
 
@@ -21,6 +25,9 @@ class MappedInput {
   ~MappedInput();
 
   simdjson::padded_string_view view() const;
+  // Copies `size` bytes of view() from `offset` into `into` without touching the mapping (pread
+  // on the file). Throws LoadError naming the path when the file cannot give them (it shrank).
+  void read(std::uint64_t offset, char* into, std::size_t size) const;
 
   // Everything before `position` (in view()) has been read: its pages leave this process's
   // memory (read again from the page cache if touched again), and the next ones are mapped
@@ -37,6 +44,8 @@ class MappedInput {
   // How far ahead of the parse the file is mapped.
   static constexpr std::size_t kWindow = 16 << 20;
 
+  std::string path_;
+  common::UniqueFd fd_{-1};  // the mapped file, while mapped
   void* mapping_ = nullptr;
   std::size_t mapping_size_ = 0;
   std::size_t size_ = 0;

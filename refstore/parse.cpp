@@ -1,7 +1,8 @@
 // JSON → RefStore: reference spec version 0 (flat {key: value}) and version 1 (templates, gen,
 // refs). The keys and references are read in one pass by JsonCursor, with nothing kept of the
-// document but what the store holds, and the pages read given back as the parse moves on (a set
-// of ten million references peaks near its final index size); the small parts, templates and
+// document but what the store holds: the entries through a reused read window, the rest where
+// the document lies, its pages given back as the parse moves on (a set of ten million
+// references peaks near its final index size); the small parts, templates and
 // gen, are read with simdjson's On-Demand API, and nested JSON values validated by its DOM parser.
 #include <simdjson.h>
 
@@ -20,6 +21,7 @@
 #include "refstore/json_cursor.h"
 #include "refstore/load_error.h"
 #include "refstore/mapped_input.h"
+#include "refstore/read_window.h"
 #include "refstore/refstore.h"
 #include "refstore/store_data.h"
 #include "refstore/template.h"
@@ -50,10 +52,12 @@ std::string describe(const Variables& variables) {
 // a version after other fields): the parse starts again, reading the fields where they lie.
 struct NeedsFieldOrder {};
 
-// Called as the parse moves on, so that the input's pages it has read can be given back.
-struct ReleaseInput {
+// How the parse reaches its input besides the whole document in memory (json_): pages it has
+// read given back as it moves on, and copies of parts of it for the read window.
+struct InputAccess {
   std::function<void(const char*)> before;              // everything before the position was read
   std::function<void(const char*, const char*)> range;  // [from, to) was read, by a second thread
+  ReadWindow::Read read;                                // empty: copied from the document in memory
 };
 
 // How far from the middle of what is left the search for a place to split the entries goes.
@@ -66,12 +70,12 @@ class Parser {
 
  public:
   Parser(simdjson::padded_string_view json, StoreBuilder& builder, const LoadOptions& options,
-         const ReleaseInput& release)
+         const InputAccess& input)
       : json_(json),
         cursor_(json.data(), json.data() + json.size()),
         builder_(builder),
         options_(options),
-        release_(release),
+        input_(input),
         max_keys_(std::min<std::uint64_t>(options.max_keys, kMaxNodes)) {}
 
   // One pass, front to back: a version-0 set, or a version-1 set whose "version" comes first and
@@ -171,9 +175,9 @@ class Parser {
   void release_behind() {
     if (cursor_.position() < next_release_) return;
     if (second_half_from_ == nullptr) {
-      if (release_.before) release_.before(cursor_.position());
-    } else if (release_.range) {
-      release_.range(std::max(second_half_from_, next_release_ - kReleaseStep), cursor_.position());
+      if (input_.before) input_.before(cursor_.position());
+    } else if (input_.range) {
+      input_.range(std::max(second_half_from_, next_release_ - kReleaseStep), cursor_.position());
     }
     next_release_ = cursor_.position() + kReleaseStep;
   }
@@ -196,6 +200,7 @@ class Parser {
   // entries from a point near the middle into a builder of its own while this one reads those
   // before it; where this one arrives exactly at that point between two members, the second
   // half is appended to the store as one thread would have built it, else it is dropped.
+  // After the first, entries are read through the read window (refstore/read_window.h).
   void read_entries(std::string_view first_key, bool version0) {
     std::optional<SecondHalf> second;
     const auto left = static_cast<std::size_t>(json_.data() + json_.size() - cursor_.position());
@@ -207,20 +212,90 @@ class Parser {
         }
       }
     }
-    std::string_view key = first_key;
+    add_member(first_key, version0);
+    release_behind();
+    if (options_.read_window_bytes > 0) enter_window();
     while (true) {
-      if (version0 && key == "version") throw NeedsFieldOrder{};
-      add_entry(key);
-      release_behind();
-      if (second_half_stop_ != nullptr && second_half_stop_->load(std::memory_order_relaxed)) return;
-      if (!next_member()) break;
-      if (second && cursor_.next() == '"' && cursor_.position() >= second->split()) {
-        if (cursor_.position() == second->split()) return append_second_half(*second);
-        second.reset();  // the split was no member's start
+      if (second_half_stop_ != nullptr && second_half_stop_->load(std::memory_order_relaxed)) return leave_window();
+      if (in_window_ && window_->end() - cursor_.position() < window_margin_ && !window_->reaches_document_end()) {
+        enter_window();  // moved on to start here
       }
-      key = read_key();
+      const std::uint64_t start = offset_of(cursor_.position());
+      Step step = Step::Added;
+      try {
+        step = next_entry(version0, second);
+      } catch (const LoadError&) {
+        if (!in_window_) throw;
+        // Cut by the window's end, or bad: read where the whole document is, which tells.
+        leave_window();
+        cursor_.move_to(json_.data() + start);
+        step = next_entry(version0, second);
+        if (step == Step::Added) enter_window();
+      }
+      if (step == Step::Closed) break;
+      if (step == Step::AtSplit) {
+        leave_window();
+        return append_second_half(*second);
+      }
+      if (!in_window_) release_behind();
     }
+    leave_window();
     if (second_half_from_ != nullptr) second_half_end_ = cursor_.position();
+  }
+
+  enum class Step { Added, Closed, AtSplit };
+
+  // After a member: the next one added, or the object's end, or the second half's start reached
+  // (the caller appends it: its errors are not this member's).
+  Step next_entry(bool version0, std::optional<SecondHalf>& second) {
+    if (!next_member()) return Step::Closed;
+    if (second && cursor_.next() == '"') {
+      const std::uint64_t at = offset_of(cursor_.position());
+      const auto split = static_cast<std::uint64_t>(second->split() - json_.data());
+      if (at == split) return Step::AtSplit;
+      if (at > split) second.reset();  // the split was no member's start
+    }
+    add_member(read_key(), version0);
+    return Step::Added;
+  }
+
+  void add_member(std::string_view key, bool version0) {
+    if (version0 && key == "version") throw NeedsFieldOrder{};
+    if (!add_plain_reference(key)) add_entry(key);
+  }
+
+  std::uint64_t offset_of(const char* position) const {
+    return in_window_ ? window_->offset_of(position) : static_cast<std::uint64_t>(position - json_.data());
+  }
+
+  // Moves the cursor into the read window, which starts where the cursor is.
+  void enter_window() {
+    const std::uint64_t at = offset_of(cursor_.position());
+    if (!window_) {
+      const std::size_t capacity = std::min<std::uint64_t>(options_.read_window_bytes, json_.size() - at);
+      ReadWindow::Read read = input_.read;
+      if (!read) {
+        read = [document = json_.data()](std::uint64_t offset, char* into, std::size_t size) {
+          std::memcpy(into, document + offset, size);
+        };
+      }
+      window_.emplace(capacity, json_.size(), std::move(read));
+      // Moved on when less than this is left: a member longer than that may be cut, and is
+      // read again where the whole document is.
+      window_margin_ = static_cast<std::ptrdiff_t>(window_->capacity() / 4);
+    }
+    window_->move_to(at);
+    cursor_ = JsonCursor(window_->begin(), window_->end());
+    in_window_ = true;
+  }
+
+  // Moves the cursor back to where it is in the whole document.
+  void leave_window() {
+    if (!in_window_) return;
+    const std::uint64_t at = window_->offset_of(cursor_.position());
+    cursor_ = JsonCursor(json_.data(), json_.data() + json_.size());
+    cursor_.move_to(json_.data() + at);
+    in_window_ = false;
   }
 
   // A place in the second half of what is left where a member seems to start: a comma, a
@@ -377,21 +452,36 @@ class Parser {
     return cursor_.location(at);
   }
 
+  // Most entries of a large set: ["the previous entry's URL", offset, length], as writers print
+  // it, read here without the general path's dispatch. Anything else is left to add_entry.
+  bool add_plain_reference(std::string_view key) {
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    if (!previous_url_id_ || !cursor_.plain_reference(previous_url_, kMaxField - 1, offset, length)) return false;
+    if (!builder_.add_next_chunk(key, *previous_url_id_, offset, length)) {
+      builder_.add_file(key);
+      builder_.set_range(*previous_url_id_, offset, length);
+    }
+    return true;
+  }
+
   // One member of a version-0 set or of "refs". Syntax errors name the key.
   void add_entry(std::string_view key) {
     try {
       switch (cursor_.next()) {
         case '"': {
           const std::string_view text = cursor_.string(value_scratch_);
-          builder_.add_file(key);
           if (text.starts_with(kBase64Prefix)) {
+            // Decoded before the file is added: an error leaves the store's nodes as they were.
             std::string& arena = builder_.inline_arena();
             const std::size_t start = arena.size();
             if (!base64_decode_append(text.substr(kBase64Prefix.size()), arena)) {
               throw LoadError("key " + quote(key) + ": invalid base64 data");
             }
+            builder_.add_file(key);
             builder_.set_inline_from(start);
           } else {
+            builder_.add_file(key);
             builder_.set_inline(text);
           }
           return;
@@ -401,10 +491,16 @@ class Parser {
           return add_json_text(key);
         case '{':
           return add_json_text(key);
-        default:
+        default: {
           // Numbers, booleans and null are JSON texts too.
+          const std::string_view text = cursor_.value_text();
+          // The only value a window's end can cut and leave valid: the retry reads it whole.
+          if (in_window_ && cursor_.position() == window_->end() && !window_->reaches_document_end()) {
+            throw LoadError("a number at the read window's end");
+          }
           builder_.add_file(key);
-          builder_.set_inline(cursor_.value_text());
+          builder_.set_inline(text);
+        }
       }
     } catch (const JsonSyntaxError& error) {
       throw LoadError("key " + quote(key) + ": " + error.what());
@@ -436,19 +532,14 @@ class Parser {
     cursor_.skip_byte();  // '['
     std::string_view url;
     bool null_url = false;
-    bool previous = false;
+    std::optional<std::uint32_t> known_url;
     if (cursor_.next() == '"') {
       // Neighbouring references usually name the same file: one comparison recognises it, and
       // its URL id is the one the previous reference got.
-      if (!previous_url_.empty() && cursor_.string_equals(previous_url_)) {
-        url = previous_url_;
-        previous = previous_url_id_.has_value();
+      if (previous_url_id_ && cursor_.string_equals(previous_url_)) {
+        known_url = previous_url_id_;
       } else {
         url = cursor_.string(url_scratch_);
-        if (url.data() != url_scratch_.data()) {  // in place: no escapes
-          previous_url_ = url;
-          previous_url_id_.reset();
-        }
       }
     } else if (cursor_.null_literal()) {
       null_url = true;
@@ -479,16 +570,20 @@ class Parser {
     if (count == 2) {
       throw LoadError("key " + quote(key) + ": a reference is [url] or [url, offset, length], not 2 elements");
     }
-    builder_.add_file(key);
+    // The URL before the file: an error in it (a template) leaves the store as it was.
     std::uint32_t url_id = 0;
     if (null_url) {
       url_id = builder_.null_url(key);
-    } else if (previous) {
-      url_id = *previous_url_id_;
+    } else if (known_url) {
+      url_id = *known_url;
     } else {
       url_id = intern_rendered(url, key);
-      if (url.data() == previous_url_.data()) previous_url_id_ = url_id;
+      if (url.data() != url_scratch_.data()) {  // taken in place: no escapes
+        previous_url_.assign(url);
+        previous_url_id_ = url_id;
+      }
     }
+    builder_.add_file(key);
     if (count == 1) {
       builder_.set_whole_file(url_id);
     } else {
@@ -733,7 +828,7 @@ class Parser {
           builder_(std::make_unique<StoreBuilder>(
               static_cast<std::size_t>(first.json_.data() + first.json_.size() - split) / 8,
               static_cast<std::size_t>(first.json_.data() + first.json_.size() - split), first.options_.max_keys)),
-          parser_(std::make_unique<Parser>(first.json_, *builder_, first.options_, first.release_)) {
+          parser_(std::make_unique<Parser>(first.json_, *builder_, first.options_, first.input_)) {
       parser_->templates_ = first.templates_;
       parser_->second_half_from_ = split;
       parser_->second_half_stop_ = &stop_;
@@ -773,7 +868,7 @@ class Parser {
   };
 
   const LoadOptions& options_;
-  const ReleaseInput& release_;
+  const InputAccess& input_;
   const char* next_release_ = nullptr;
   const char* second_half_from_ = nullptr;               // set in the second thread's parser
   const std::atomic<bool>* second_half_stop_ = nullptr;  // set when the first thread gives up on it
@@ -786,24 +881,27 @@ class Parser {
   TemplateTable templates_;
   const Variables no_variables_;
   std::string key_scratch_, value_scratch_, url_scratch_;  // strings with escapes, unescaped
-  std::string_view previous_url_;                          // the last URL taken in place from the input: no escapes
-  std::optional<std::uint32_t> previous_url_id_;           // its id, once interned
+  std::string previous_url_;                               // the last URL read without escapes, as written
+  std::optional<std::uint32_t> previous_url_id_;           // its id (none: previous_url_ is not set)
+  std::optional<ReadWindow> window_;                       // read_entries reads through it
+  std::ptrdiff_t window_margin_ = 0;
+  bool in_window_ = false;                                 // cursor_ is in window_, not in json_
 };
 
-RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options, const ReleaseInput& release) {
+RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options, const InputAccess& input) {
   // Every key costs at least six bytes of JSON ("k":"",), so this bounds a version-0 set's
   // nodes; generated sets grow past it as needed.
   const std::size_t expected_nodes = json.size() / 8;
   {
     StoreBuilder builder(expected_nodes, json.size(), options.max_keys);
     try {
-      Parser(json, builder, options, release).run_in_order();
+      Parser(json, builder, options, input).run_in_order();
       return builder.finish(options);
     } catch (const NeedsFieldOrder&) {
     }
   }
   StoreBuilder builder(expected_nodes, json.size(), options.max_keys);
-  Parser(json, builder, options, release).run_by_position();
+  Parser(json, builder, options, input).run_by_position();
   return builder.finish(options);
 }
 
@@ -812,7 +910,7 @@ RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& opti
 common::Result<RefStore> RefStore::parse(std::string_view json, const LoadOptions& options) {
   try {
     const simdjson::padded_string padded(json);
-    return parse_padded(padded, options, ReleaseInput{});
+    return parse_padded(padded, options, InputAccess{});
   } catch (const LoadError& error) {
     return common::Error{error.what(), EINVAL};
   }
@@ -823,8 +921,11 @@ common::Result<RefStore> RefStore::load_file(const std::string& path, const Load
     MappedInput input(path);  // its errors name the file already
     try {
       return parse_padded(input.view(), options,
-                          ReleaseInput{[&input](const char* read_up_to) { input.release_before(read_up_to); },
-                                       [&input](const char* from, const char* to) { input.release_range(from, to); }});
+                          InputAccess{[&input](const char* read_up_to) { input.release_before(read_up_to); },
+                                      [&input](const char* from, const char* to) { input.release_range(from, to); },
+                                      [&input](std::uint64_t offset, char* into, std::size_t size) {
+                                        input.read(offset, into, size);
+                                      }});
     } catch (const LoadError& error) {
       return common::Error{path + ": " + error.what(), EINVAL};
     }

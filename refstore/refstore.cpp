@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "refstore/load_error.h"
@@ -274,8 +275,32 @@ NodeId StoreBuilder::add_file(std::string_view key) {
   const auto coords = chunk_coords(name);
   if (!coords) check_segment(name, key);
   const NodeId parent = slash == std::string_view::npos ? kRootNode : directory(key.substr(0, slash), key);
-  if (coords) return add_grid_member(parent, *coords, name, kInlineTarget);
-  return add_node(parent, name, kInlineTarget);
+  if (!coords) return add_node(parent, name, kInlineTarget);
+  const NodeId id = add_grid_member(parent, *coords, name, kInlineTarget);
+  if (last_is_member_) previous_member_key_.assign(key);
+  return id;
+}
+
+bool StoreBuilder::add_next_chunk(std::string_view key, std::uint32_t url, std::uint64_t offset,
+                                  std::uint64_t length) {
+  // What add_file would find, in a few comparisons: the same directory, a chunk name whose last
+  // coordinate is one higher (no carry), the open run it extends.
+  const std::string_view previous = previous_member_key_;
+  if (!last_is_member_ || !grid_run_open_ || key.size() != previous.size() || key.empty()) return false;
+  const char last = key.back();
+  if (last < '1' || last > '9' || last != previous.back() + 1 ||
+      std::memcmp(key.data(), previous.data(), key.size() - 1) != 0 || !data_->grid_runs.back().extend_last()) {
+    return false;
+  }
+  next_id();
+  previous_member_key_.back() = last;
+  previous_chunk_name_[previous_chunk_name_size_ - 1] = last;
+  ++previous_chunk_coords_.values[previous_chunk_coords_.dims - 1];
+  Target target{url, 0, 0, 0, 0};
+  target.set_offset(offset);
+  target.set_length(length);
+  data_->members.push_back(target);
+  return true;
 }
 
 std::optional<ChunkCoords> StoreBuilder::chunk_coords(std::string_view name) {
@@ -342,6 +367,7 @@ std::uint32_t StoreBuilder::null_url(std::string_view key) {
 
 void StoreBuilder::append(StoreBuilder&& later) {
   later.close_grid_run();
+  previous_member_key_.clear();  // the runs adopted below end with members of theirs
   RefStore::Data& from = *later.data_;
   auto& data = *data_;
   // URLs numbered in the order the later part first used them, after ours: as one builder would.

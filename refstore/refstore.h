@@ -109,6 +109,10 @@ struct LoadOptions {
   // threads, each half of the entries (see parse.cpp, read_entries); the store and any error
   // are the same either way. Tests lower it to exercise that path.
   std::size_t two_threads_from_bytes = std::size_t{16} << 20;
+  // The entries are read through a buffer of this many bytes, reused (refstore/read_window.h);
+  // a member that its end cuts is read again where the whole document is, so the store and any
+  // error are the same whatever the size. 0 reads everything in place. Tests make it small.
+  std::size_t read_window_bytes = std::size_t{1} << 20;
 };
 
 // A target URL as a set writes it, resolved: a path without a scheme becomes an object of the

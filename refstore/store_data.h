@@ -110,6 +110,11 @@ class StoreBuilder {
   // and file/directory clashes are resolved in finish(), where the last definition wins, as in
   // fsspec.
   NodeId add_file(std::string_view key);
+  // add_file(key) and set_range() for the usual key of a large set, quicker: when the file added
+  // last is the open grid run's last member and `key` is its key with the last digit one higher.
+  // Otherwise adds nothing and returns false.
+  [[nodiscard]] bool add_next_chunk(std::string_view key, std::uint32_t url, std::uint64_t offset,
+                                    std::uint64_t length);
   // The setters give the file added last its bytes.
   void set_inline(std::string_view bytes);
   // Appends to the inline arena; `set_inline_from` then takes what was appended since `start`.
@@ -161,6 +166,9 @@ class StoreBuilder {
   std::array<char, kMaxGridDims * 11> previous_chunk_name_{};
   std::size_t previous_chunk_name_size_ = 0;
   ChunkCoords previous_chunk_coords_;
+  // The key of the open grid run's last member when add_file or add_next_chunk added it last
+  // (empty after append: members added otherwise).
+  std::string previous_member_key_;
   bool grid_run_open_ = false;  // data_->grid_runs.back() takes members
   bool last_is_member_ = false;
   std::optional<std::string> last_directory_;

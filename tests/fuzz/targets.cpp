@@ -90,23 +90,31 @@ void refstore_input(const std::uint8_t* data, std::size_t size) {
   }
   refstore::LoadOptions options;
   options.default_target = "/data/default.h5";
+  options.read_window_bytes = 0;
   const auto loaded = refstore::RefStore::parse(text, options);
-  // Read by two threads where a place to split the entries is found, the same set must give
-  // the same store, or the same error.
+  // Read by two threads where a place to split the entries is found, or through a read window
+  // whose end cuts members (sizes that vary with the input), the same set must give the same
+  // store, or the same error.
   refstore::LoadOptions two_threads = options;
   two_threads.two_threads_from_bytes = 0;
-  const auto split = refstore::RefStore::parse(text, two_threads);
-  if (loaded.ok() != split.ok() || (!loaded && loaded.error().message != split.error().message)) {
-    std::fprintf(stderr, "one thread: %s\ntwo threads: %s\n", loaded ? "loaded" : loaded.error().message.c_str(),
-                 split ? "loaded" : split.error().message.c_str());
-    std::abort();
+  two_threads.read_window_bytes = 1 + size % 61;
+  refstore::LoadOptions windowed = options;
+  windowed.read_window_bytes = 1 + size % 509;
+  for (const auto& [other, how] : {std::pair{&two_threads, "two threads"}, std::pair{&windowed, "a read window"}}) {
+    const auto read = refstore::RefStore::parse(text, *other);
+    if (loaded.ok() != read.ok() || (!loaded && loaded.error().message != read.error().message)) {
+      std::fprintf(stderr, "in place: %s\n%s: %s\n", loaded ? "loaded" : loaded.error().message.c_str(), how,
+                   read ? "loaded" : read.error().message.c_str());
+      std::abort();
+    }
+    if (!loaded) continue;
+    if (const std::string difference = store_difference(*loaded, *read); !difference.empty()) {
+      std::fprintf(stderr, "in place and %s built different stores: %s\n", how, difference.c_str());
+      std::abort();
+    }
   }
   if (!loaded) return;
   const refstore::RefStore& store = *loaded;
-  if (const std::string difference = store_difference(store, *split); !difference.empty()) {
-    std::fprintf(stderr, "one thread and two threads built different stores: %s\n", difference.c_str());
-    std::abort();
-  }
   check_against_simdjson(text, store, options);
   // Walk what was built, as a mount would, node by node and in one walk: the same nodes.
   std::size_t live = 0;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "refstore/load_error.h"
+#include "refstore/mapped_input.h"
 #include "refstore/refstore.h"
 #include "refstore_test_util.h"
 
@@ -53,5 +55,25 @@ TEST_CASE("a pipe is read to its end, as from a shell's process substitution") {
   const RefStore store = loaded(RefStore::load_file(path, LoadOptions{}));
   writer.join();
   CHECK(store.entry(*store.find("v/19999")).offset == 19999);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("read() copies the file's bytes without the mapping, and names a file that shrank") {
+  const std::string path = "kerchunkfs-unit-mapped-read.json";
+  std::string text = "{";
+  for (int i = 0; i < 3000; ++i) text += (i ? ", " : "") + std::string("\"k") + std::to_string(i) + "\": 1";
+  text += "}";
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  MappedInput input(path);
+  std::string copy(100, '\0');
+  input.read(text.size() - 100, copy.data(), 100);
+  CHECK(copy == text.substr(text.size() - 100));
+  input.read(7, copy.data(), 50);
+  CHECK(copy.substr(0, 50) == text.substr(7, 50));
+  { std::ofstream truncate(path); }
+  CHECK_THROWS_WITH(input.read(0, copy.data(), 10), path + ": the file shrank while it was read");
   std::remove(path.c_str());
 }

@@ -1,6 +1,7 @@
-// A large set's entries read by two threads, each half into a builder of its own, then joined:
-// the store must be the one a single thread builds, node numbers included, and a failing set
-// must fail with the message a single thread gives.
+// However a set's entries are read — by two threads, each half into a builder of its own, then
+// joined, or through a read window of any size, whose end may cut a member — the store must be
+// the one a single thread reading in place builds, node numbers included, and a failing set must
+// fail with the message that reading gives.
 
 #include <fstream>
 
@@ -151,4 +152,102 @@ TEST_CASE("two threads: a mapped file is read the same, both threads giving thei
   std::remove(path.c_str());
   CHECK(two.read_by_threads() == 2);
   CHECK(store_difference(one, two).empty());
+}
+
+namespace {
+
+LoadOptions in_place() {
+  LoadOptions options = options_for(false);
+  options.read_window_bytes = 0;
+  return options;
+}
+
+// `json` read through windows of many sizes (and by one and two threads) gives the store, or the
+// error, that reading it in place gives.
+void same_through_windows(const std::string& json) {
+  const auto expected = RefStore::parse(json, in_place());
+  for (const std::size_t window : {1, 2, 5, 9, 16, 33, 64, 100, 250, 1000, 4096, 1 << 20}) {
+    for (const bool two_threads : {false, true}) {
+      INFO("window " << window << (two_threads ? ", two threads" : ", one thread"));
+      LoadOptions options = options_for(two_threads);
+      options.read_window_bytes = window;
+      const auto read = RefStore::parse(json, options);
+      REQUIRE(error_message(read) == error_message(expected));
+      if (expected) {
+        INFO(store_difference(*expected, *read));
+        CHECK(store_difference(*expected, *read).empty());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a read window of any size: the store read in place, members cut by its end read again") {
+  same_through_windows(varied_set(6, 300));
+  same_through_windows(plain_refs(2000) + "}");
+  // Chunk keys in C order with compact separators, one URL after another, and inline values
+  // longer than small windows.
+  std::string grid = R"({"v/.zarray":{"chunks":[1,1]})";
+  for (int i = 0; i < 40; ++i) {
+    for (int j = 0; j < 30; ++j) {
+      grid += ",\"v/" + std::to_string(i) + "." + std::to_string(j) + "\":[\"s3://b/f" + std::to_string(i / 7) +
+              ".nc\"," + std::to_string(123456789012LL * i + j * 1000) + "," + std::to_string(1000 + j) + "]";
+    }
+    grid += ",\"w/" + std::to_string(i) + "\":\"base64:" + std::string(4 * (i + 1) * 9, 'A') + "\"";
+  }
+  same_through_windows(grid + "}");
+  // Numbers as values: a window's end may cut one where what is left is a number too.
+  std::string numbers = "{";
+  for (int i = 0; i < 300; ++i) {
+    numbers += (i ? ", " : "") + std::string("\"n") + std::to_string(i) + "\": " + std::to_string(7 + i * 1234567) +
+               (i % 3 == 0 ? ".5" : "") + (i % 5 == 0 ? "e3" : "");
+  }
+  same_through_windows(numbers + "}");
+  // Whitespace of every kind and length between the tokens.
+  std::string spaced = "{\n";
+  for (int i = 0; i < 200; ++i) {
+    spaced += (i ? " ,\n\t" : "\t") + std::string(i % 37, ' ') + "\"s/" + std::to_string(i) + "\" :\r\n [ \"u\" ,  " +
+              std::to_string(i) + " ,\n" + std::string(i % 11, ' ') + "5 ] ";
+  }
+  same_through_windows(spaced + "\n}\n");
+  // A version-1 set, and a set whose middle is one nested value.
+  std::string refs;
+  for (int i = 0; i < 500; ++i) {
+    refs += (i ? ", " : "") + std::string("\"a/") + std::to_string(i) + "\": [\"{{u}}/f" + std::to_string(i % 4) +
+            ".nc\", " + std::to_string(i) + ", 8]";
+  }
+  same_through_windows(R"({"version": 1, "templates": {"u": "s3://b/dir"}, "refs": {)" + refs + "}}");
+  std::string nested = "{";
+  for (int i = 0; i < 500; ++i) nested += (i ? ", " : "") + std::string("\"m") + std::to_string(i) + "\": 1";
+  same_through_windows(R"({"a/0": ["s3://b/x.nc", 0, 1], "meta": )" + nested + R"(}, "a/1": ["s3://b/x.nc", 1, 1]})");
+}
+
+TEST_CASE("a read window of any size: errors named as reading in place names them, line and column") {
+  const std::string body = plain_refs(500);
+  for (const std::string& tail : {std::string(R"(, "late/0": ["u", -1, 2]})"), std::string(R"(, "late/0": ["u", 1] "x": 1})"),
+                                   std::string(R"(, "late/0": ["u", 99999999999999999999, 2]})"),
+                                   std::string(", \"late/\xff\": 1}"), std::string(R"(, "late": "base64:@@@"})"),
+                                   std::string(R"(, "v": "file"})"), std::string(R"(, "late/0": ["u", 1, 2)"),
+                                   std::string(R"(, "late/0": ["u", 1, 2, 3]})"), std::string(R"(, "late/0": 12)"),
+                                   std::string(R"(, "late/0": ["u", 1, 2], "late/1": {"a": tru}})")}) {
+    INFO(tail);
+    REQUIRE_FALSE(RefStore::parse(body + tail, in_place()));
+    same_through_windows(body + tail);
+  }
+}
+
+TEST_CASE("a read window: a file is read with pread, by both threads, and gives the store read in place") {
+  const std::string path = "kerchunkfs-unit-read-window.json";
+  {
+    std::ofstream out(path);
+    out << varied_set(40, 6000);
+  }
+  LoadOptions windowed = options_for(true);
+  windowed.read_window_bytes = 4096;
+  const RefStore expected = loaded(RefStore::load_file(path, in_place()));
+  const RefStore read = loaded(RefStore::load_file(path, windowed));
+  std::remove(path.c_str());
+  CHECK(read.read_by_threads() == 2);
+  CHECK(store_difference(expected, read).empty());
 }
