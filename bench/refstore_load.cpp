@@ -1,5 +1,6 @@
 // Loads a reference set the way the daemon does and reports time and memory.
-// Usage: kerchunkfs-bench-load REFS.json
+// Usage: kerchunkfs-bench-load REFS.json [READ_WINDOW_BYTES]
+// (READ_WINDOW_BYTES: LoadOptions::read_window_bytes, 0 reading the file where it is mapped.)
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -25,13 +26,15 @@ long status_kib(const std::string& field) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s REFS.json\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s REFS.json [READ_WINDOW_BYTES]\n", argv[0]);
     return 2;
   }
+  kerchunkfs::refstore::LoadOptions options;
+  if (argc == 3) options.read_window_bytes = std::stoull(argv[2]);
   const long rss_before = status_kib("VmRSS");
   const auto start = std::chrono::steady_clock::now();
-  const auto store = kerchunkfs::refstore::RefStore::load_file(argv[1], {});
+  const auto store = kerchunkfs::refstore::RefStore::load_file(argv[1], options);
   if (!store) {
     std::fprintf(stderr, "%s\n", store.error().message.c_str());
     return 1;

@@ -69,8 +69,7 @@ class Parser {
   class SecondHalf;
 
  public:
-  Parser(simdjson::padded_string_view json, StoreBuilder& builder, const LoadOptions& options,
-         const InputAccess& input)
+  Parser(simdjson::padded_string_view json, StoreBuilder& builder, const LoadOptions& options, const InputAccess& input)
       : json_(json),
         cursor_(json.data(), json.data() + json.size()),
         builder_(builder),
@@ -885,7 +884,7 @@ class Parser {
   std::optional<std::uint32_t> previous_url_id_;           // its id (none: previous_url_ is not set)
   std::optional<ReadWindow> window_;                       // read_entries reads through it
   std::ptrdiff_t window_margin_ = 0;
-  bool in_window_ = false;                                 // cursor_ is in window_, not in json_
+  bool in_window_ = false;  // cursor_ is in window_, not in json_
 };
 
 RefStore parse_padded(simdjson::padded_string_view json, const LoadOptions& options, const InputAccess& input) {

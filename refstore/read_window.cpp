@@ -22,7 +22,8 @@ void ReadWindow::move_to(std::uint64_t offset) {
     kept = static_cast<std::size_t>(offset_ + size_ - offset);
     std::memmove(buffer_.get(), buffer_.get() + (offset - offset_), kept);
   }
-  const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(capacity_ - kept, document_size_ - offset - kept));
+  const std::size_t wanted =
+      static_cast<std::size_t>(std::min<std::uint64_t>(capacity_ - kept, document_size_ - offset - kept));
   offset_ = offset;
   size_ = kept;
   if (wanted > 0) read_(offset + kept, buffer_.get() + kept, wanted);

@@ -1,9 +1,9 @@
 // A stretch of the document copied into one buffer that is reused as the parse moves on: the
 // parser reads the entries of a large set from it rather than from where the file is mapped.
 // In virtual machines that shadow the guest's page tables, the first touch of every newly
-// mapped page traps to the host: a first pass over a 669 MB set where it was mapped took
-// 0.33 s, copying it through one reused 1 MiB buffer 0.10 s (bench/results/refstore_load.md).
-// The buffer keeps the parsers' 64 zero bytes past what it holds.
+// mapped page can trap to the host: a first pass over a 669 MB set where it was mapped took
+// 0.25-0.35 s, copying it through one reused 1 MiB buffer 0.09 s (kerchunkfs-bench-read-file,
+// bench/results/refstore_load.md). The buffer keeps the parsers' 64 zero bytes past what it holds.
 #pragma once
 
 #include <cstddef>

@@ -281,8 +281,7 @@ NodeId StoreBuilder::add_file(std::string_view key) {
   return id;
 }
 
-bool StoreBuilder::add_next_chunk(std::string_view key, std::uint32_t url, std::uint64_t offset,
-                                  std::uint64_t length) {
+bool StoreBuilder::add_next_chunk(std::string_view key, std::uint32_t url, std::uint64_t offset, std::uint64_t length) {
   // What add_file would find, in a few comparisons: the same directory, a chunk name whose last
   // coordinate is one higher (no carry), the open run it extends.
   const std::string_view previous = previous_member_key_;

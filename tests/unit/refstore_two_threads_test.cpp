@@ -225,12 +225,12 @@ TEST_CASE("a read window of any size: the store read in place, members cut by it
 
 TEST_CASE("a read window of any size: errors named as reading in place names them, line and column") {
   const std::string body = plain_refs(500);
-  for (const std::string& tail : {std::string(R"(, "late/0": ["u", -1, 2]})"), std::string(R"(, "late/0": ["u", 1] "x": 1})"),
-                                   std::string(R"(, "late/0": ["u", 99999999999999999999, 2]})"),
-                                   std::string(", \"late/\xff\": 1}"), std::string(R"(, "late": "base64:@@@"})"),
-                                   std::string(R"(, "v": "file"})"), std::string(R"(, "late/0": ["u", 1, 2)"),
-                                   std::string(R"(, "late/0": ["u", 1, 2, 3]})"), std::string(R"(, "late/0": 12)"),
-                                   std::string(R"(, "late/0": ["u", 1, 2], "late/1": {"a": tru}})")}) {
+  for (const std::string& tail :
+       {std::string(R"(, "late/0": ["u", -1, 2]})"), std::string(R"(, "late/0": ["u", 1] "x": 1})"),
+        std::string(R"(, "late/0": ["u", 99999999999999999999, 2]})"), std::string(", \"late/\xff\": 1}"),
+        std::string(R"(, "late": "base64:@@@"})"), std::string(R"(, "v": "file"})"),
+        std::string(R"(, "late/0": ["u", 1, 2)"), std::string(R"(, "late/0": ["u", 1, 2, 3]})"),
+        std::string(R"(, "late/0": 12)"), std::string(R"(, "late/0": ["u", 1, 2], "late/1": {"a": tru}})")}) {
     INFO(tail);
     REQUIRE_FALSE(RefStore::parse(body + tail, in_place()));
     same_through_windows(body + tail);
