@@ -349,6 +349,8 @@ std::string_view JsonCursor::value_text() {
       if (first == '\0' && at_ >= end_) fail("unexpected end of the document (a value expected)");
       const char* after = number_end(at_);
       if (after == nullptr) fail(first == '-' || is_digit(first) ? "invalid number" : "expected a value");
+      // In a part of the document, a number its end stops may go on past it.
+      if (partial_ && after == end_) fail("a number at the end of the part read");
       at_ = after;
     }
   }

@@ -25,7 +25,11 @@ class JsonSyntaxError : public LoadError {
 
 class JsonCursor {
  public:
-  JsonCursor(const char* begin, const char* end) : begin_(begin), end_(end), at_(begin) {}
+  // `partial`: [begin, end) is a part of the document that stops before its end, so a number
+  // that reaches `end` may go on past it: value_text refuses it (the caller reads it again from
+  // more of the document).
+  JsonCursor(const char* begin, const char* end, bool partial = false)
+      : begin_(begin), end_(end), at_(begin), partial_(partial) {}
 
   const char* position() const { return at_; }
   void move_to(const char* position) { at_ = position; }
@@ -95,6 +99,7 @@ class JsonCursor {
   const char* begin_;
   const char* end_;
   const char* at_;
+  bool partial_;
 };
 
 }  // namespace kerchunkfs::refstore

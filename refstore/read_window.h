@@ -30,11 +30,10 @@ class ReadWindow {
   const char* end() const { return buffer_.get() + size_; }
   std::size_t capacity() const { return capacity_; }
   bool reaches_document_end() const { return offset_ + size_ == document_size_; }
-  // Where a position in the window is in the document, and back.
+  // Where a position in the window is in the document.
   std::uint64_t offset_of(const char* position) const {
     return offset_ + static_cast<std::uint64_t>(position - buffer_.get());
   }
-  const char* at(std::uint64_t offset) const { return buffer_.get() + (offset - offset_); }
 
  private:
   std::size_t capacity_;
