@@ -46,7 +46,7 @@ struct SynthesizedFile {
 class DecodedView {
  public:
   // `generation` keeps decoded chunks of different generations apart in the decoder's cache.
-  // `rows_lazy`: the set's chunks are rows read when asked (a parquet set), not nodes.
+  // `rows_lazy`: the set keeps chunks in a chunk table (daemon/reference_set.h), read when asked, not as nodes.
   DecodedView(const refstore::RefStore& store, const ReadPath& path, ChunkDecoder& decoder, const Logger& log,
               std::uint32_t generation, bool rows_lazy);
 

@@ -8,27 +8,11 @@
 #include "daemon/consolidated.h"
 #include "daemon/decoded_view.h"
 #include "daemon/readahead.h"
-#include "daemon/remote_set.h"
 #include "daemon/target_check.h"
 #include "fetch/url.h"
 
 namespace kerchunkfs::daemon {
 namespace {
-
-// A refs file holds at most a record_size of rows: far below this.
-constexpr std::uint64_t kMostRefsFileBytes = 1ull << 30;
-
-// Reads a refs file of a parquet set by URL whole, through sources of its own made from the
-// mount's options (the mount's engine pins each object to the version it first read, and a
-// reload is for a set that changed).
-ParquetTables::RemoteReader remote_refs_reader(const FilesystemOptions& options) {
-  return [http = options.fetch.http, s3 = options.s3, roots = options.local_roots](const std::string& url) {
-    const auto sources = fetch::SourceRegistry::with_default_sources(http, s3, roots);
-    auto bytes = fetch_remote_set(url, sources, kMostRefsFileBytes);
-    sources.stop_all();
-    return bytes;
-  };
-}
 
 // The fetcher's options with its disk cache's failures going to the mount's log.
 fetch::FetcherOptions logging_to(fetch::FetcherOptions options, const Logger& log) {
@@ -73,20 +57,18 @@ std::vector<std::string> url_table(const refstore::RefStore& store) {
 }  // namespace
 
 struct Filesystem::Generation {
-  Generation(std::uint32_t generation_number, refstore::RefStore loaded, fetch::Fetcher& fetcher, ChunkDecoder& decoder,
-             ParquetTables& tables, std::optional<ParquetLayout> layout, const Logger& log,
-             const FilesystemOptions& options, const struct timespec& modified, std::atomic<std::size_t>& live)
+  Generation(std::uint32_t generation_number, ReferenceSet loaded, fetch::Fetcher& fetcher, ChunkDecoder& decoder,
+             const Logger& log, const FilesystemOptions& options, const struct timespec& modified,
+             std::atomic<std::size_t>& live)
       : number(generation_number),
-        store(std::move(loaded)),
+        store(std::move(loaded.tree)),
         targets(fetcher.targets(url_table(store))),
         readahead(store, options.prefetch_bytes),
         read_path{fetcher, readahead, targets},
+        chunks(loaded.chunks ? loaded.chunks(store, generation_number) : nullptr),
         decoded(options.decode ? std::make_unique<DecodedView>(store, read_path, decoder, log, generation_number,
-                                                               layout.has_value())
+                                                               chunks != nullptr)
                                : nullptr),
-        parquet(layout ? std::make_unique<ParquetView>(store, std::move(*layout), tables, options.relative_base,
-                                                       options.remote_protocol, generation_number)
-                       : nullptr),
         mtime(modified),
         live_count(live) {
     live_count += 1;
@@ -190,8 +172,8 @@ struct Filesystem::Generation {
   const std::vector<const fetch::Target*> targets;  // the set's URL table, in the mount's Fetcher
   ReadAhead readahead;
   const ReadPath read_path;
+  const std::unique_ptr<ChunkTable> chunks;    // the chunks no key names, for formats that keep them apart
   const std::unique_ptr<DecodedView> decoded;  // with -o decode
-  const std::unique_ptr<ParquetView> parquet;  // a set in the parquet layout
   const struct timespec mtime;
   std::once_flag totals_once;
   Totals counted;  // by totals()
@@ -200,16 +182,15 @@ struct Filesystem::Generation {
   std::atomic<std::size_t>& live_count;
 };
 
-Filesystem::Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
-                       FilesystemOptions options, std::optional<ParquetLayout> parquet)
+Filesystem::Filesystem(ReferenceSet set, const fetch::SourceRegistry& sources, const Logger& log,
+                       FilesystemOptions options)
     : sources_(sources),
       log_(log),
       options_(std::move(options)),
       fetcher_(sources, logging_to(options_.fetch, log)),
-      parquet_tables_(options_.parquet_cache_bytes, remote_refs_reader(options_)),
       decoder_(options_.decode_cache_bytes, options_.decode_threads) {
-  current_ = std::make_shared<Generation>(next_generation_++, std::move(store), fetcher_, decoder_, parquet_tables_,
-                                          std::move(parquet), log_, options_, options_.mtime, live_generations_);
+  current_ = std::make_shared<Generation>(next_generation_++, std::move(set), fetcher_, decoder_, log_, options_,
+                                          options_.mtime, live_generations_);
 }
 
 Filesystem::~Filesystem() = default;
@@ -244,15 +225,14 @@ void Filesystem::forget(Ino ino, std::uint64_t count) {
   if (found->second->lookups == 0) inodes_.erase(found);  // its generation goes with its last inode
 }
 
-std::vector<std::string> Filesystem::replace(refstore::RefStore store, const struct timespec& mtime,
-                                             std::optional<ParquetLayout> parquet) {
+std::vector<std::string> Filesystem::replace(ReferenceSet set, const struct timespec& mtime) {
   std::uint32_t number = 0;
   {
     const std::lock_guard lock(mutex_);
     number = next_generation_++;
   }
-  auto fresh = std::make_shared<Generation>(number, std::move(store), fetcher_, decoder_, parquet_tables_,
-                                            std::move(parquet), log_, options_, mtime, live_generations_);
+  auto fresh = std::make_shared<Generation>(number, std::move(set), fetcher_, decoder_, log_, options_, mtime,
+                                            live_generations_);
   counters_.reloads += 1;
   GenerationPtr old;
   {
@@ -321,8 +301,8 @@ void Filesystem::lookup(Ino parent_ino, std::string_view name, std::function<voi
       return done(entry(*generation, *ino, Shape::File, file->size));
     }
   }
-  if (!child && generation->parquet && generation->parquet->grid(parent->node) != nullptr) {
-    return lookup_parquet(generation, parent->node, name, std::move(done));
+  if (!child && generation->chunks && generation->chunks->grid(parent->node) != nullptr) {
+    return lookup_chunk(generation, parent->node, name, std::move(done));
   }
   const bool in_root = parent->node == refstore::kRootNode;
   if (!child && in_root && options_.stats && name == kStatsDirectoryName) {
@@ -374,15 +354,16 @@ Result<const fetch::Target*> Filesystem::row_target(const std::string& url) {
   return fetcher_.targets(urls).front();
 }
 
-void Filesystem::lookup_parquet(const GenerationPtr& generation, NodeId directory, std::string_view name,
-                                std::function<void(Result<EntryReply>)> done) {
-  const common::ChunkGrid& grid = *generation->parquet->grid(directory);
+void Filesystem::lookup_chunk(const GenerationPtr& generation, NodeId directory, std::string_view name,
+                              std::function<void(Result<EntryReply>)> done) {
+  ChunkTable& table = *generation->chunks;
+  const common::ChunkGrid& grid = *table.grid(directory);
   const auto index = grid.index_of(name);
   EntryReply absent;
   absent.entry_timeout = options_.cache_timeout;
   if (!index) return done(absent);
   const std::string key = generation->store.key(directory) + "/" + std::string(name);
-  auto chunk = generation->parquet->chunk(directory, *index);
+  auto chunk = table.chunk(directory, *index);
   const Result<const fetch::Target*> target =
       !chunk || chunk->url.empty() ? Result<const fetch::Target*>(nullptr) : row_target(chunk->url);
   if (!chunk || !target) {
@@ -390,33 +371,33 @@ void Filesystem::lookup_parquet(const GenerationPtr& generation, NodeId director
     log_.error(key + ": " + error.message);
     return done(Error{error.message, EIO});
   }
-  if (chunk->kind == ParquetChunk::Kind::Missing) return done(absent);  // never written: the reader's fill value
-  const std::uint64_t ordinal = generation->parquet->first_ordinal(directory) + *index;
+  if (chunk->kind == ChunkReference::Kind::Missing) return done(absent);  // never written: the reader's fill value
+  const std::uint64_t ordinal = table.first_ordinal(directory) + *index;
   const auto ino = generation->synthesized_ino(ordinal);
   if (!ino) return done(Error{"too many files in the view", ENOSPC});
   std::unique_ptr<Content> content;
   const DecodedArray* decoded = generation->decoded ? generation->decoded->array(directory) : nullptr;
   if (decoded != nullptr) {
-    auto as_stored = [this](ParquetChunk row) -> std::optional<ChunkDecoder::Stored> {
-      if (row.kind == ParquetChunk::Kind::Missing) return std::nullopt;
-      if (row.kind == ParquetChunk::Kind::Inline) return DecodedView::stored_inline(std::move(row.bytes));
-      const auto found = row_target(row.url);
+    auto as_stored = [this](ChunkReference reference) -> std::optional<ChunkDecoder::Stored> {
+      if (reference.kind == ChunkReference::Kind::Missing) return std::nullopt;
+      if (reference.kind == ChunkReference::Kind::Inline) return DecodedView::stored_inline(std::move(reference.bytes));
+      const auto found = row_target(reference.url);
       if (!found) return std::nullopt;
-      return row.kind == ParquetChunk::Kind::Range
-                 ? DecodedView::stored_range(fetcher_, fetch::Extent{*found, row.offset, row.length})
+      return reference.kind == ChunkReference::Kind::Range
+                 ? DecodedView::stored_range(fetcher_, fetch::Extent{*found, reference.offset, reference.length})
                  : DecodedView::stored_whole_file(fetcher_, **found);
     };
-    // The next chunks' rows, for decoding ahead: asked during reads of this file, whose inode
-    // holds the generation and so its parquet view.
-    auto stored_of = [as_stored, parquet = generation->parquet.get(), directory](std::uint64_t next) {
-      auto row = parquet->chunk(directory, next);
-      return row ? as_stored(std::move(*row)) : std::nullopt;
+    // The next chunks' references, for decoding ahead: asked during reads of this file, whose
+    // inode holds the generation and so its chunk table.
+    auto stored_of = [as_stored, &table, directory](std::uint64_t next) {
+      auto reference = table.chunk(directory, next);
+      return reference ? as_stored(std::move(*reference)) : std::nullopt;
     };
     auto stored = as_stored(std::move(*chunk));
     content = generation->decoded->row_chunk(*decoded, *index, ordinal, std::move(*stored), std::move(stored_of));
-  } else if (chunk->kind == ParquetChunk::Kind::Inline) {
+  } else if (chunk->kind == ChunkReference::Kind::Inline) {
     content = owned_inline_content(std::move(chunk->bytes));
-  } else if (chunk->kind == ParquetChunk::Kind::Range) {
+  } else if (chunk->kind == ChunkReference::Kind::Range) {
     content = range_content(generation->read_path, directory, fetch::Extent{*target, chunk->offset, chunk->length});
   } else {
     content = whole_file_content(generation->read_path, directory, **target);
@@ -508,14 +489,16 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
     if (const Assembly* assembly = generation->decoded->assembly_of(directory->node)) {
       const auto file = generation->decoded->synthesized(directory->node, assembly->grid.key_of(0));
       return readdir_synthesized(*generation, directory->node, assembly->grid, file ? file->ordinal : 0,
-                                 assembly->chunk_bytes, offset, emit);
+                                 assembly->chunk_bytes, offset, emit, nullptr);
     }
   }
-  if (generation->parquet) {
-    if (const common::ChunkGrid* grid = generation->parquet->grid(directory->node)) {
-      // Sizes are not known before a chunk's row is read: the kernel looks each file up.
-      return readdir_synthesized(*generation, directory->node, *grid,
-                                 generation->parquet->first_ordinal(directory->node), 0, offset, emit);
+  if (generation->chunks) {
+    if (const common::ChunkGrid* grid = generation->chunks->grid(directory->node)) {
+      // Sizes are not known before a chunk's reference is read: the kernel looks each file up.
+      ChunkTable& table = *generation->chunks;
+      const NodeId array = directory->node;
+      return readdir_synthesized(*generation, array, *grid, table.first_ordinal(array), 0, offset, emit,
+                                 [&table, array](std::uint64_t chunk) { return table.listed(array, chunk); });
     }
   }
   const auto children = store.children(directory->node);
@@ -564,7 +547,8 @@ common::Status Filesystem::readdir(Ino ino, std::uint64_t offset, bool plus,
 
 common::Status Filesystem::readdir_synthesized(Generation& generation, NodeId directory, const common::ChunkGrid& grid,
                                                std::uint64_t first_ordinal, std::uint64_t chunk_size,
-                                               std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit) {
+                                               std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit,
+                                               const std::function<bool(std::uint64_t chunk)>& listed) {
   const refstore::RefStore& store = generation.store;
   // ".", "..", the array's own files (not the files' arrays an assembled one is made from), then
   // its chunks, which the kernel looks up by name when it wants them.
@@ -589,6 +573,7 @@ common::Status Filesystem::readdir_synthesized(Generation& generation, NodeId di
       item.entry = entry(generation, generation.ino(node), Shape::File, generation.shown_size(node, e).value_or(0));
     } else {
       const std::uint64_t chunk = index - 2 - shown.size();
+      if (listed && !listed(chunk)) continue;  // missing: offsets stay those of the whole grid
       name = grid.key_of(chunk);
       item.name = name;
       const auto ino = generation.synthesized_ino(first_ordinal + chunk);

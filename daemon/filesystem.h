@@ -32,8 +32,9 @@
 #include "daemon/assembled_array.h"
 #include "daemon/chunk_decoder.h"
 #include "daemon/content.h"
+#include "daemon/filesystem_options.h"
 #include "daemon/log.h"
-#include "daemon/parquet_view.h"
+#include "daemon/reference_set.h"
 #include "daemon/stats.h"
 #include "fetch/fetcher.h"
 #include "fetch/object_store.h"
@@ -41,28 +42,6 @@
 #include "refstore/refstore.h"
 
 namespace kerchunkfs::daemon {
-
-struct FilesystemOptions {
-  double cache_timeout = 86400.0;  // seconds the kernel may trust entries and attributes
-  uid_t uid = 0;
-  gid_t gid = 0;
-  struct timespec mtime {};  // shown for every file: the reference file's modification time
-  fetch::FetcherOptions fetch;
-  fetch::S3Options s3;
-  std::uint64_t prefetch_bytes = 64ull << 20;  // read-ahead budget per chunk read; 0 turns it off
-  bool consolidated = true;                    // offer a synthesized /.zmetadata when the set has none
-  bool stats = true;                           // offer /.kerchunkfs/stats
-  // The decoded view (daemon/decoded_view.h): arrays shown as stored raw, decoded by the mount.
-  bool decode = false;
-  std::uint64_t decode_cache_bytes = 512ull << 20;  // decoded chunks kept
-  unsigned decode_threads = 0;                      // 0: one per core
-  std::uint64_t parquet_cache_bytes = 64ull << 20;  // decoded refs.K.parq files kept (parquet sets)
-  std::string relative_base = ".";                  // relative target paths of a parquet set start here
-  std::string remote_protocol;                      // or are objects of this protocol (-o remote_protocol)
-  // Real paths of the directories local targets may lie in; none: local targets are refused.
-  std::vector<std::string> local_roots;
-  std::uint64_t max_keys = 100'000'000;  // larger reference sets are refused at load
-};
 
 using Ino = std::uint64_t;
 inline constexpr Ino kRootIno = 1;
@@ -94,9 +73,7 @@ struct DirEntry {
 
 class Filesystem {
  public:
-  // `parquet`: the set is in kerchunk's parquet layout, its chunks' references read lazily.
-  Filesystem(refstore::RefStore store, const fetch::SourceRegistry& sources, const Logger& log,
-             FilesystemOptions options, std::optional<ParquetLayout> parquet = std::nullopt);
+  Filesystem(ReferenceSet set, const fetch::SourceRegistry& sources, const Logger& log, FilesystemOptions options);
   ~Filesystem();
   Filesystem(const Filesystem&) = delete;
   Filesystem& operator=(const Filesystem&) = delete;
@@ -121,10 +98,9 @@ class Filesystem {
   // sources' stop, before the FUSE session is destroyed.
   void stop_workers() { decoder_.stop(); }
 
-  // Serves `store` from now on (shown with `mtime`). Returns the names in the root whose cached
+  // Serves `set` from now on (shown with `mtime`). Returns the names in the root whose cached
   // entries the kernel must drop (those of the old and the new set), so paths resolve again.
-  std::vector<std::string> replace(refstore::RefStore store, const struct timespec& mtime,
-                                   std::optional<ParquetLayout> parquet = std::nullopt);
+  std::vector<std::string> replace(ReferenceSet set, const struct timespec& mtime);
   void count_failed_reload() { counters_.failed_reloads += 1; }
 
   // Read counters: the FUSE adapter counts every read it answers here.
@@ -161,18 +137,20 @@ class Filesystem {
   bool is_stats_directory(Ino ino) const;
   void lookup_stats(std::string_view name, const std::function<void(common::Result<EntryReply>)>& done);
   common::Status readdir_stats(std::uint64_t offset, const std::function<bool(const DirEntry&)>& emit);
-  // An array whose chunk files no key names (assembled, or in a parquet set): its own files,
-  // then a file per chunk of `grid`, numbered from `first_ordinal`.
+  // An array whose chunk files no key names (assembled, or in a chunk table): its own files,
+  // then a file per chunk of `grid` that `listed` (when given) shows, numbered from `first_ordinal`.
   common::Status readdir_synthesized(Generation& generation, refstore::NodeId directory, const common::ChunkGrid& grid,
                                      std::uint64_t first_ordinal, std::uint64_t chunk_size, std::uint64_t offset,
-                                     const std::function<bool(const DirEntry&)>& emit);
+                                     const std::function<bool(const DirEntry&)>& emit,
+                                     const std::function<bool(std::uint64_t chunk)>& listed);
   // Answers a lookup of the file `made` once its content knows its size (errors logged with `key`).
   void answer_file(const InodePtr& made, Ino ino, std::string key,
                    std::function<void(common::Result<EntryReply>)> done);
-  // The target of a URL a parquet set's row names, once the untrusted-set policy allows it.
+  // The target of a URL a chunk table names, once the untrusted-set policy allows it.
   [[nodiscard]] common::Result<const fetch::Target*> row_target(const std::string& url);
-  void lookup_parquet(const std::shared_ptr<Generation>& generation, refstore::NodeId directory, std::string_view name,
-                      std::function<void(common::Result<EntryReply>)> done);
+  // A chunk file of an array whose chunks a chunk table holds: its reference read now.
+  void lookup_chunk(const std::shared_ptr<Generation>& generation, refstore::NodeId directory, std::string_view name,
+                    std::function<void(common::Result<EntryReply>)> done);
 
   const fetch::SourceRegistry& sources_;
   const Logger& log_;
@@ -180,7 +158,6 @@ class Filesystem {
   ReadCounters counters_;
   std::atomic<std::size_t> live_generations_{0};  // before the generations: they count down in it
   fetch::Fetcher fetcher_;
-  ParquetTables parquet_tables_;
   ChunkDecoder decoder_;      // after the fetcher: its workers stop before the fetcher goes
   mutable std::mutex mutex_;  // guards current_ and inodes_
   GenerationPtr current_;

@@ -175,9 +175,8 @@ struct FuseAdapter::Ops {
   }
 };
 
-void FuseAdapter::replace(refstore::RefStore store, const struct timespec& mtime, fuse_session* session,
-                          std::optional<ParquetLayout> parquet) {
-  const std::vector<std::string> names = filesystem_.replace(std::move(store), mtime, std::move(parquet));
+void FuseAdapter::replace(ReferenceSet set, const struct timespec& mtime, fuse_session* session) {
+  const std::vector<std::string> names = filesystem_.replace(std::move(set), mtime);
   if (session == nullptr) return;
   fuse_lowlevel_notify_inval_inode(session, FUSE_ROOT_ID, 0, 0);  // the root's attributes and listing
   for (const std::string& name : names)

@@ -19,8 +19,7 @@ class FuseAdapter {
 
   // Swaps in a newly loaded reference set, then has the kernel drop what it cached of the root
   // (through `session`, when there is one) so that paths resolve again, in the new generation.
-  void replace(refstore::RefStore store, const struct timespec& mtime, fuse_session* session,
-               std::optional<ParquetLayout> parquet = std::nullopt);
+  void replace(ReferenceSet set, const struct timespec& mtime, fuse_session* session);
 
  private:
   struct Ops;

@@ -28,6 +28,7 @@
 #include "daemon/readahead.h"
 #include "daemon/remote_set.h"
 #include "daemon/service_notify.h"
+#include "daemon/set_formats.h"
 #include "daemon/target_check.h"
 #include "fetch/source_registry.h"
 #include "fetch/url.h"
@@ -39,14 +40,13 @@ using kerchunkfs::common::Error;
 using kerchunkfs::common::Result;
 using kerchunkfs::daemon::FuseAdapter;
 using kerchunkfs::daemon::Logger;
+using kerchunkfs::daemon::ReferenceSet;
+using kerchunkfs::daemon::SetLoader;
 using kerchunkfs::daemon::Settings;
 using kerchunkfs::fetch::SourceRegistry;
 using kerchunkfs::refstore::RefStore;
 
 constexpr int kExitUsage = 2;
-// A set fetched by URL is held whole while it is parsed: 4 GiB, beyond any JSON set the loader
-// handles (max_keys bounds it too).
-constexpr std::uint64_t kMostRemoteSetBytes = 4ull << 30;
 constexpr int kExitFailure = 1;
 
 // The kerchunkfs options and the reference file, taken out of the arguments; what remains (the
@@ -107,76 +107,12 @@ std::string escape_option_value(const std::string& value) {
   return out;
 }
 
-std::string directory_of(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// Where relative targets of the set at `refs` start: its folder, or its URL's.
-std::string base_of(const std::string& refs) {
-  return kerchunkfs::daemon::is_remote_set(refs) ? kerchunkfs::daemon::remote_directory(refs) : directory_of(refs);
-}
-
-kerchunkfs::refstore::LoadOptions load_options_for(const std::string& refs_path, const Settings& settings) {
-  kerchunkfs::refstore::LoadOptions options;
-  options.relative_base = base_of(refs_path);
-  options.remote_protocol = settings.filesystem.remote_protocol;
-  options.max_keys = settings.filesystem.max_keys;
-  options.default_target = settings.target;
-  return options;
-}
-
-// Sources made as the mount's are, from the same options: for fetching a set by URL and asking
-// for its version, which the mount's own must not do (see load).
+// Sources made as the mount's are, from the same options: for asking a set by URL for its
+// version, which the mount's own must not do (its engine pins every object to the version it
+// first read).
 SourceRegistry sources_like_the_mounts(const Settings& settings) {
   return SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
                                               settings.filesystem.local_roots);
-}
-
-// A reference set loaded: a JSON set whole, or a parquet set's tree with where its rows lie.
-struct LoadedSet {
-  RefStore store;
-  std::optional<kerchunkfs::daemon::ParquetLayout> parquet;
-};
-
-// The reference set at `path`, checked against the target policy (a parquet set's targets are
-// checked as its rows are read); or why it is refused.
-Result<LoadedSet> load(const std::string& path, const Settings& settings, const SourceRegistry& sources) {
-  Result<RefStore> store = Error{""};
-  std::string shown = path;
-  if (kerchunkfs::daemon::is_remote_set(path)) {
-    shown = kerchunkfs::fetch::redact_url(path);
-    const bool parquet = kerchunkfs::daemon::is_remote_parquet_set(path);
-    const std::string fetched = kerchunkfs::daemon::set_object(path);
-    // Through sources of their own, each time: the mount's engine pins every object to the version
-    // it first read (a changed target is an error, not bytes of another version), and a set that
-    // changed is what a reload is for; and at mount, before serve() forks into the background,
-    // no thread of theirs must be left to lose.
-    const auto fetching = sources_like_the_mounts(settings);
-    auto text = kerchunkfs::daemon::fetch_remote_set(fetched, fetching, kMostRemoteSetBytes);
-    fetching.stop_all();
-    if (!text) return text.error();
-    if (parquet) {
-      // The tree from .zmetadata; each refs file is fetched when a chunk of it is first looked up.
-      auto set = kerchunkfs::daemon::parquet_set_from_metadata(*text, kerchunkfs::fetch::redact_url(fetched),
-                                                               kerchunkfs::daemon::without_trailing_slash(path),
-                                                               load_options_for(path, settings));
-      if (!set) return set.error();
-      return LoadedSet{std::move(set->store), std::move(set->layout)};
-    }
-    store = RefStore::parse(*text, load_options_for(path, settings));
-    if (!store) return kerchunkfs::common::wrap(store.error(), shown);
-  } else if (kerchunkfs::daemon::is_parquet_set(path)) {
-    auto set = kerchunkfs::daemon::load_parquet_set(path, load_options_for(path, settings));
-    if (!set) return set.error();
-    return LoadedSet{std::move(set->store), std::move(set->layout)};
-  } else {
-    store = RefStore::load_file(path, load_options_for(path, settings));
-    if (!store) return store.error();
-  }
-  const auto refused = kerchunkfs::daemon::check_targets(*store, sources, settings.filesystem);
-  if (!refused) return Error{shown + ": " + refused.error().message};
-  return LoadedSet{std::move(*store), std::nullopt};
 }
 
 // "loaded REFS (N entries, read by 2 threads, 0.52 s)" (or "reloaded ..."): how long a mount
@@ -239,21 +175,21 @@ bool same_file_state(const struct stat& a, const struct stat& b) {
 }
 
 // Loads the reference file again and swaps it in; on any problem the set being served stays.
-void reload(const std::string& refs_path, const Settings& settings, const SourceRegistry& sources,
-            kerchunkfs::daemon::Filesystem& filesystem, FuseAdapter& adapter, fuse_session* session, const Logger& log,
+void reload(const std::string& refs_path, const SetLoader& loader, kerchunkfs::daemon::Filesystem& filesystem,
+            FuseAdapter& adapter, fuse_session* session, const Logger& log,
             const kerchunkfs::daemon::ServiceNotifier& notifier) {
   notifier.send("RELOADING=1");
   struct stat refs_stat {};
   const bool remote = kerchunkfs::daemon::is_remote_set(refs_path);
   if (remote) refs_stat.st_mtim = timespec{std::time(nullptr), 0};  // when it was fetched
   const auto loading = std::chrono::steady_clock::now();
-  Result<LoadedSet> set = remote || ::stat(refs_path.c_str(), &refs_stat) == 0
-                              ? load(refs_path, settings, sources)
-                              : Error{refs_path + ": " + std::strerror(errno)};
+  Result<ReferenceSet> set = remote || ::stat(refs_path.c_str(), &refs_stat) == 0
+                                 ? loader.load(refs_path)
+                                 : Error{refs_path + ": " + std::strerror(errno)};
   if (set) {
     const std::string summary =
-        load_summary("reloaded", refs_path, set->store, std::chrono::steady_clock::now() - loading);
-    adapter.replace(std::move(set->store), refs_stat.st_mtim, session, std::move(set->parquet));
+        load_summary("reloaded", refs_path, set->tree, std::chrono::steady_clock::now() - loading);
+    adapter.replace(std::move(*set), refs_stat.st_mtim, session);
     log.info(summary);
   } else {
     log.error("reload failed, still serving the previous reference set: " + set.error().message);
@@ -275,8 +211,9 @@ std::string remote_set_version(const std::string& url, const Settings& settings,
 // Waits for SIGHUP (blocked in every thread, so only this one takes it) and, with -o watch,
 // looks at the reference file every second (a set by URL: at its version every watch_interval);
 // either way the set is loaded again.
-void watch_for_reloads(const std::stop_token& stop, const Settings& settings, const std::string& refs_path,
-                       struct stat last_seen, const Logger& log, const std::function<void()>& do_reload) {
+void watch_for_reloads(const std::stop_token& stop, const Settings& settings, const SetLoader& loader,
+                       const std::string& refs_path, struct stat last_seen, const Logger& log,
+                       const std::function<void()>& do_reload) {
   const bool watch = settings.watch;
   const bool remote = kerchunkfs::daemon::is_remote_set(refs_path);
   std::string last_version = watch && remote ? remote_set_version(refs_path, settings, log) : std::string();
@@ -290,7 +227,7 @@ void watch_for_reloads(const std::stop_token& stop, const Settings& settings, co
   sigaddset(&hangup, SIGHUP);
   const timespec second{1, 0};
   // A parquet set changes by its .zmetadata (written last by its writers), not by its folder.
-  const std::string watched = kerchunkfs::daemon::is_parquet_set(refs_path) ? refs_path + "/.zmetadata" : refs_path;
+  const std::string watched = remote ? std::string() : loader.watched_file(refs_path);
   ::stat(watched.c_str(), &last_seen);
   while (!stop.stop_requested()) {
     const int signal = sigtimedwait(&hangup, nullptr, &second);
@@ -330,8 +267,8 @@ int run_loop(fuse_session* session, const fuse_cmdline_opts& cmdline) {
 
 // Mounts, serves until unmounted, and tidies up; the exit status.
 int serve(fuse_args* args, const fuse_cmdline_opts& cmdline, const std::string& refs_path, const struct stat& refs_stat,
-          const Settings& settings, const SourceRegistry& sources, kerchunkfs::daemon::Filesystem& filesystem,
-          Logger& log) {
+          const Settings& settings, const SourceRegistry& sources, const SetLoader& loader,
+          kerchunkfs::daemon::Filesystem& filesystem, Logger& log) {
   // Always read-only, and with the kernel checking permissions (files 0444, directories 0555,
   // owned by whoever mounted): with allow_other, the kernel rather than the daemon decides who may
   // read. The source shows in mount(8) and df(1).
@@ -372,8 +309,8 @@ int serve(fuse_args* args, const fuse_cmdline_opts& cmdline, const std::string& 
   if (fuse_daemonize(cmdline.foreground) != 0) return kExitFailure;
   if (!cmdline.foreground) log.use_syslog();
   std::jthread reloader([&](const std::stop_token& stop) {
-    watch_for_reloads(stop, settings, refs_path, refs_stat, log,
-                      [&] { reload(refs_path, settings, sources, filesystem, adapter, session.get(), log, notifier); });
+    watch_for_reloads(stop, settings, loader, refs_path, refs_stat, log,
+                      [&] { reload(refs_path, loader, filesystem, adapter, session.get(), log, notifier); });
   });
   // Under systemd (Type=notify): READY once the mount answers, which a stat of its root proves.
   if (notifier.enabled()) {
@@ -467,15 +404,14 @@ int main(int argc, char* argv[]) {
   // Sources start no thread before their first request, so they survive the fork into the
   // background in serve().
   const auto sources = sources_like_the_mounts(*settings);
-  settings->filesystem.relative_base = base_of(refs_path);
   const auto loading = std::chrono::steady_clock::now();
-  Result<LoadedSet> set = load(refs_path, *settings, sources);
+  const SetLoader loader(*settings, sources);
+  Result<ReferenceSet> set = loader.load(refs_path);
   if (!set) {
     std::fprintf(stderr, "kerchunkfs: %s\n", set.error().message.c_str());
     return kExitFailure;
   }
-  log.info(load_summary("loaded", refs_path, set->store, std::chrono::steady_clock::now() - loading));
-  kerchunkfs::daemon::Filesystem filesystem(std::move(set->store), sources, log, settings->filesystem,
-                                            std::move(set->parquet));
-  return serve(args.get(), cmdline, refs_path, refs_stat, *settings, sources, filesystem, log);
+  log.info(load_summary("loaded", refs_path, set->tree, std::chrono::steady_clock::now() - loading));
+  kerchunkfs::daemon::Filesystem filesystem(std::move(*set), sources, log, settings->filesystem);
+  return serve(args.get(), cmdline, refs_path, refs_stat, *settings, sources, loader, filesystem, log);
 }

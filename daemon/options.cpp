@@ -198,7 +198,7 @@ constexpr OptionSpec kOptions[] = {
   {"decode_threads", "N", "threads decoding chunks with -o decode (default: one per core)",
    [](std::string_view v, Settings& s) { return set_count(v, s.filesystem.decode_threads, 1, 256); }},
   {"parquet_cache", "SIZE", "decoded refs.K.parq files kept for a parquet reference set (default 64M)",
-   [](std::string_view v, Settings& s) { return set_size(v, s.filesystem.parquet_cache_bytes, 1 << 20); }},
+   [](std::string_view v, Settings& s) { return set_size(v, s.parquet_cache_bytes, 1 << 20); }},
   {"config", "FILE", "further options from FILE, one name=value a line",
    [](std::string_view, Settings&) -> Status { return Ok{}; }},  // read before the others apply
   {"allow_local", "DIR[:DIR...]", "read local files (paths, file://) only under these directories, "

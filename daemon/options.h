@@ -13,17 +13,18 @@
 #include <vector>
 
 #include "common/result.h"
-#include "daemon/filesystem.h"
+#include "daemon/filesystem_options.h"
 
 namespace kerchunkfs::daemon {
 
 // Everything the options decide.
 struct Settings {
   FilesystemOptions filesystem;
-  std::optional<std::string> target;  // the URL of references whose URL is null
-  std::string log_level;              // empty: the logger's default
-  bool watch = false;                 // reload when the reference file changes
-  unsigned watch_interval_s = 60;     // how often -o watch asks a set by URL for its version
+  std::optional<std::string> target;                // the URL of references whose URL is null
+  std::string log_level;                            // empty: the logger's default
+  bool watch = false;                               // reload when the reference file changes
+  unsigned watch_interval_s = 60;                   // how often -o watch asks a set by URL for its version
+  std::uint64_t parquet_cache_bytes = 64ull << 20;  // decoded refs.K.parq files kept (parquet sets)
 };
 
 struct OptionSpec {

@@ -4,6 +4,9 @@
 #include <simdjson.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "common/full_io.h"
 #include "common/unique_fd.h"
 #include "daemon/remote_set.h"
@@ -15,12 +18,16 @@ namespace {
 using common::Error;
 using common::Result;
 
-std::optional<std::string> read_whole(const std::string& path) {
+// The file's bytes; an error with the errno of what failed (ENOENT: there is no such file).
+Result<std::string> read_whole(const std::string& path) {
   const common::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  if (!fd || ::fstat(fd.get(), &st) != 0) return Error{path + ": cannot read: " + std::strerror(errno), errno};
+  if (!S_ISREG(st.st_mode)) return Error{path + ": cannot read: not a regular file"};
   std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-  if (!common::read_full(fd.get(), bytes.data(), bytes.size())) return std::nullopt;  // or it shrank meanwhile
+  if (!common::read_full(fd.get(), bytes.data(), bytes.size())) {
+    return Error{path + ": cannot read: it shrank while read"};
+  }
   return bytes;
 }
 
@@ -31,6 +38,114 @@ std::uint64_t size_of(const parquet::Table& table) {
   return bytes;
 }
 
+// An array's chunks, read from its refs.K.parq files.
+class ParquetChunks final : public ChunkTable {
+ public:
+  ParquetChunks(const refstore::RefStore& tree, ParquetLayout layout, ParquetTables& tables,
+                const refstore::LoadOptions& options, std::uint32_t generation)
+      : tree_(tree),
+        layout_(std::move(layout)),
+        tables_(tables),
+        relative_base_(options.relative_base),
+        remote_protocol_(options.remote_protocol),
+        generation_(generation) {}
+
+  const common::ChunkGrid* grid(refstore::NodeId directory) override {
+    Array& found = array(directory);
+    return found.grid ? &*found.grid : nullptr;
+  }
+  std::uint64_t first_ordinal(refstore::NodeId directory) override { return array(directory).first_ordinal; }
+  Result<ChunkReference> chunk(refstore::NodeId directory, std::uint64_t index) override;
+  bool listed(refstore::NodeId directory, std::uint64_t index) override {
+    const auto found = chunk(directory, index);
+    return !found || found->kind != ChunkReference::Kind::Missing;
+  }
+
+ private:
+  struct Array {
+    std::optional<common::ChunkGrid> grid;
+    std::uint64_t first_ordinal = 0;
+  };
+  Array& array(refstore::NodeId directory);
+
+  const refstore::RefStore& tree_;
+  const ParquetLayout layout_;
+  ParquetTables& tables_;
+  const std::string relative_base_;
+  const std::string remote_protocol_;
+  const std::uint32_t generation_;
+  std::mutex mutex_;
+  std::unordered_map<refstore::NodeId, Array> arrays_;
+  std::uint64_t next_ordinal_ = 0;
+};
+
+ParquetChunks::Array& ParquetChunks::array(refstore::NodeId directory) {
+  const std::lock_guard lock(mutex_);
+  auto found = arrays_.find(directory);
+  if (found != arrays_.end()) return found->second;
+  Array array;
+  if (const auto zarray = tree_.lookup(directory, ".zarray")) {
+    const refstore::Entry entry = tree_.entry(*zarray);
+    if (entry.kind == refstore::EntryKind::Inline) {
+      if (const auto meta = common::ArrayMeta::parse(entry.data)) {
+        array.grid = common::ChunkGrid::of(meta->shape, meta->chunks);
+      }
+    }
+  }
+  if (array.grid) {
+    array.first_ordinal = next_ordinal_;
+    next_ordinal_ += array.grid->chunk_count();
+  }
+  return arrays_.emplace(directory, std::move(array)).first->second;
+}
+
+Result<ChunkReference> ParquetChunks::chunk(refstore::NodeId directory, std::uint64_t index) {
+  const std::uint64_t file = index / layout_.record_size;
+  const std::uint64_t row = index % layout_.record_size;
+  const std::string path = layout_.directory + "/" + tree_.key(directory) + "/refs." + std::to_string(file) + ".parq";
+  ChunkReference chunk;
+  auto table = tables_.get(path, generation_);
+  if (!table) {
+    if (table.error().code == ENOENT) return chunk;  // no refs file: every chunk of it is missing
+    return table.error();
+  }
+  if (row >= (*table)->rows) return chunk;  // a short last file: the chunk was never written
+  const parquet::Column* paths = (*table)->column("path");
+  const parquet::Column* raws = (*table)->column("raw");
+  const parquet::Column* offsets = (*table)->column("offset");
+  const parquet::Column* sizes = (*table)->column("size");
+  if (paths == nullptr || offsets == nullptr || sizes == nullptr) {
+    return Error{path + ": no path, offset and size columns"};
+  }
+  for (const parquet::Column* column : {paths, raws}) {
+    if (column != nullptr && column->kind() != parquet::Column::Kind::Bytes) {
+      return Error{path + ": column " + column->name() + " holds integers, not bytes"};
+    }
+  }
+  for (const parquet::Column* column : {offsets, sizes}) {
+    if (column->kind() != parquet::Column::Kind::Integer) {
+      return Error{path + ": column " + column->name() + " holds bytes, not integers"};
+    }
+  }
+  if (const auto raw = raws != nullptr ? raws->bytes(row) : std::nullopt) {
+    chunk.kind = ChunkReference::Kind::Inline;
+    chunk.bytes = std::string(*raw);
+    return chunk;
+  }
+  const auto url = paths->bytes(row);
+  if (!url) return chunk;
+  // A relative path is relative to the folder the set lies in, as for a JSON set beside its data
+  // (or an object of -o remote_protocol).
+  chunk.url = refstore::resolve_target(std::string(*url), relative_base_, remote_protocol_);
+  const std::int64_t offset = offsets->integer(row).value_or(0);
+  const std::int64_t size = sizes->integer(row).value_or(0);
+  if (offset < 0 || size < 0) return Error{path + ": row " + std::to_string(row) + ": a negative offset or size"};
+  chunk.kind = offset == 0 && size == 0 ? ChunkReference::Kind::WholeFile : ChunkReference::Kind::Range;
+  chunk.offset = static_cast<std::uint64_t>(offset);
+  chunk.length = static_cast<std::uint64_t>(size);
+  return chunk;
+}
+
 }  // namespace
 
 bool is_parquet_set(const std::string& path) {
@@ -38,15 +153,17 @@ bool is_parquet_set(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && ::stat((path + "/.zmetadata").c_str(), &st) == 0;
 }
 
-Result<ParquetSet> load_parquet_set(const std::string& directory, const refstore::LoadOptions& options) {
+Result<ReferenceSet> load_parquet_set(const std::string& directory, const refstore::LoadOptions& options,
+                                      std::shared_ptr<ParquetTables> tables) {
   const std::string name = directory + "/.zmetadata";
-  const auto text = read_whole(name);
+  auto text = read_whole(name);
   if (!text) return Error{name + ": cannot read"};
-  return parquet_set_from_metadata(*text, name, directory, options);
+  return parquet_set_from_metadata(*text, name, directory, options, std::move(tables));
 }
 
-Result<ParquetSet> parquet_set_from_metadata(std::string_view text, const std::string& name, std::string directory,
-                                             const refstore::LoadOptions& options) {
+Result<ReferenceSet> parquet_set_from_metadata(std::string_view text, const std::string& name, std::string directory,
+                                               const refstore::LoadOptions& options,
+                                               std::shared_ptr<ParquetTables> tables) {
   simdjson::dom::parser parser;
   simdjson::dom::object top;
   if (parser.parse(simdjson::padded_string(text)).get(top)) return Error{name + ": not a JSON object"};
@@ -70,7 +187,11 @@ Result<ParquetSet> parquet_set_from_metadata(std::string_view text, const std::s
   refs += "}";
   auto store = refstore::RefStore::parse(refs, options);
   if (!store) return common::wrap(store.error(), name);
-  return ParquetSet{std::move(*store), ParquetLayout{std::move(directory), record_size}};
+  ChunkTableFactory chunks = [layout = ParquetLayout{std::move(directory), record_size}, tables = std::move(tables),
+                              options](const refstore::RefStore& tree, std::uint32_t generation) {
+    return std::unique_ptr<ChunkTable>(std::make_unique<ParquetChunks>(tree, layout, *tables, options, generation));
+  };
+  return ReferenceSet{std::move(*store), std::move(chunks)};
 }
 
 Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::string& file, std::uint32_t generation) {
@@ -83,15 +204,8 @@ Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::stri
     }
   }
   // Read outside the lock: two first lookups of one file may both read it; the second keeps its own.
-  Result<std::string> bytes = Error{""};
-  if (is_remote_set(file)) {
-    bytes = read_remote_(file);
-    if (!bytes) return bytes.error();
-  } else if (auto local = read_whole(file)) {
-    bytes = std::move(*local);
-  } else {
-    return Error{file + ": cannot read"};
-  }
+  const Result<std::string> bytes = is_remote_set(file) ? read_remote_(file) : read_whole(file);
+  if (!bytes) return bytes.error();
   auto read = parquet::read_table(*bytes, pool_);
   if (!read) return common::wrap(read.error(), file);
   auto table = std::make_shared<const parquet::Table>(std::move(*read));
@@ -113,87 +227,6 @@ Result<std::shared_ptr<const parquet::Table>> ParquetTables::get(const std::stri
 std::uint64_t ParquetTables::bytes() const {
   const std::lock_guard lock(mutex_);
   return held_;
-}
-
-ParquetView::ParquetView(const refstore::RefStore& store, ParquetLayout layout, ParquetTables& tables,
-                         std::string relative_base, std::string remote_protocol, std::uint32_t generation)
-    : store_(store),
-      layout_(std::move(layout)),
-      tables_(tables),
-      relative_base_(std::move(relative_base)),
-      remote_protocol_(std::move(remote_protocol)),
-      generation_(generation) {}
-
-ParquetView::Array& ParquetView::array(refstore::NodeId directory) {
-  const std::lock_guard lock(mutex_);
-  auto found = arrays_.find(directory);
-  if (found != arrays_.end()) return found->second;
-  Array array;
-  if (const auto zarray = store_.lookup(directory, ".zarray")) {
-    const refstore::Entry entry = store_.entry(*zarray);
-    if (entry.kind == refstore::EntryKind::Inline) {
-      if (const auto meta = common::ArrayMeta::parse(entry.data)) {
-        array.grid = common::ChunkGrid::of(meta->shape, meta->chunks);
-      }
-    }
-  }
-  if (array.grid) {
-    array.first_ordinal = next_ordinal_;
-    next_ordinal_ += array.grid->chunk_count();
-  }
-  return arrays_.emplace(directory, std::move(array)).first->second;
-}
-
-const common::ChunkGrid* ParquetView::grid(refstore::NodeId directory) {
-  Array& found = array(directory);
-  return found.grid ? &*found.grid : nullptr;
-}
-
-std::uint64_t ParquetView::first_ordinal(refstore::NodeId directory) { return array(directory).first_ordinal; }
-
-Result<ParquetChunk> ParquetView::chunk(refstore::NodeId directory, std::uint64_t index) {
-  const std::uint64_t file = index / layout_.record_size;
-  const std::uint64_t row = index % layout_.record_size;
-  const std::string path = layout_.directory + "/" + store_.key(directory) + "/refs." + std::to_string(file) + ".parq";
-  auto table = tables_.get(path, generation_);
-  if (!table) return table.error();
-  ParquetChunk chunk;
-  if (row >= (*table)->rows) return chunk;  // a short last file: the chunk was never written
-  const parquet::Column* paths = (*table)->column("path");
-  const parquet::Column* raws = (*table)->column("raw");
-  const parquet::Column* offsets = (*table)->column("offset");
-  const parquet::Column* sizes = (*table)->column("size");
-  if (paths == nullptr || offsets == nullptr || sizes == nullptr) {
-    return Error{path + ": no path, offset and size columns"};
-  }
-  for (const parquet::Column* column : {paths, raws}) {
-    if (column != nullptr && column->kind() != parquet::Column::Kind::Bytes) {
-      return Error{path + ": column " + column->name() + " holds integers, not bytes"};
-    }
-  }
-  for (const parquet::Column* column : {offsets, sizes}) {
-    if (column->kind() != parquet::Column::Kind::Integer) {
-      return Error{path + ": column " + column->name() + " holds bytes, not integers"};
-    }
-  }
-  if (const auto raw = raws != nullptr ? raws->bytes(row) : std::nullopt) {
-    chunk.kind = ParquetChunk::Kind::Inline;
-    chunk.bytes = std::string(*raw);
-    return chunk;
-  }
-  const auto url = paths->bytes(row);
-  if (!url) return chunk;
-  chunk.url = std::string(*url);
-  // A relative path is relative to the folder the set lies in, as for a JSON set beside its data
-  // (or an object of -o remote_protocol).
-  chunk.url = refstore::resolve_target(std::move(chunk.url), relative_base_, remote_protocol_);
-  const std::int64_t offset = offsets->integer(row).value_or(0);
-  const std::int64_t size = sizes->integer(row).value_or(0);
-  if (offset < 0 || size < 0) return Error{path + ": row " + std::to_string(row) + ": a negative offset or size"};
-  chunk.kind = offset == 0 && size == 0 ? ParquetChunk::Kind::WholeFile : ParquetChunk::Kind::Range;
-  chunk.offset = static_cast<std::uint64_t>(offset);
-  chunk.length = static_cast<std::uint64_t>(size);
-  return chunk;
 }
 
 }  // namespace kerchunkfs::daemon

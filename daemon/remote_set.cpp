@@ -60,7 +60,7 @@ Result<std::string> fetch_remote_set(const std::string& url, const fetch::Source
   const std::string shown = fetch::redact_url(url);
   // One read of the whole object: a byte more than allowed tells a set too large from one that fits.
   Result<fetch::ReadAnswer> read = read_now(url, sources, most_bytes + 1);
-  if (!read) return Error{shown + ": " + read.error().message};
+  if (!read) return Error{shown + ": " + read.error().message, read.error().code};
   std::string bytes = std::move(read->bytes);
   if (bytes.size() > most_bytes) {
     return Error{shown + ": larger than " + std::to_string(most_bytes) + " bytes, the most a reference set may be"};

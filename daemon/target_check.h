@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "daemon/filesystem.h"
+#include "daemon/filesystem_options.h"
 #include "fetch/source_registry.h"
 #include "refstore/refstore.h"
 

@@ -477,8 +477,14 @@ class HttpEngine::Impl {
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
     t->read_done(common::Error{t->describe() + ": " + problem + " (after " + std::to_string(t->attempt) + " attempt" +
-                               (t->attempt == 1 ? "" : "s") + ")"});
+                                   (t->attempt == 1 ? "" : "s") + ")",
+                               failure_code(code, status)});
   }
+
+  // The errno of a failed request: ENOENT where the server says the object does not exist (a
+  // format may take that to mean something, as a parquet set's missing refs file means missing
+  // chunks), EIO otherwise.
+  static int failure_code(CURLcode code, long status) { return code == CURLE_OK && status == 404 ? ENOENT : EIO; }
 
   // A verified answer: the wanted bytes go out through progress (streaming reads) or in the result.
   static void deliver(Transfer& t, const RangeVerdict& verdict) {
@@ -532,7 +538,7 @@ class HttpEngine::Impl {
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
-    t->size_done(common::Error{t->describe() + ": " + problem});
+    t->size_done(common::Error{t->describe() + ": " + problem, failure_code(code, status)});
   }
 
   // A redirect curl left to the engine (see start()): true, with the transfer pointed at its

@@ -407,3 +407,46 @@ def test_combine_writes_the_parquet_layout_too(tmp_path, mounts):
     scan("--concat-dim", "time", *paths, "-o", tmp_path / "all.parq", "--record-size", "3")
     allow = f"allow_local={tmp_path}"
     assert_same_mount(mounts(tmp_path / "all.parq", "-o", allow), mounts(tmp_path / "all.json", "-o", allow))
+
+
+def test_refs_files_a_writer_left_out_are_missing_chunks_for_every_reader(tmp_path, mounts):
+    """kerchunk's parquet writers (fsspec's LazyReferenceMapper, as padocc uses it) write no
+    refs.K.parq for records that hold no chunk: an all-fill array has no refs file at all, and an
+    array whose last chunks were never written lacks its last ones. Those chunks are missing (the
+    reader's fill value): not listed, ENOENT, never EIO. The truth is h5py's reading of the file,
+    whose unwritten chunks are its fill value too."""
+    import h5py
+    import numpy as np
+    import zarr
+    source = tmp_path / "fill.h5"
+    with h5py.File(source, "w") as f:
+        f.create_dataset("allfill", shape=(6, 10), dtype="<i4", chunks=(2, 10), fillvalue=-7)
+        part = f.create_dataset("part", shape=(8, 10), dtype="<f8", chunks=(2, 10), fillvalue=2.5)
+        part[:4] = np.arange(40).reshape(4, 10)  # chunks 0 and 1; 2 and 3 never written
+        f.create_dataset("full", data=np.arange(12, dtype="<i2").reshape(6, 2), chunks=(2, 2))
+    scan(source, "-o", tmp_path / "refs.parq", "--record-size", "2")
+    shutil.rmtree(tmp_path / "refs.parq" / "allfill")  # the writer made no folder for it
+    (tmp_path / "refs.parq" / "allfill").mkdir()  # (nor would an empty one change anything)
+    (tmp_path / "refs.parq" / "part" / "refs.1.parq").unlink()  # the record of chunks 2 and 3
+    m = mounts(tmp_path / "refs.parq", "-o", f"allow_local={tmp_path}")
+    assert sorted(p.name for p in m.path("allfill").iterdir()) == [".zarray", ".zattrs"]
+    assert sorted(p.name for p in m.path("part").iterdir()) == [".zarray", ".zattrs", "0.0", "1.0"]
+    for name in ("allfill/0.0", "part/2.0", "part/3.0"):
+        with pytest.raises(FileNotFoundError):
+            m.path(name).stat()
+    with h5py.File(source) as f:
+        truth = {name: f[name][...] for name in ("allfill", "part", "full")}
+    for name, expected in truth.items():
+        np.testing.assert_array_equal(zarr.open_array(str(m.path(name)), mode="r")[...], expected, err_msg=name)
+    values, errors = readers.read_gdal(m.path(), list(truth))
+    assert not errors, errors
+    for name, expected in truth.items():
+        np.testing.assert_array_equal(values[name], expected, err_msg=f"GDAL {name}")
+    reason = readers.zarrita_unavailable_reason()
+    if reason:
+        pytest.skip(f"zarrita.js: {reason} (zarr-python and GDAL were checked)")
+    values, errors = readers.read_zarrita(m.path(), list(truth))
+    assert not errors, errors
+    for name, expected in truth.items():
+        np.testing.assert_array_equal(values[name], expected, err_msg=f"zarrita.js {name}")
+    assert "EIO" not in m.log() and "cannot read" not in m.log()

@@ -194,16 +194,34 @@ def test_a_parquet_set_mounts_by_url_from_nginx_and_the_s3_server(nginx, s3_serv
     np.testing.assert_array_equal(zarr.open_array(str(s3.path("v")), mode="r")[...], data)
 
 
-def test_a_missing_refs_file_by_url_is_eio_for_its_chunks_alone(nginx, tmp_path, mounts):
+def test_a_refs_file_missing_by_url_is_missing_chunks_and_one_refused_is_eio_for_its_chunks_alone(
+        nginx, tmp_path, mounts):
+    """A refs file the server does not have (404) holds missing chunks, as kerchunk's layout
+    means (its writers write none for records without chunks): not found, the reader's fill value.
+    One the server refuses (403) is EIO for its chunks alone, with a log line."""
     folder = nginx.root / tmp_path.name
     folder.mkdir()
-    data = write_source(folder / "data.h5", 13)
-    scanned_parquet(folder / "data.h5", folder / "refs.parq", "data.h5")
-    (folder / "refs.parq" / "v" / "refs.1.parq").unlink()
-    m = mounts(nginx.url(f"{tmp_path.name}/refs.parq"))
+    data = write_source(folder / "data.h5", 13)  # chunks 0.0 … 3.0 of 3 rows; refs.1.parq holds 2.0 and 3.0
+    scanned_parquet(folder / "data.h5", folder / "missing.parq", "data.h5")
+    scanned_parquet(folder / "data.h5", folder / "refused.parq", "data.h5")
+    (folder / "missing.parq" / "v" / "refs.1.parq").unlink()
+    (folder / "refused.parq" / "v" / "refs.1.parq").unlink()
+    (folder / "refused.parq" / "v" / "refs.1.parq").mkdir()  # nginx refuses to list a folder: 403
+
+    m = mounts(nginx.url(f"{tmp_path.name}/missing.parq"))
+    assert sorted(p.name for p in m.path("v").iterdir()) == [".zarray", ".zattrs", "0.0", "1.0"]
+    with pytest.raises(FileNotFoundError):
+        m.path("v/2.0").read_bytes()
+    fill = json.loads(m.path("v/.zarray").read_text())["fill_value"]
+    expected = data.copy()
+    expected[6:] = fill
+    np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[...], expected)
+    assert "v/2.0" not in m.log(), m.log()
+
+    m = mounts(nginx.url(f"{tmp_path.name}/refused.parq"))
     assert m.path("v/0.0").read_bytes()  # in refs.0.parq
     with pytest.raises(OSError) as raised:
-        m.path("v/2.0").read_bytes()  # in the missing refs.1.parq
+        m.path("v/2.0").read_bytes()
     assert raised.value.errno == errno.EIO
-    assert "refs.1.parq" in m.log() and "404" in m.log(), m.log()
+    assert "refs.1.parq" in m.log() and "403" in m.log(), m.log()
     np.testing.assert_array_equal(zarr.open_array(str(m.path("v")), mode="r")[:6], data[:6])

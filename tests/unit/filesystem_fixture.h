@@ -16,15 +16,17 @@
 namespace kerchunkfs::testing {
 
 struct FilesystemFixture {
+  // `chunks`: the set's chunk table, for a set whose format keeps chunks apart from its tree.
   explicit FilesystemFixture(const std::string& json,
-                             const std::function<void(daemon::FilesystemOptions&)>& configure = {}) {
+                             const std::function<void(daemon::FilesystemOptions&)>& configure = {},
+                             daemon::ChunkTableFactory chunks = {}) {
     registry.add("http", source);
     daemon::FilesystemOptions options;
     options.fetch.cache_size = 1 << 20;
     options.prefetch_bytes = 0;
     if (configure) configure(options);
-    filesystem =
-        std::make_unique<daemon::Filesystem>(refstore::RefStore::parse(json, {}).value(), registry, log, options);
+    filesystem = std::make_unique<daemon::Filesystem>(
+        daemon::ReferenceSet{refstore::RefStore::parse(json, {}).value(), std::move(chunks)}, registry, log, options);
   }
   common::Result<daemon::EntryReply> try_lookup(daemon::Ino parent, std::string_view name) {
     std::promise<common::Result<daemon::EntryReply>> answer;

@@ -70,8 +70,8 @@ TEST_CASE("an old generation lives while the kernel holds an inode of it, and re
   f.source->put("http://h/new", "abcdefghij");
   const daemon::Ino old_directory = f.path("v");
   const daemon::Ino old_chunk = f.path("v/1");
-  const auto names =
-      f.filesystem->replace(refstore::RefStore::parse(R"({"v/1": ["http://h/new", 0, 3]})", {}).value(), {});
+  const auto names = f.filesystem->replace(
+      daemon::ReferenceSet{refstore::RefStore::parse(R"({"v/1": ["http://h/new", 0, 3]})", {}).value(), {}}, {});
   CHECK(std::find(names.begin(), names.end(), "gone") != names.end());  // the old root's names, to invalidate
   CHECK(f.filesystem->generation_count() == 2);
   CHECK(f.read(old_chunk) == "67");
