@@ -43,7 +43,7 @@ for cname in ("blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"):
                           (numcodecs.Blosc.BITSHUFFLE, "bit")):
         CODECS[f"blosc_{cname}_{mode}"] = ("<f4", numcodecs.Blosc(cname=cname, clevel=5, shuffle=shuffle), None, "C")
 
-# The rows of the README's readers × codecs table, each read as one of the arrays above.
+# The rows of the readers × codecs table (docs/decoded-view.md), each read as one of the arrays above.
 TABLE_ROWS = {"zlib": "zlib", "gzip": "gzip", "bz2": "bz2", "lzma": "lzma", "zstd": "zstd", "lz4": "lz4",
               "blosc": "blosc_lz4_byte", "shuffle + zlib": "shuffle", "delta": "delta",
               "fixedscaleoffset": "fixedscaleoffset", "astype": "astype", "quantize": "quantize",
@@ -185,7 +185,7 @@ def outcome(read, errors, name, expected):
 
 
 def readme_table():
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "decoded-view.md").read_text()
     block = text.split("<!-- readers-codecs:begin -->")[1].split("<!-- readers-codecs:end -->")[0]
     rows = {}
     for line in block.strip().splitlines()[2:]:
@@ -194,10 +194,10 @@ def readme_table():
     return rows
 
 
-def test_every_reader_reads_every_codec_decoded_and_the_readme_says_so(codec_store, mounts):
+def test_every_reader_reads_every_codec_decoded_and_the_docs_say_so(codec_store, mounts):
     """zarr-python, zarrita.js, GDAL and NCZarr read each array through the raw mount and through
-    -o decode; with -o decode every one reads the right values. The README's table is what this
-    test sees."""
+    -o decode; with -o decode every one reads the right values. The table in docs/decoded-view.md
+    is what this test sees."""
     reason = readers.zarrita_unavailable_reason()
     if reason:
         pytest.skip(reason)
@@ -226,7 +226,7 @@ def test_every_reader_reads_every_codec_decoded_and_the_readme_says_so(codec_sto
     observed = {row: [f"{seen[(r, 'raw', name)]} / {seen[(r, 'decode', name)]}" for r in READERS]
                 for row, name in TABLE_ROWS.items()}
     table = "\n".join(f"| {row} | " + " | ".join(cells) + " |" for row, cells in observed.items())
-    assert readme_table() == observed, f"the README's readers × codecs table should read:\n{table}"
+    assert readme_table() == observed, f"the readers × codecs table in docs/decoded-view.md should read:\n{table}"
 
 
 def make_netcdf(path):
