@@ -11,9 +11,9 @@
 
 #include "codec/codec.h"
 #include "refstore/writer.h"
-#include "scanner/attributes.h"
 #include "scanner/cf_time.h"
 #include "scanner/zarr_meta.h"
+#include "sources/json_text.h"
 
 namespace kerchunkfs::scanner {
 namespace {
@@ -21,6 +21,7 @@ namespace {
 using refstore::json_quote;
 using refstore::ReferenceMap;
 using refstore::ReferenceValue;
+using sources::json_object;
 
 // Attributes that change what the stored numbers mean: they must agree wherever a variable is
 // joined, except the packing ones, which an assembled array undoes.

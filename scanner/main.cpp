@@ -20,10 +20,10 @@
 #include "refstore/refstore.h"
 #include "scanner/batch.h"
 #include "scanner/combine.h"
-#include "scanner/dmrpp.h"
 #include "scanner/parquet_references.h"
 #include "scanner/reference_files.h"
 #include "scanner/scan.h"
+#include "sources/source_format.h"
 
 namespace {
 
@@ -344,12 +344,13 @@ CommandLine parse(int argc, char* argv[]) {
 }
 
 std::string url_for(const CommandLine& line, const std::string& input) {
-  // A DMR++ sidecar's granule is named by its href, or lies beside it (scanner/dmrpp.h).
-  const bool sidecar = kerchunkfs::scanner::is_dmrpp(input);
+  // A sidecar's data file (a DMR++ sidecar's granule) is named by the sidecar, or lies beside it.
+  const std::string_view suffix = kerchunkfs::sources::sidecar_suffix(input);
+  const bool sidecar = !suffix.empty();
   if (line.url.empty()) return sidecar ? "" : is_remote(input) ? input : std::filesystem::absolute(input).string();
   std::string url = line.url;
   std::string name = file_name(input);
-  if (sidecar) name.resize(name.size() - std::string_view(".dmrpp").size());  // the granule's name
+  if (sidecar && name.ends_with(suffix)) name.resize(name.size() - suffix.size());  // the data file's name
   for (std::size_t at; (at = url.find("{name}")) != std::string::npos;) url.replace(at, 6, name);
   return url;
 }
@@ -360,13 +361,12 @@ bool scan_one(const CommandLine& line, const kerchunkfs::fetch::SourceRegistry* 
   kerchunkfs::scanner::ScanOptions options = line.scan;
   options.sources = sources;
   options.url = url_for(line, input);
-  kerchunkfs::scanner::ScanResult result;
-  try {
-    result = kerchunkfs::scanner::scan_file(input, options);
-  } catch (const kerchunkfs::scanner::ScanError& error) {
-    std::fprintf(stderr, "kerchunkfs-scan: %s\n", error.what());
+  auto scanned = kerchunkfs::scanner::scan_file(input, options);
+  if (!scanned) {
+    std::fprintf(stderr, "kerchunkfs-scan: %s\n", scanned.error().message.c_str());
     return false;
   }
+  const kerchunkfs::scanner::ScanResult& result = *scanned;
   if (const auto written =
           kerchunkfs::scanner::write_reference_file(target, result.references, line.version, line.record_size);
       !written) {

@@ -1,68 +1,22 @@
-// One HDF5/netCDF4 file → a reference set: zarr v2 metadata for every group and dataset, and a
-// [url, offset, length] reference for every stored chunk, found in one pass over the file.
+// One file → a reference set, whatever its format: the file's bytes (local, or remote through
+// the fetch engine) offered to each source format in sources/source_format.h's table, the first
+// that recognises it scanning it.
 #pragma once
 
-#include <cstdint>
-#include <stdexcept>
 #include <string>
-#include <vector>
 
-#include "fetch/source_registry.h"
-#include "refstore/writer.h"
-#include "scanner/remote_file.h"
+#include "common/result.h"
+#include "sources/scan_result.h"
 
 namespace kerchunkfs::scanner {
 
-struct ScanOptions {
-  std::string url;                       // written into references; the file's path by default
-  std::uint64_t inline_threshold = 500;  // chunks smaller than this are inlined
-  // A dataset whose filters have no zarr codec is decoded by HDF5 (plugins included) and
-  // inlined, uncompressed, when it holds at most this many bytes; refused when larger.
-  std::uint64_t inline_unsupported = 1 << 20;
-  // Uncompressed contiguous datasets larger than this are split into chunks of at most this many
-  // bytes along their first axes, so that partial reads fetch only what they need; 0: never.
-  std::uint64_t split_contiguous = 0;
-  // netCDF classic variables without a _FillValue get the type's default fill as their zarr fill
-  // value (readers that mask, such as netCDF4-python, treat it as missing); false: none (as
-  // xarray's netCDF reader, which does not mask default fills).
-  bool default_fill = true;
-  // DMR++ sidecars written before build_dmrpp recorded byteOrder: the order their multi-byte values
-  // are taken to be in ("LE" or "BE", as the user says); empty: such variables are refused.
-  std::string dmrpp_byte_order;
-  // Where chunk locations come from: the v1 B-tree read from the file where there is one (one
-  // pass), or always HDF5's per-chunk lookups (for comparing the two in tests).
-  bool library_chunk_index = false;
-  // Remote files (any location with a URL scheme other than file://) are read through these
-  // sources, with these block sizes; without sources only local files can be scanned.
-  const fetch::SourceRegistry* sources = nullptr;
-  RemoteReadOptions remote;
-};
+using sources::DatasetReport;
+using sources::ScanOptions;
+using sources::ScanResult;
 
-struct DatasetReport {
-  std::string path;
-  enum class Outcome { Referenced, Inlined, Refused, Skipped } outcome;
-  std::string reason;  // for Refused and Skipped
-};
-
-struct ScanResult {
-  refstore::ReferenceMap references;
-  std::vector<DatasetReport> datasets;
-  std::uint64_t chunk_references = 0;
-};
-
-class ScanError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// A chunk at `offset`, `length` of the file `bytes` (named `url` in references): its bytes inline
-// when `inline_bytes` says so and they can be read, a range reference otherwise.
-void add_chunk_reference(ScanResult& result, FileBytes& bytes, const std::string& key, const std::string& url,
-                         std::uint64_t offset, std::uint64_t length, bool inline_bytes);
-
-// `location` is a local path, a file:// URL or a remote URL. Throws ScanError naming the file
-// when it cannot be read or opened as HDF5; a remote read that fails anywhere in the scan fails
-// the whole scan.
-ScanResult scan_file(const std::string& location, const ScanOptions& options);
+// `location` is a local path, a file:// URL or a remote URL. An error names the file: when it
+// cannot be read, when its format refuses it, and when a remote read failed anywhere in the scan
+// (which then is the cause of whatever the format said, and nothing of the scan is kept).
+[[nodiscard]] common::Result<ScanResult> scan_file(const std::string& location, const ScanOptions& options);
 
 }  // namespace kerchunkfs::scanner

@@ -12,12 +12,12 @@
 #include <tuple>
 #include <vector>
 
-#include "scanner/chunk_index.h"
-#include "scanner/file_bytes.h"
-#include "scanner/hdf5_handle.h"
-#include "scanner/types.h"
+#include "sources/file_bytes.h"
+#include "sources/hdf5/chunk_index.h"
+#include "sources/hdf5/hdf5_handle.h"
+#include "sources/hdf5/types.h"
 
-using namespace kerchunkfs::scanner;
+using namespace kerchunkfs::sources;
 
 namespace {
 

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "scanner/remote_file.h"
-#include "scanner/scan.h"
+#include "sources/remote_file.h"
+#include "sources/scan_result.h"
 
 using namespace kerchunkfs;
-using scanner::ByteRange;
-using scanner::RemoteFile;
-using scanner::RemoteReadOptions;
+using sources::ByteRange;
+using sources::RemoteFile;
+using sources::RemoteReadOptions;
 
 namespace {
 
@@ -138,8 +138,8 @@ TEST_CASE("without a size in the answer, the size is asked for once") {
 TEST_CASE("failures are errors naming the URL, never bytes") {
   MemorySource source(random_bytes(10000));
   source.fail_from = 0;
-  CHECK_THROWS_WITH(RemoteFile("https://host/x.nc", source, RemoteReadOptions{1000, 1000, 1 << 20}),
-                    Catch::Contains("https://host/x.nc") && Catch::Contains("503"));
+  const RemoteFile failed("https://host/x.nc", source, RemoteReadOptions{1000, 1000, 1 << 20});
+  CHECK_THAT(failed.failure(), Catch::Contains("https://host/x.nc") && Catch::Contains("503"));
   MemorySource later(random_bytes(10000));
   later.fail_from = 6000;
   RemoteFile file("https://host/y.nc", later, RemoteReadOptions{1000, 1000, 1 << 20});
