@@ -8,6 +8,9 @@
 #include <climits>
 #include <cstdlib>
 #include <fstream>
+#include <vector>
+
+#include "fetch/remote_options.h"
 
 namespace kerchunkfs::daemon {
 namespace {
@@ -75,7 +78,7 @@ Status set_log_level(std::string_view text, Settings& s) {
 }
 
 // clang-format off
-constexpr OptionSpec kOptions[] = {
+constexpr OptionSpec kOwnOptions[] = {
   {"target", "URL", "target of references whose URL is null",
    [](std::string_view v, Settings& s) -> Status { s.target = std::string(v); return Ok{}; }},
   {"cache_size", "SIZE", "block cache for remote data (default: 1/8 of memory, 64M..4G)",
@@ -117,71 +120,6 @@ constexpr OptionSpec kOptions[] = {
      s.filesystem.fetch.disk.trust = std::chrono::seconds(seconds);
      return set;
    }},
-  {"netrc", "FILE", "login credentials per host, netrc format (default: ~/.netrc when there is one)",
-   [](std::string_view v, Settings& s) -> Status {
-     // Made absolute: the daemon changes to / when it detaches.
-     char resolved[PATH_MAX];
-     if (::realpath(std::string(v).c_str(), resolved) == nullptr || ::access(resolved, R_OK) != 0) {
-       return common::Error{"netrc: " + std::string(v) + ": cannot read it"};
-     }
-     s.filesystem.fetch.http.netrc_file = resolved;
-     s.filesystem.s3.netrc_file = resolved;  // for -o s3_credentials_url too
-     return Ok{};
-   }},
-  {"bearer_token_file", "FILE", "a bearer token, sent to the auth_hosts alone (read again when it changes)",
-   [](std::string_view v, Settings& s) -> Status {
-     char resolved[PATH_MAX];  // absolute: the daemon changes to / when it detaches
-     if (::realpath(std::string(v).c_str(), resolved) == nullptr || ::access(resolved, R_OK) != 0) {
-       return common::Error{"bearer_token_file: " + std::string(v) + ": cannot read it"};
-     }
-     s.filesystem.fetch.http.bearer_token_file = resolved;
-     return Ok{};
-   }},
-  {"header", "NAME:VALUE", "a header sent to the auth_hosts alone; repeat for more",
-   [](std::string_view v, Settings& s) -> Status {
-     // A header field name is a token; neither part may break the request's lines.
-     const std::size_t colon = v.find(':');
-     const std::string_view name = v.substr(0, colon);
-     const bool token = !name.empty() && name.find_first_not_of("!#$%&'*+-.^_`|~0123456789"
-                                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
-                                             std::string_view::npos;
-     if (colon == std::string_view::npos || !token || v.find_first_of("\r\n") != std::string_view::npos) {
-       return common::Error{"header: \"" + std::string(name) + "\" is not NAME:VALUE with a header name"};
-     }
-     std::string_view value = v.substr(colon + 1);
-     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-     s.filesystem.fetch.http.headers.push_back(std::string(name) + ": " + std::string(value));
-     return Ok{};
-   },
-   true},
-  {"auth_hosts", "HOST[:HOST...]", "hosts the bearer token goes to; *.example.org for subdomains",
-   [](std::string_view v, Settings& s) -> Status {
-     s.filesystem.fetch.http.auth_hosts = split_list(v);
-     if (s.filesystem.fetch.http.auth_hosts.empty()) return common::Error{"auth_hosts: no host named"};
-     return Ok{};
-   }},
-  {"insecure", "", "do not verify TLS certificates",
-   [](std::string_view, Settings& s) -> Status { s.filesystem.fetch.http.insecure = true; return Ok{}; }},
-  {"s3_region", "REGION", "region of s3:// URLs (default: AWS_REGION, profile, us-east-1)",
-   [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.region = v; return Ok{}; }},
-  {"s3_endpoint", "URL", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)",
-   [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.endpoint = v; return Ok{}; }},
-  {"s3_path_style", "", "path-style S3 URLs (always with a custom endpoint)",
-   [](std::string_view, Settings& s) -> Status { s.filesystem.s3.path_style = true; return Ok{}; }},
-  {"remote_protocol", "PROTOCOL", "s3, gs, http or https: the protocol of target URLs without a scheme",
-   [](std::string_view v, Settings& s) -> Status {
-     if (v != "s3" && v != "gs" && v != "http" && v != "https") {
-       return common::Error{"remote_protocol: " + std::string(v) + " is not s3, gs, http or https"};
-     }
-     s.filesystem.remote_protocol = v;
-     return Ok{};
-   }},
-  {"s3_credentials_url", "URL", "temporary S3 keys from this endpoint (a DAAC's s3credentials), with netrc logins",
-   [](std::string_view v, Settings& s) -> Status { s.filesystem.s3.credentials_url = v; return Ok{}; }},
-  {"requester_pays", "", "send x-amz-request-payer: requester (the reader pays the bucket's requests)",
-   [](std::string_view, Settings& s) -> Status { s.filesystem.s3.requester_pays = true; return Ok{}; }},
-  {"anon", "", "unsigned S3 requests (public buckets)",
-   [](std::string_view, Settings& s) -> Status { s.filesystem.s3.anonymous = true; return Ok{}; }},
   {"watch", "", "load the reference file again when it changes (as on SIGHUP)",
    [](std::string_view, Settings& s) -> Status { s.watch = true; return Ok{}; }},
   {"watch_interval", "SECONDS", "how often -o watch asks a set by URL for its ETag/Last-Modified (default 60)",
@@ -214,12 +152,22 @@ constexpr OptionSpec kOptions[] = {
 
 }  // namespace
 
-std::span<const OptionSpec> option_table() { return kOptions; }
+std::span<const OptionSpec> option_table() {
+  // The daemon's own options, then those it shares with kerchunkfs-scan (fetch/remote_options.h).
+  static const std::vector<OptionSpec> table = [] {
+    std::vector<OptionSpec> options(std::begin(kOwnOptions), std::end(kOwnOptions));
+    for (const fetch::RemoteOptionSpec& remote : fetch::remote_option_table()) {
+      options.push_back(OptionSpec{remote.name, remote.value, remote.help, nullptr, remote.repeatable, &remote});
+    }
+    return options;
+  }();
+  return table;
+}
 
 const OptionSpec* find_option(std::string_view name) {
-  const auto found =
-      std::find_if(std::begin(kOptions), std::end(kOptions), [&](const auto& o) { return o.name == name; });
-  return found == std::end(kOptions) ? nullptr : found;
+  const auto table = option_table();
+  const auto found = std::find_if(table.begin(), table.end(), [&](const auto& o) { return o.name == name; });
+  return found == table.end() ? nullptr : &*found;
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
@@ -261,25 +209,27 @@ std::vector<std::string> split_list(std::string_view text) {
 common::Result<Settings> apply_options(const GivenOptions& given) {
   Settings settings;
   settings.filesystem.fetch.cache_size = default_cache_size();
-  for (const OptionSpec& option : kOptions) {  // in table order, whatever order they were given in
+  fetch::RemoteAccess remote{settings.filesystem.fetch.http, settings.filesystem.s3,
+                             settings.filesystem.remote_protocol};
+  for (const OptionSpec& option : option_table()) {  // in table order, whatever order they were given in
     const auto found = given.find(option.name);
     if (found == given.end()) continue;
     std::string_view values = found->second;
     do {  // a repeatable option's values, a line each; any other's one value
       const std::string_view value = option.repeatable ? values.substr(0, values.find('\n')) : values;
       values.remove_prefix(std::min(values.size(), value.size() + 1));
-      if (const Status status = option.apply(value, settings); !status) {
+      if (const Status status =
+              option.remote != nullptr ? option.remote->apply(value, remote) : option.apply(value, settings);
+          !status) {
         return Error{"-o " + std::string(option.name) + (option.value.empty() ? "" : "=" + std::string(value)) + ": " +
                      status.error().message};
       }
     } while (!values.empty());
   }
   auto& http = settings.filesystem.fetch.http;
-  if (!http.bearer_token_file.empty() && http.auth_hosts.empty()) {
-    return Error{"-o bearer_token_file needs -o auth_hosts: the hosts the token may go to"};
-  }
-  if (!http.headers.empty() && http.auth_hosts.empty()) {
-    return Error{"-o header needs -o auth_hosts: the hosts the headers may go to"};
+  if (const auto unbounded = fetch::unbounded_credentials(http)) {
+    return Error{"-o " + std::string(*unbounded) + " needs -o auth_hosts: the hosts the " +
+                 (*unbounded == "header" ? "headers" : "token") + " may go to"};
   }
   // A stall shorter than the whole timeout, so a trickle is abandoned before the deadline.
   http.stall_timeout_s = std::max<long>(1, std::min<long>(20, http.timeout_ms / 1000));
@@ -321,7 +271,7 @@ Status read_config_file(const std::string& path, GivenOptions& given) {
 
 std::string options_help() {
   std::string text;
-  for (const OptionSpec& option : kOptions) {
+  for (const OptionSpec& option : option_table()) {
     std::string usage =
         "    -o " + std::string(option.name) + (option.value.empty() ? "" : "=" + std::string(option.value));
     usage += usage.size() < 30 ? std::string(30 - usage.size(), ' ') : "\n" + std::string(30, ' ');

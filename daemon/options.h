@@ -1,7 +1,8 @@
 // The kerchunkfs -o options, in one table: each option's name, the form of its value, its line
 // in --help, and how it sets the daemon's settings. The command-line parser, the -o config=FILE
 // reader and the usage text all read this table, and a test checks the man page against it.
-// Adding an option is one entry in options.cpp (and its paragraph in man/kerchunkfs.1).
+// Adding an option is one entry in options.cpp (and its paragraph in man/kerchunkfs.1); the
+// options for reading remote data both programs take are fetch/remote_options.h's.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 
 #include "common/result.h"
 #include "daemon/filesystem_options.h"
+#include "fetch/remote_options.h"
 
 namespace kerchunkfs::daemon {
 
@@ -35,6 +37,8 @@ struct OptionSpec {
   common::Status (*apply)(std::string_view value, Settings& settings);
   // Given more than once, every value counts: they reach `apply` one per line.
   bool repeatable = false;
+  // An option kerchunkfs-scan takes too (fetch/remote_options.h): it applies instead of `apply`.
+  const fetch::RemoteOptionSpec* remote = nullptr;
 };
 
 // The value an option given again takes: the values so far and the new one, a line each for a

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fetch/remote_options.h"
 #include "fetch/source_registry.h"
 #include "fetch/url.h"
 #include "refstore/refstore.h"
@@ -33,69 +34,6 @@ using kerchunkfs::scanner::DatasetReport;
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
-
-void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: kerchunkfs-scan [options] FILE... (-o OUT.json | --out-dir DIR)\n"
-               "       kerchunkfs-scan [options] --concat-dim DIM FILE... -o OUT.json\n"
-               "       kerchunkfs-scan combine [options] --concat-dim DIM REFS.json... -o OUT.json\n"
-               "\n"
-               "Scan HDF5/netCDF4 files and write reference sets that kerchunkfs, fsspec and kerchunk read;\n"
-               "combine many into one dataset. Inputs may be @LIST (one per line) or quoted globs.\n"
-               "\n"
-               "  -o, --output FILE        the reference set written (.gz or .zst: compressed; .parq: a\n"
-               "                           directory in kerchunk's parquet layout)\n"
-               "  --record-size N          references per refs.K.parq file of the parquet layout\n"
-               "                           (default 100000, as kerchunk)\n"
-               "  --out-dir DIR            one reference set per input, DIR/NAME.json\n"
-               "  --url URL                the URL written into references (default: the input's path);\n"
-               "                           {name} is replaced by the input's file name\n"
-               "  --inline-threshold N     chunks smaller than N bytes are inlined (default 500)\n"
-               "  --inline-unsupported N   datasets whose filters have no zarr codec are decoded and\n"
-               "                           inlined up to N bytes (default 1048576); larger ones are refused\n"
-               "  --split-contiguous N     split uncompressed contiguous datasets into chunks of at most N\n"
-               "                           bytes along their first axes (default 0: never)\n"
-               "  --no-default-fill        netCDF3 variables without _FillValue get no zarr fill value (as\n"
-               "                           xarray's netCDF reader; default: netCDF's default fill, masked\n"
-               "                           as netCDF4-python masks it)\n"
-               "  --dmrpp-byte-order LE|BE the byte order of DMR++ variables whose sidecar omits it (older\n"
-               "                           build_dmrpp; OPeNDAP's server reads them in its own, little-\n"
-               "                           endian order); default: such variables are refused\n"
-               "  --concat-dim DIM         combine the inputs along DIM (repeat for several dimensions)\n"
-               "  --coordinate DIM=SOURCE  where an input's place along DIM comes from: variable (the\n"
-               "                           coordinate variable DIM, the default), attr:NAME (a global\n"
-               "                           attribute), attr:VARIABLE:NAME (a variable's attribute),\n"
-               "                           regex:PATTERN (on the file name) or index\n"
-               "  --assemble-chunk DIM=N   chunk extent along DIM of arrays assembled from files whose\n"
-               "                           chunks or packing differ (default: the smallest among the files;\n"
-               "                           such arrays need kerchunkfs -o decode, see the man page)\n"
-               "  -j, --jobs N             scan N files at once, in N processes (default 1)\n"
-               "  --shard I/N              work on the I-th (from 0) of N equal slices of the inputs\n"
-               "  --file-timeout SECONDS   give up on a file after this long (default 600; 0: never)\n"
-               "  --failed-list FILE       write the inputs that failed to FILE, one per line (for a re-run\n"
-               "                           with @FILE); an empty file when none did\n"
-               "  --version 0|1            reference spec version written (default 1)\n"
-               "\n"
-               "Remote inputs (http://, https://, s3://, gs://) are read in place, through a block cache:\n"
-               "  --block-size N           bytes per cached block (default 65536; 0: no cache, every read\n"
-               "                           the HDF5 library makes is a request of its own)\n"
-               "  --first-read N           bytes asked for by the first request (default 2097152)\n"
-               "  --s3-endpoint URL        S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS)\n"
-               "  --s3-region REGION       region of s3:// URLs (default: AWS_REGION, profile, us-east-1)\n"
-               "  --anonymous              unsigned S3 requests, for public buckets\n"
-               "  --netrc FILE             login credentials per host (default: ~/.netrc when there is one)\n"
-               "  --insecure               do not verify TLS certificates\n"
-               "  --remote-protocol P      s3, gs, http or https: inputs without a scheme are objects of it\n"
-               "                           (bucket/key.nc with s3), as fsspec's remote_protocol\n"
-               "  --bearer-token-file FILE a bearer token sent to the --auth-hosts alone\n"
-               "  --header NAME:VALUE      a header sent to the --auth-hosts alone (repeat for more)\n"
-               "  --auth-hosts H[:H...]    hosts the token and headers go to (*.example.org: subdomains)\n"
-               "  --s3-credentials-url URL temporary S3 keys from a DAAC-style s3credentials endpoint\n"
-               "  --requester-pays         the reader pays for requests to requester-pays buckets\n"
-               "  --skip-unsupported       exit 0 even when some datasets could not be referenced\n"
-               "  -q, --quiet              no report or progress on stderr\n"
-               "  -h, --help               this text\n");
-}
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr, "kerchunkfs-scan: %s\n", message.c_str());
@@ -116,6 +54,9 @@ struct CommandLine {
   unsigned file_timeout_s = 600;
   std::size_t shard = 0, shards = 1;
   bool skip_unsupported = false, quiet = false;
+  // Given before the --concat-dim they name may be: joined to it once every option is read.
+  std::vector<std::pair<std::string, CoordinateSource>> coordinates;
+  std::vector<std::pair<std::string, std::uint64_t>> assembled_chunks;
 };
 
 std::uint64_t byte_count(const std::string& option, const std::string& text) {
@@ -165,10 +106,179 @@ void add_input(const std::string& argument, std::vector<std::string>& inputs) {
   inputs.push_back(argument);
 }
 
+// "DIM=VALUE" split at its '=', or a usage error naming the option.
+std::pair<std::string, std::string> dimension_and(const std::string& option, const std::string& text,
+                                                  const char* form) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos) usage_error(option + " " + text + ": not " + form);
+  return {text.substr(0, equals), text.substr(equals + 1)};
+}
+
+// One option of kerchunkfs-scan's own: its spellings, its value, its --help text (further lines
+// indented under the first) and what it sets. The remote-access options, shared with kerchunkfs,
+// come from fetch/remote_options.h. Usage text, parsing and the man page test read this table.
+struct ScanOption {
+  std::string_view name;        // "--output"
+  std::string_view short_name;  // "-o"; empty when there is none
+  std::string_view value;       // "FILE"; empty for a flag
+  std::string_view help;        // empty: not listed (a testing aid)
+  void (*apply)(const std::string& option, const std::string& value, CommandLine& line);
+};
+
+void print_usage(FILE* out);
+
+constexpr ScanOption kScanOptions[] = {
+    {"--output", "-o", "FILE",
+     "the reference set written (.gz or .zst: compressed; .parq: a\n"
+     "directory in kerchunk's parquet layout)",
+     [](const std::string&, const std::string& v, CommandLine& l) { l.output = v; }},
+    {"--record-size", "", "N",
+     "references per refs.K.parq file of the parquet layout\n"
+     "(default 100000, as kerchunk)",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       l.record_size = byte_count(o, v);
+       if (l.record_size == 0) usage_error(o + ": at least 1");
+     }},
+    {"--out-dir", "", "DIR", "one reference set per input, DIR/NAME.json",
+     [](const std::string&, const std::string& v, CommandLine& l) { l.out_dir = v; }},
+    {"--url", "", "URL",
+     "the URL written into references (default: the input's path);\n"
+     "{name} is replaced by the input's file name",
+     [](const std::string&, const std::string& v, CommandLine& l) { l.url = v; }},
+    {"--inline-threshold", "", "N", "chunks smaller than N bytes are inlined (default 500)",
+     [](const std::string& o, const std::string& v, CommandLine& l) { l.scan.inline_threshold = byte_count(o, v); }},
+    {"--inline-unsupported", "", "N",
+     "datasets whose filters have no zarr codec are decoded and\n"
+     "inlined up to N bytes (default 1048576); larger ones are refused",
+     [](const std::string& o, const std::string& v, CommandLine& l) { l.scan.inline_unsupported = byte_count(o, v); }},
+    {"--split-contiguous", "", "N",
+     "split uncompressed contiguous datasets into chunks of at most N\n"
+     "bytes along their first axes (default 0: never)",
+     [](const std::string& o, const std::string& v, CommandLine& l) { l.scan.split_contiguous = byte_count(o, v); }},
+    {"--no-default-fill", "", "",
+     "netCDF3 variables without _FillValue get no zarr fill value (as\n"
+     "xarray's netCDF reader; default: netCDF's default fill, masked\n"
+     "as netCDF4-python masks it)",
+     [](const std::string&, const std::string&, CommandLine& l) { l.scan.default_fill = false; }},
+    {"--dmrpp-byte-order", "", "LE|BE",
+     "the byte order of DMR++ variables whose sidecar omits it (older\n"
+     "build_dmrpp; OPeNDAP's server reads them in its own, little-\n"
+     "endian order); default: such variables are refused",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       if (v != "LE" && v != "BE") usage_error(o + " " + v + ": not LE or BE");
+       l.scan.dmrpp_byte_order = v;
+     }},
+    {"--concat-dim", "", "DIM", "combine the inputs along DIM (repeat for several dimensions)",
+     [](const std::string&, const std::string& v, CommandLine& l) {
+       l.dimensions.push_back({v, {}});
+     }},
+    {"--coordinate", "", "DIM=SOURCE",
+     "where an input's place along DIM comes from: variable (the\n"
+     "coordinate variable DIM, the default), attr:NAME (a global\n"
+     "attribute), attr:VARIABLE:NAME (a variable's attribute),\n"
+     "regex:PATTERN (on the file name) or index",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       auto [dimension, source] = dimension_and(o, v, "DIM=SOURCE");
+       l.coordinates.emplace_back(std::move(dimension), coordinate_source(source));
+     }},
+    {"--assemble-chunk", "", "DIM=N",
+     "chunk extent along DIM of arrays assembled from files whose\n"
+     "chunks or packing differ (default: the smallest among the files;\n"
+     "such arrays need kerchunkfs -o decode, see the man page)",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       auto [dimension, text] = dimension_and(o, v, "DIM=N");
+       const std::uint64_t extent = byte_count(o, text);
+       if (extent == 0) usage_error(o + " " + v + ": the extent must be at least 1");
+       l.assembled_chunks.emplace_back(std::move(dimension), extent);
+     }},
+    {"--jobs", "-j", "N", "scan N files at once, in N processes (default 1)",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       l.jobs = static_cast<int>(byte_count(o, v));
+       if (l.jobs < 1) usage_error(o + ": at least 1");
+     }},
+    {"--shard", "", "I/N", "work on the I-th (from 0) of N equal slices of the inputs",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       std::size_t shard = 0, shards = 0;
+       char tail = 0;
+       if (std::sscanf(v.c_str(), "%zu/%zu%c", &shard, &shards, &tail) != 2 || shards == 0 || shard >= shards) {
+         usage_error(o + " " + v + ": not I/N with 0 <= I < N");
+       }
+       l.shard = shard;
+       l.shards = shards;
+     }},
+    {"--file-timeout", "", "SECONDS", "give up on a file after this long (default 600; 0: never)",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       l.file_timeout_s = static_cast<unsigned>(byte_count(o, v));
+     }},
+    {"--failed-list", "", "FILE",
+     "write the inputs that failed to FILE, one per line (for a re-run\n"
+     "with @FILE); an empty file when none did",
+     [](const std::string&, const std::string& v, CommandLine& l) { l.failed_list = v; }},
+    {"--version", "", "0|1", "reference spec version written (default 1)",
+     [](const std::string& o, const std::string& v, CommandLine& l) {
+       if (v != "0" && v != "1") usage_error(o + " " + v + ": the reference spec versions are 0 and 1");
+       l.version = v == "1" ? 1 : 0;
+     }},
+    {"--block-size", "", "N",
+     "remote inputs: bytes per cached block (default 65536; 0: no\n"
+     "cache, every read the HDF5 library makes is a request of its own)",
+     [](const std::string& o, const std::string& v, CommandLine& l) { l.scan.remote.block_size = byte_count(o, v); }},
+    {"--first-read", "", "N", "remote inputs: bytes asked for by the first request (default 2097152)",
+     [](const std::string& o, const std::string& v, CommandLine& l) { l.scan.remote.first_read = byte_count(o, v); }},
+    {"--chunk-index", "", "file|library", "",  // "library": every chunk a library lookup, to compare with the index
+     [](const std::string&, const std::string& v, CommandLine& l) { l.scan.library_chunk_index = v == "library"; }},
+    {"--skip-unsupported", "", "", "exit 0 even when some datasets could not be referenced",
+     [](const std::string&, const std::string&, CommandLine& l) { l.skip_unsupported = true; }},
+    {"--quiet", "-q", "", "no report or progress on stderr",
+     [](const std::string&, const std::string&, CommandLine& l) { l.quiet = true; }},
+    {"--help", "-h", "", "this text",
+     [](const std::string&, const std::string&, CommandLine&) {
+       print_usage(stdout);
+       std::exit(0);
+     }},
+};
+
+// "  -o, --output FILE" and its help, lines after the first under it.
+std::string usage_entry(std::string spelling, std::string_view help) {
+  spelling = "  " + spelling;
+  spelling += spelling.size() < 27 ? std::string(27 - spelling.size(), ' ') : "\n" + std::string(27, ' ');
+  std::string text;
+  for (std::size_t start = 0; start < help.size();) {
+    const std::size_t end = std::min(help.find('\n', start), help.size());
+    text += (start == 0 ? spelling : std::string(27, ' ')) + std::string(help.substr(start, end - start)) + "\n";
+    start = end + 1;
+  }
+  return text;
+}
+
+void print_usage(FILE* out) {
+  std::string text =
+      "usage: kerchunkfs-scan [options] FILE... (-o OUT.json | --out-dir DIR)\n"
+      "       kerchunkfs-scan [options] --concat-dim DIM FILE... -o OUT.json\n"
+      "       kerchunkfs-scan combine [options] --concat-dim DIM REFS.json... -o OUT.json\n"
+      "\n"
+      "Scan HDF5/netCDF4, netCDF3 files and DMR++ sidecars and write reference sets that kerchunkfs,\n"
+      "fsspec and kerchunk read; combine many into one dataset. Inputs may be @LIST (one per line)\n"
+      "or quoted globs.\n"
+      "\n";
+  for (const ScanOption& option : kScanOptions) {
+    if (option.help.empty()) continue;
+    std::string spelling = option.short_name.empty() ? "" : std::string(option.short_name) + ", ";
+    spelling += std::string(option.name) + (option.value.empty() ? "" : " " + std::string(option.value));
+    text += usage_entry(spelling, option.help);
+  }
+  text += "\nRemote inputs (http://, https://, s3://, gs://) are read in place; for logins and object stores:\n";
+  for (const kerchunkfs::fetch::RemoteOptionSpec& option : kerchunkfs::fetch::remote_option_table()) {
+    const std::string spelling =
+        kerchunkfs::fetch::scanner_spelling(option) + (option.value.empty() ? "" : " " + std::string(option.value));
+    text += usage_entry(spelling, option.help);
+  }
+  std::fputs(text.c_str(), out);
+}
+
 CommandLine parse(int argc, char* argv[]) {
   CommandLine line;
-  std::vector<std::pair<std::string, CoordinateSource>> sources;
-  std::vector<std::pair<std::string, std::uint64_t>> assembled_chunks;
+  kerchunkfs::fetch::RemoteAccess remote{line.http, line.s3, line.remote_protocol};
   int first = 1;
   if (argc > 1 && std::string(argv[1]) == "combine") {
     line.combine_only = true;
@@ -176,133 +286,36 @@ CommandLine parse(int argc, char* argv[]) {
   }
   for (int i = first; i < argc; ++i) {
     const std::string arg = argv[i];
-    const auto value = [&](const char* what) -> std::string {
-      if (i + 1 >= argc) usage_error(arg + " needs " + what);
+    const auto value = [&](std::string_view what) -> std::string {
+      if (i + 1 >= argc) usage_error(arg + " needs " + std::string(what));
       return argv[++i];
     };
-    if (arg == "-h" || arg == "--help") {
-      usage(stdout);
-      std::exit(0);
-    } else if (arg == "-o" || arg == "--output") {
-      line.output = value("a file name");
-    } else if (arg == "--out-dir") {
-      line.out_dir = value("a directory");
-    } else if (arg == "--url") {
-      line.url = value("a URL");
-    } else if (arg == "--inline-threshold") {
-      line.scan.inline_threshold = byte_count(arg, value("a number of bytes"));
-    } else if (arg == "--inline-unsupported") {
-      line.scan.inline_unsupported = byte_count(arg, value("a number of bytes"));
-    } else if (arg == "--split-contiguous") {
-      line.scan.split_contiguous = byte_count(arg, value("a number of bytes"));
-    } else if (arg == "--concat-dim") {
-      line.dimensions.push_back({value("a dimension name"), {}});
-    } else if (arg == "--coordinate") {
-      const std::string text = value("DIM=SOURCE");
-      const auto equals = text.find('=');
-      if (equals == std::string::npos) usage_error("--coordinate " + text + ": not DIM=SOURCE");
-      sources.emplace_back(text.substr(0, equals), coordinate_source(text.substr(equals + 1)));
-    } else if (arg == "--record-size") {
-      line.record_size = byte_count(arg, value("a number of references"));
-      if (line.record_size == 0) usage_error("--record-size: at least 1");
-    } else if (arg == "--assemble-chunk") {
-      const std::string text = value("DIM=N");
-      const auto equals = text.find('=');
-      if (equals == std::string::npos) usage_error("--assemble-chunk " + text + ": not DIM=N");
-      const std::uint64_t extent = byte_count("--assemble-chunk", text.substr(equals + 1));
-      if (extent == 0) usage_error("--assemble-chunk " + text + ": the extent must be at least 1");
-      assembled_chunks.emplace_back(text.substr(0, equals), extent);
-    } else if (arg == "-j" || arg == "--jobs") {
-      line.jobs = static_cast<int>(byte_count(arg, value("a number of processes")));
-      if (line.jobs < 1) usage_error(arg + ": at least 1");
-    } else if (arg == "--file-timeout") {
-      line.file_timeout_s = static_cast<unsigned>(byte_count(arg, value("a number of seconds")));
-    } else if (arg == "--shard") {
-      const std::string text = value("I/N");
-      std::size_t shard = 0, shards = 0;
-      char tail = 0;
-      if (std::sscanf(text.c_str(), "%zu/%zu%c", &shard, &shards, &tail) != 2 || shards == 0 || shard >= shards) {
-        usage_error("--shard " + text + ": not I/N with 0 <= I < N");
-      }
-      line.shard = shard;
-      line.shards = shards;
-    } else if (arg == "--failed-list") {
-      line.failed_list = value("a file name");
-    } else if (arg == "--block-size") {
-      line.scan.remote.block_size = byte_count(arg, value("a number of bytes"));
-    } else if (arg == "--first-read") {
-      line.scan.remote.first_read = byte_count(arg, value("a number of bytes"));
-    } else if (arg == "--s3-endpoint") {
-      line.s3.endpoint = value("a URL");
-    } else if (arg == "--s3-region") {
-      line.s3.region = value("a region");
-    } else if (arg == "--anonymous") {
-      line.s3.anonymous = true;
-    } else if (arg == "--netrc") {
-      line.http.netrc_file = value("a file");
-      line.s3.netrc_file = line.http.netrc_file;  // for --s3-credentials-url too
-      if (::access(line.http.netrc_file.c_str(), R_OK) != 0)
-        usage_error("--netrc " + line.http.netrc_file + ": cannot read it");
-    } else if (arg == "--insecure") {
-      line.http.insecure = true;
-    } else if (arg == "--dmrpp-byte-order") {
-      line.scan.dmrpp_byte_order = value("LE or BE");
-      if (line.scan.dmrpp_byte_order != "LE" && line.scan.dmrpp_byte_order != "BE") {
-        usage_error("--dmrpp-byte-order " + line.scan.dmrpp_byte_order + ": not LE or BE");
-      }
-    } else if (arg == "--no-default-fill") {
-      line.scan.default_fill = false;
-    } else if (arg == "--remote-protocol") {
-      line.remote_protocol = value("s3, gs, http or https");
-      if (line.remote_protocol != "s3" && line.remote_protocol != "gs" && line.remote_protocol != "http" &&
-          line.remote_protocol != "https") {
-        usage_error("--remote-protocol " + line.remote_protocol + ": not s3, gs, http or https");
-      }
-    } else if (arg == "--bearer-token-file") {
-      line.http.bearer_token_file = value("a file");
-      if (::access(line.http.bearer_token_file.c_str(), R_OK) != 0) {
-        usage_error("--bearer-token-file " + line.http.bearer_token_file + ": cannot read it");
-      }
-    } else if (arg == "--header") {
-      const std::string text = value("NAME:VALUE");
-      const std::size_t colon = text.find(':');
-      if (colon == 0 || colon == std::string::npos || text.find_first_of(" \t\r\n") < colon ||
-          text.find_first_of("\r\n") != std::string::npos) {
-        usage_error("--header: \"" + text.substr(0, colon) + "\" is not NAME:VALUE with a header name");
-      }
-      const std::size_t value_start = text.find_first_not_of(' ', colon + 1);
-      line.http.headers.push_back(text.substr(0, colon) + ": " +
-                                  (value_start == std::string::npos ? "" : text.substr(value_start)));
-    } else if (arg == "--auth-hosts") {
-      line.http.auth_hosts.clear();
-      const std::string text = value("HOST[:HOST...]");
-      for (std::size_t start = 0; start <= text.size();) {
-        const std::size_t end = std::min(text.find(':', start), text.size());
-        if (end > start) line.http.auth_hosts.push_back(text.substr(start, end - start));
-        start = end + 1;
-      }
-    } else if (arg == "--s3-credentials-url") {
-      line.s3.credentials_url = value("a URL");
-    } else if (arg == "--requester-pays") {
-      line.s3.requester_pays = true;
-    } else if (arg == "--version") {
-      const std::string text = value("0 or 1");
-      if (text != "0" && text != "1") usage_error("--version " + text + ": the reference spec versions are 0 and 1");
-      line.version = text == "1" ? 1 : 0;
-    } else if (arg == "--chunk-index") {
-      // Undocumented: "library" makes every chunk a library lookup, to compare with the file index.
-      line.scan.library_chunk_index = value("file or library") == "library";
-    } else if (arg == "--skip-unsupported") {
-      line.skip_unsupported = true;
-    } else if (arg == "-q" || arg == "--quiet") {
-      line.quiet = true;
-    } else if (arg.starts_with("-") && arg != "-") {
-      usage_error("unknown option " + arg + " (see --help)");
-    } else {
-      add_input(arg, line.inputs);
+    const auto own = std::ranges::find_if(kScanOptions, [&](const ScanOption& o) {
+      return arg == o.name || (!o.short_name.empty() && arg == o.short_name);
+    });
+    if (own != std::end(kScanOptions)) {
+      own->apply(arg, own->value.empty() ? std::string() : value(own->value), line);
+      continue;
     }
+    const auto shared = std::ranges::find_if(kerchunkfs::fetch::remote_option_table(), [&](const auto& o) {
+      return arg == kerchunkfs::fetch::scanner_spelling(o);
+    });
+    if (shared != kerchunkfs::fetch::remote_option_table().end()) {
+      const std::string given = shared->value.empty() ? std::string() : value(shared->value);
+      if (const auto applied = shared->apply(given, remote); !applied) {
+        // The shared message starts with kerchunkfs's spelling of the option: this program's instead.
+        std::string_view why = applied.error().message;
+        if (why.starts_with(shared->name) && why.substr(shared->name.size()).starts_with(": ")) {
+          why.remove_prefix(shared->name.size() + 2);
+        }
+        usage_error(arg + (given.empty() ? "" : " " + given) + ": " + std::string(why));
+      }
+      continue;
+    }
+    if (arg.starts_with("-") && arg != "-") usage_error("unknown option " + arg + " (see --help)");
+    add_input(arg, line.inputs);
   }
-  if ((!line.http.bearer_token_file.empty() || !line.http.headers.empty()) && line.http.auth_hosts.empty()) {
+  if (kerchunkfs::fetch::unbounded_credentials(line.http)) {
     usage_error("--bearer-token-file and --header need --auth-hosts: the hosts they may go to");
   }
   if (!line.remote_protocol.empty() && !line.combine_only) {
@@ -310,13 +323,13 @@ CommandLine parse(int argc, char* argv[]) {
       if (!is_remote(input)) input = line.remote_protocol + "://" + input;
     }
   }
-  for (const auto& assembled : assembled_chunks) {
+  for (const auto& assembled : line.assembled_chunks) {
     const std::string& name = assembled.first;
     auto dimension = std::ranges::find_if(line.dimensions, [&](const ConcatDimension& d) { return d.name == name; });
     if (dimension == line.dimensions.end()) usage_error("--assemble-chunk " + name + "=...: no --concat-dim " + name);
     dimension->assembled_chunk = assembled.second;
   }
-  for (const auto& source : sources) {
+  for (const auto& source : line.coordinates) {
     const std::string& name = source.first;
     auto dimension = std::ranges::find_if(line.dimensions, [&](const ConcatDimension& d) { return d.name == name; });
     if (dimension == line.dimensions.end()) usage_error("--coordinate " + name + "=...: no --concat-dim " + name);
@@ -324,7 +337,7 @@ CommandLine parse(int argc, char* argv[]) {
   }
   const bool combining = line.combine_only || !line.dimensions.empty();
   if (line.inputs.empty() || line.output.empty() == line.out_dir.empty() || (combining && line.output.empty())) {
-    usage(stderr);
+    print_usage(stderr);
     std::exit(kExitUsage);
   }
   if (line.combine_only && line.dimensions.empty()) usage_error("combine needs --concat-dim");

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import kerchunkfs_binary
+from conftest import SCAN_BIN, kerchunkfs_binary
 
 # The pages and the package are the release build's; the sanitizer passes leave them out.
 pytestmark = pytest.mark.release_only
@@ -49,3 +49,32 @@ def test_the_man_page_describes_every_option_and_no_other():
     assert len(in_help) > 20
     assert in_help - in_man == set(), "options the man page lacks"
     assert in_man - in_help == set(), "options the man page names that do not exist"
+
+
+def options_in_scanner_man_page():
+    """The options kerchunkfs-scan(1) describes in its OPTIONS section: each .TP's first word."""
+    text = (Path(__file__).resolve().parents[2] / "man" / "kerchunkfs-scan.1").read_text()
+    section = text.split(".SH OPTIONS")[1].split("\n.SH ")[0]
+    names = set()
+    for entry in re.findall(r"^\.TP\n(.*)$", section, re.M):
+        names.update(re.findall(r"(?<![\w-])((?:\\-){1,2}[a-z0-9](?:[a-z0-9]|\\-)*)", entry.split('" ')[0]))
+    return {name.replace("\\-", "-") for name in names}
+
+
+def options_in_scanner_help():
+    """The options `kerchunkfs-scan --help` lists: its option table and the shared remote options."""
+    out = subprocess.run([SCAN_BIN, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    names = set()
+    for line in out.stdout.splitlines():
+        match = re.match(r"^  (-[\w-]+(?:, --[\w-]+)?)", line)
+        if match:
+            names.update(name.strip() for name in match.group(1).split(","))
+    return names
+
+
+def test_the_scanner_man_page_describes_every_option_and_no_other():
+    in_help, in_man = options_in_scanner_help(), options_in_scanner_man_page()
+    assert len(in_help) > 30
+    assert in_help - in_man == set(), "options the scanner's man page lacks"
+    assert in_man - in_help == set(), "options the scanner's man page names that do not exist"
