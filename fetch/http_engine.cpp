@@ -23,7 +23,10 @@
 #include <unordered_set>
 
 #include "fetch/answer_arena.h"
+#include "fetch/bearer_token.h"
 #include "fetch/http_response.h"
+#include "fetch/origin_gate.h"
+#include "fetch/retry_policy.h"
 #include "fetch/target_policy.h"
 #include "fetch/url.h"
 
@@ -136,7 +139,10 @@ class HttpEngine::Impl {
   }
 
   explicit Impl(HttpOptions options)
-      : options_(std::move(options)), may_log_in_(netrc_present(options_)), random_(std::random_device{}()) {
+      : options_(std::move(options)),
+        random_(std::random_device{}()),
+        gate_(netrc_present(options_)),
+        bearer_token_(options_.bearer_token_file) {
     ensure_curl_global();
     // Cookies live in memory for the engine's life, shared by every request: a login that a
     // redirect chain ends with (Earthdata Login: data host, login host, data host setting a
@@ -367,7 +373,7 @@ class HttpEngine::Impl {
         !options_.auth_hosts.empty() && (!options_.bearer_token_file.empty() || !options_.headers.empty());
     if (credentials && host_allowed(url_host(t->location), options_.auth_hosts)) {
       if (!options_.bearer_token_file.empty()) {
-        const std::string* token = bearer_token();
+        const std::string* token = bearer_token_.current();
         if (token == nullptr) {
           return refuse(t, "the bearer token file " + options_.bearer_token_file + " cannot be read");
         }
@@ -426,7 +432,8 @@ class HttpEngine::Impl {
     return problem;
   }
 
-  // The outcome of one attempt: done (with data or a final error), or worth retrying.
+  // The outcome of one attempt, a read's or a size probe's alike: done (with data or a final
+  // error), or worth retrying. Every failure is counted here, once, by kind.
   void finish(Transfer* t, CURLcode code) {
     curl_multi_remove_handle(multi_.get(), t->easy.get());
     active_.erase(t);
@@ -438,8 +445,6 @@ class HttpEngine::Impl {
     curl_off_t elapsed_us = 0;
     curl_easy_getinfo(t->easy.get(), CURLINFO_TOTAL_TIME_T, &elapsed_us);
     counters.record_latency(static_cast<std::uint64_t>(std::max<curl_off_t>(elapsed_us, 0)));
-
-    if (t->kind == Transfer::Kind::Size) return finish_size(std::move(owned), code, status);
 
     if (code == CURLE_OK && status >= 300 && status < 400 && follow_redirect(*t)) {
       start(owned.release());
@@ -454,6 +459,13 @@ class HttpEngine::Impl {
       problem = std::string("network error: ") + (t->error[0] ? t->error : curl_easy_strerror(code));
       retry = true;
       counters.network_errors.fetch_add(1, std::memory_order_relaxed);
+    } else if (t->kind == Transfer::Kind::Size) {
+      if (const auto size = object_size(*t, status)) return t->size_done(*size);
+      problem = status == 206 ? "206 without the object's size in Content-Range \"" + t->content_range + "\""
+                              : status_problem(status, *t->body);
+      retry = is_retryable_status(status);
+      (status >= 200 && status < 300 ? counters.answer_errors : counters.status_errors)
+          .fetch_add(1, std::memory_order_relaxed);
     } else if (t->body_refused) {
       counters.answer_errors.fetch_add(1, std::memory_order_relaxed);
       problem = status != 200 ? "HTTP " + std::to_string(status) + " with a longer body than the range"
@@ -469,16 +481,30 @@ class HttpEngine::Impl {
         deliver(*t, verdict);
         return;
       }
-      problem = verdict.ok || status == 206 || status == 200 ? verdict.problem : status_problem(status, *t->body);
+      problem = status == 206 || status == 200 ? verdict.problem : status_problem(status, *t->body);
       retry = verdict.retry;
       (status >= 200 && status < 300 ? counters.answer_errors : counters.status_errors)
           .fetch_add(1, std::memory_order_relaxed);
     }
     if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
     counters.failures.fetch_add(1, std::memory_order_relaxed);
-    t->read_done(common::Error{t->describe() + ": " + problem + " (after " + std::to_string(t->attempt) + " attempt" +
-                                   (t->attempt == 1 ? "" : "s") + ")",
-                               failure_code(code, status)});
+    const common::Error error{t->describe() + ": " + problem + " (after " + std::to_string(t->attempt) + " attempt" +
+                                  (t->attempt == 1 ? "" : "s") + ")",
+                              failure_code(code, status)};
+    if (t->kind == Transfer::Kind::Size) return t->size_done(error);
+    t->read_done(error);
+  }
+
+  // What a size probe's answer (to "Range: bytes=0-0") says the object's size is, if it says.
+  static std::optional<std::uint64_t> object_size(const Transfer& t, long status) {
+    if (status == 206) {
+      const auto range = parse_content_range(t.content_range);
+      if (range && range->total) return *range->total;
+      return std::nullopt;
+    }
+    if (status == 200) return t.content_length;
+    if (status == 416) return parse_unsatisfied_total(t.content_range).value_or(0);
+    return std::nullopt;
   }
 
   // The errno of a failed request: ENOENT where the server says the object does not exist (a
@@ -510,37 +536,6 @@ class HttpEngine::Impl {
     t.read_done(std::move(result));
   }
 
-  void finish_size(std::unique_ptr<Transfer> owned, CURLcode code, long status) {
-    Transfer* t = owned.get();
-    if (code == CURLE_OK && status >= 300 && status < 400 && follow_redirect(*t)) {
-      start(owned.release());
-      return;
-    }
-    std::string problem;
-    bool retry = false;
-    if (code == CURLE_OK && (status == 200 || status == 206)) object_changed(t);
-    if (!t->refusal.empty()) {
-      problem = t->refusal;
-    } else if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t->body_refused)) {
-      problem = std::string("network error: ") + (t->error[0] ? t->error : curl_easy_strerror(code));
-      retry = true;
-    } else if (status == 206) {
-      const auto range = parse_content_range(t->content_range);
-      if (range && range->total) return t->size_done(*range->total);
-      problem = "206 without the object's size in Content-Range \"" + t->content_range + "\"";
-    } else if (status == 200) {
-      return t->size_done(t->content_length);
-    } else if (status == 416) {
-      return t->size_done(parse_unsatisfied_total(t->content_range).value_or(0));
-    } else {
-      problem = status_problem(status, *t->body);
-      retry = is_retryable_status(status);
-    }
-    if (retry && t->attempt <= options_.retries) return schedule_retry(std::move(owned), status);
-    counters.failures.fetch_add(1, std::memory_order_relaxed);
-    t->size_done(common::Error{t->describe() + ": " + problem, failure_code(code, status)});
-  }
-
   // A redirect curl left to the engine (see start()): true, with the transfer pointed at its
   // target, unless there is none or too many were followed.
   static bool follow_redirect(Transfer& t) {
@@ -557,15 +552,9 @@ class HttpEngine::Impl {
     t->location = t->url;  // a retry starts from the URL itself, as curl's own following does
     t->redirects = 0;
     counters.retries.fetch_add(1, std::memory_order_relaxed);
-    const long ceiling =
-        std::min(options_.max_retry_delay_ms, options_.retry_delay_ms << std::min(t->attempt - 1, 20u));
-    // Jitter spreads the retries of many clients so they do not return together.
-    long delay = std::uniform_int_distribution<long>(ceiling / 2, ceiling)(random_);
-    if ((status == 429 || status == 503) && !t->retry_after.empty()) {
-      const long seconds = std::strtol(t->retry_after.c_str(), nullptr, 10);
-      if (seconds > 0) delay = std::max(delay, std::min(seconds * 1000, options_.max_retry_delay_ms));
-    }
-    delayed_.push(Delayed{Clock::now() + std::chrono::milliseconds(delay), t.release()});
+    const auto delay = retry_delay(RetryPolicy{options_.retry_delay_ms, options_.max_retry_delay_ms}, t->attempt,
+                                   status, t->retry_after, random_);
+    delayed_.push(Delayed{Clock::now() + delay, t.release()});
   }
 
   void run() {
@@ -611,74 +600,16 @@ class HttpEngine::Impl {
     cancel_all();
   }
 
-  // The bearer token, read again when its file changed (checked at most once a second); null when
-  // the file cannot be read. On the I/O thread only.
-  const std::string* bearer_token() {
-    const auto now = Clock::now();
-    if (now - token_checked_ < std::chrono::seconds(1) && token_) return &*token_;
-    token_checked_ = now;
-    struct stat st {};
-    if (::stat(options_.bearer_token_file.c_str(), &st) != 0) return token_ ? &*token_ : nullptr;
-    if (token_ && st.st_mtim.tv_sec == token_mtime_.tv_sec && st.st_mtim.tv_nsec == token_mtime_.tv_nsec) {
-      return &*token_;
-    }
-    std::ifstream in(options_.bearer_token_file);
-    if (!in) return token_ ? &*token_ : nullptr;
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.pop_back();
-    if (text.empty() || text.find_first_of("\r\n") != std::string::npos) return nullptr;  // no header injection
-    token_ = std::move(text);
-    token_mtime_ = st.st_mtim;
-    return &*token_;
-  }
-
-  // The first request to an origin (scheme, host and port) goes alone, and the others wait for its
-  // first attempt to end: a login that its redirects end in (a session cookie, shared) is then
-  // made once, and the requests after it carry the cookie instead of each logging in. Without
-  // netrc credentials no login can happen, and holding the others would only cost a round trip.
-  static bool netrc_present(const HttpOptions& options) {
-    if (!options.netrc_file.empty()) return true;
-    const char* home = std::getenv("HOME");
-    struct stat st {};
-    return home != nullptr && ::stat((std::string(home) + "/.netrc").c_str(), &st) == 0;
-  }
-
-  struct Origin {
-    bool open = false;
-    std::vector<std::unique_ptr<Transfer>> waiting;
-  };
-
-  static std::string origin_of(const std::string& url) {
-    const std::size_t scheme = url.find("://");
-    const std::size_t path = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
-    return url.substr(0, path);
-  }
-
   void admit(std::unique_ptr<Transfer> t) {
-    if (!may_log_in_) return start(t.release());
-    const std::string origin = origin_of(t->url);
-    const auto [found, first] = origins_.try_emplace(origin);
-    if (found->second.open) return start(t.release());
-    if (!first) {
-      found->second.waiting.push_back(std::move(t));
-      return;
-    }
-    t->opens_origin = origin;
-    start(t.release());
+    gate_.admit(std::move(t), [this](std::unique_ptr<Transfer> admitted) { start(admitted.release()); });
   }
 
   void open_origin(const std::string& origin) {
-    Origin& opened = origins_[origin];
-    opened.open = true;
-    for (auto& t : std::exchange(opened.waiting, {})) start(t.release());
+    gate_.open(origin, [this](std::unique_ptr<Transfer> admitted) { start(admitted.release()); });
   }
 
   void cancel_all() {
-    std::vector<std::unique_ptr<Transfer>> all;
-    for (auto& [origin, state] : origins_) {
-      for (auto& t : state.waiting) all.push_back(std::move(t));
-      state.waiting.clear();
-    }
+    std::vector<std::unique_ptr<Transfer>> all = gate_.take_waiting();
     for (Transfer* t : active_) {
       curl_multi_remove_handle(multi_.get(), t->easy.get());
       all.emplace_back(t);
@@ -708,7 +639,6 @@ class HttpEngine::Impl {
 
   HttpOptions options_;
   AnswerArena arena_;  // for answers handed out as they come; outlived by its buffers' memory
-  bool may_log_in_;    // a netrc file was there at the start: the first request to an origin goes alone
   std::unique_ptr<CURLSH, ShareDeleter> share_;  // before the handles using it: it goes after them
   std::unique_ptr<CURLM, MultiDeleter> multi_;
   std::mt19937_64 random_;  // used on the I/O thread only
@@ -717,10 +647,8 @@ class HttpEngine::Impl {
   bool stopping_ = false;
   std::unordered_set<Transfer*> active_;             // owned while attached to the multi handle
   std::deque<std::unique_ptr<Transfer>> queued_;     // started, waiting for one of max_connections
-  std::unordered_map<std::string, Origin> origins_;  // origins seen, and requests waiting on them
-  std::optional<std::string> token_;                 // the bearer token last read
-  timespec token_mtime_{};
-  Clock::time_point token_checked_{};
+  OriginGate<Transfer> gate_;                        // a login's first request to an origin goes alone
+  BearerToken bearer_token_;                         // asked on the I/O thread only
   Validators first_validators_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;
