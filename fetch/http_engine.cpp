@@ -638,17 +638,17 @@ class HttpEngine::Impl {
   }
 
   HttpOptions options_;
-  AnswerArena arena_;  // for answers handed out as they come; outlived by its buffers' memory
+  AnswerArena arena_;                            // for answers handed out as they come; outlived by its buffers' memory
   std::unique_ptr<CURLSH, ShareDeleter> share_;  // before the handles using it: it goes after them
   std::unique_ptr<CURLM, MultiDeleter> multi_;
   std::mt19937_64 random_;  // used on the I/O thread only
   std::mutex mutex_;
   std::deque<std::unique_ptr<Transfer>> incoming_;
   bool stopping_ = false;
-  std::unordered_set<Transfer*> active_;             // owned while attached to the multi handle
-  std::deque<std::unique_ptr<Transfer>> queued_;     // started, waiting for one of max_connections
-  OriginGate<Transfer> gate_;                        // a login's first request to an origin goes alone
-  BearerToken bearer_token_;                         // asked on the I/O thread only
+  std::unordered_set<Transfer*> active_;          // owned while attached to the multi handle
+  std::deque<std::unique_ptr<Transfer>> queued_;  // started, waiting for one of max_connections
+  OriginGate<Transfer> gate_;                     // a login's first request to an origin goes alone
+  BearerToken bearer_token_;                      // asked on the I/O thread only
   Validators first_validators_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // owned while waiting to retry
   std::once_flag started_;
