@@ -1,9 +1,12 @@
-"""Two builds of the daemon side by side, in one run, on the figures a restructuring must not
-worsen: mount-ready time and resident memory for 10 million references, and cold and warm reads
-of the 365-chunk datasets behind 20 ms of latency (one file, A; 365 files, B).
+"""Two builds side by side, in one run, on the figures a restructuring must not worsen:
+mount-ready time and resident memory for 10 million references, cold and warm reads of the
+365-chunk datasets behind 20 ms of latency (one file, A; 365 files, B), and the scanners: an HDF5
+dataset of 64,000 chunks, 100 typical netCDF4 files, a 1 GB netCDF3 file of 10,000 records, a DMR++
+sidecar of 100,000 chunks, and a typical netCDF4 file scanned remotely through nginx (+20 ms).
 
 Usage: /usr/bin/python3 bench/run_compare_builds.py --before OLD/kerchunkfs [--after build/daemon/kerchunkfs]
        [--runs 5] [--references 10000000]
+Each build's kerchunkfs-scan is the one in its build tree (BUILD/scanner/kerchunkfs-scan).
 Build the old one from a worktree of the commit to compare with, e.g.
   git worktree add /tmp/base 9fdca46 && (cd /tmp/base && scripts/build build)
 Runs alternate between the builds, so both see the same machine; each figure is a median.
@@ -12,7 +15,9 @@ Writes bench/results/compare_builds.md.
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,8 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
+import run_dmrpp_scan  # noqa: E402
 import run_http_read  # noqa: E402
+import run_netcdf3_scan  # noqa: E402
 import run_refstore_load  # noqa: E402
+import run_scan  # noqa: E402
 from servers import Nginx  # noqa: E402
 
 
@@ -68,6 +76,38 @@ def main():
                         record(build, f"{name}: cat every chunk, warm (s)", warm)
         finally:
             nginx.stop()
+
+    scanners = {build: daemon.parents[1] / "scanner" / "kerchunkfs-scan" for build, daemon in builds.items()}
+    run_scan.DATA.mkdir(parents=True, exist_ok=True)
+    hdf5 = run_scan.many_chunks(64_000)
+    typical = [run_scan.typical(i) for i in range(100)]
+    records, _ = run_netcdf3_scan.make_files()
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        sidecar = work / "large.h5.dmrpp"
+        run_dmrpp_scan.large_sidecar(sidecar)
+        served = run_http_read.DATA / "typical-remote.nc"
+        shutil.copyfile(typical[0], served)
+        nginx = Nginx(run_http_read.DATA, work / "nginx", latency_s=0.02)
+        scans = {
+            "scan: HDF5, one dataset of 64,000 chunks (s)": lambda scan: [str(scan), str(hdf5), "-o", str(work / "o.json")],
+            "scan: 100 typical netCDF4 files (s)": lambda scan: [str(scan), *map(str, typical), "--out-dir", str(work / "d")],
+            "scan: netCDF3, 10,000 records, 1 GB (s)": lambda scan: [str(scan), str(records), "-o", str(work / "o.json")],
+            "scan: DMR++ sidecar of 100,000 chunks (s)":
+                lambda scan: [str(scan), str(sidecar), "-o", str(work / "o.json"), "--skip-unsupported"],
+            "scan: typical netCDF4 file over HTTP, +20 ms (s)":
+                lambda scan: [str(scan), nginx.url(served.name, slow=True), "-o", str(work / "o.json")],
+        }
+        try:
+            for _ in range(args.runs):
+                for what, command in scans.items():
+                    for build, scan in scanners.items():
+                        start = time.perf_counter()
+                        subprocess.run([*command(scan), "-q"], check=True)
+                        record(build, what, time.perf_counter() - start)
+        finally:
+            nginx.stop()
+            served.unlink()
 
     lines = [f"| figure | before | after | after / before |", "|---|---|---|---|"]
     for what in dict.fromkeys(w for w, _ in figures):

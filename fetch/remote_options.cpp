@@ -63,7 +63,7 @@ constexpr std::array kRemoteOptions{
     RemoteOptionSpec{"netrc", "", "FILE",
                      "login credentials per host, netrc format (default: ~/.netrc when there is one)",
                      [](std::string_view v, RemoteAccess& a) {
-                       const Status read = readable_file("netrc", v, a.http.netrc_file);
+                       Status read = readable_file("netrc", v, a.http.netrc_file);
                        a.s3.netrc_file = a.http.netrc_file;  // for s3_credentials_url too
                        return read;
                      }},
