@@ -58,9 +58,10 @@ def main():
     refs = run_refstore_load.reference_file(args.references)
     for _ in range(args.runs):
         for build, daemon in builds.items():
-            seconds, rss_kib = run_refstore_load.mount_ready(refs, daemon)
+            seconds, rss_kib, peak_kib = run_refstore_load.mount_ready(refs, daemon)
             record(build, f"{args.references:,} references: mount ready (s)", seconds)
             record(build, f"{args.references:,} references: resident when ready (MB)", rss_kib * 1024 / 1e6)
+            record(build, f"{args.references:,} references: peak resident (MB)", peak_kib * 1024 / 1e6)
 
     run_http_read.make_datasets()
     with tempfile.TemporaryDirectory() as work:
@@ -88,6 +89,7 @@ def main():
         run_dmrpp_scan.large_sidecar(sidecar)
         served = run_http_read.DATA / "typical-remote.nc"
         shutil.copyfile(typical[0], served)
+        (work / "nginx").mkdir()
         nginx = Nginx(run_http_read.DATA, work / "nginx", latency_s=0.02)
         scans = {
             "scan: HDF5, one dataset of 64,000 chunks (s)": lambda scan: [str(scan), str(hdf5), "-o", str(work / "o.json")],
