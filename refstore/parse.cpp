@@ -24,6 +24,7 @@
 #include "refstore/mapped_input.h"
 #include "refstore/read_window.h"
 #include "refstore/refstore.h"
+#include "refstore/second_half.h"
 #include "refstore/store_data.h"
 #include "refstore/template.h"
 
@@ -49,11 +50,7 @@ struct InputAccess {
 // How far from the middle of what is left the search for a place to split the entries goes.
 constexpr std::ptrdiff_t kSplitSearch = 1 << 20;
 
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
 class Parser {
-  class SecondHalf;
-
  public:
   Parser(simdjson::padded_string_view json, StoreBuilder& builder, const LoadOptions& options, const InputAccess& input)
       : json_(json),
@@ -192,7 +189,21 @@ class Parser {
     if (second_half_from_ == nullptr && left >= options_.two_threads_from_bytes) {
       if (const char* split = find_split()) {
         try {
-          second.emplace(*this, split, version0);
+          const auto left_bytes = static_cast<std::size_t>(json_.data() + json_.size() - split);
+          // A parser of its own on the second thread, reading from the split, with this one's
+          // templates (read before the entries, so never changed while it runs).
+          second.emplace(
+              split, std::make_unique<StoreBuilder>(left_bytes / 8, left_bytes, options_.max_keys),
+              [this, split, version0, templates = templates_](StoreBuilder& builder, const std::atomic<bool>& stop) {
+                Parser parser(json_, builder, options_, input_);
+                parser.templates_ = templates;
+                parser.second_half_from_ = split;
+                parser.second_half_stop_ = &stop;
+                parser.next_release_ = split + kReleaseStep;
+                parser.cursor_.move_to(split);
+                parser.read_entries(parser.read_key(), version0);
+                return parser.second_half_end_;
+              });
         } catch (const std::system_error&) {  // no thread to be had: one reads it all
         }
       }
@@ -285,39 +296,9 @@ class Parser {
     in_window_ = false;
   }
 
-  // A place in the second half of what is left where a member seems to start: a comma, a
-  // string, a colon. Only a guess (a string value holding `, "x":` would pass), which the
-  // reading confirms.
+  // Where a second thread may start: a member's start, guessed near the middle of what is left.
   const char* find_split() const {
-    const char* const begin = json_.data();
-    const char* const end = begin + json_.size();
-    const char* at = cursor_.position() + (end - cursor_.position()) / 2;
-    const char* const give_up = std::min(end, at + kSplitSearch);
-    const auto escaped = [begin](const char* quote) {
-      std::size_t backslashes = 0;
-      for (const char* p = quote; p > begin && p[-1] == '\\'; --p) ++backslashes;
-      return backslashes % 2 == 1;
-    };
-    const auto next_quote = [&](const char* from, const char* until) -> const char* {
-      while (from < until) {
-        const auto* quote = static_cast<const char*>(std::memchr(from, '"', static_cast<std::size_t>(until - from)));
-        if (quote == nullptr || !escaped(quote)) return quote;
-        from = quote + 1;
-      }
-      return nullptr;
-    };
-    while (const char* quote = next_quote(at, give_up)) {
-      at = quote + 1;
-      const char* before = quote;
-      while (before > begin && is_space(before[-1])) --before;
-      if (before == begin || before[-1] != ',') continue;
-      const char* close = next_quote(quote + 1, end);
-      if (close == nullptr) return nullptr;
-      const char* after = close + 1;
-      while (after < end && is_space(*after)) ++after;
-      if (after < end && *after == ':') return quote;
-    }
-    return nullptr;
+    return find_member_start(json_.data(), cursor_.position(), json_.data() + json_.size(), kSplitSearch);
   }
 
   // Appends what the second thread read to the store, and goes on after it. Its nodes go in
@@ -606,53 +587,6 @@ class Parser {
   simdjson::padded_string_view json_;
   JsonCursor cursor_;
   StoreBuilder& builder_;
-  // Reads the entries from `split` to the end of their object on a thread of its own, with a
-  // parser and a store builder of its own.
-  class SecondHalf {  // declared at the top
-   public:
-    SecondHalf(const Parser& first, const char* split, bool version0)
-        : split_(split),
-          builder_(std::make_unique<StoreBuilder>(
-              static_cast<std::size_t>(first.json_.data() + first.json_.size() - split) / 8,
-              static_cast<std::size_t>(first.json_.data() + first.json_.size() - split), first.options_.max_keys)),
-          parser_(std::make_unique<Parser>(first.json_, *builder_, first.options_, first.input_)) {
-      parser_->templates_ = first.templates_;
-      parser_->second_half_from_ = split;
-      parser_->second_half_stop_ = &stop_;
-      parser_->next_release_ = split + kReleaseStep;
-      parser_->cursor_.move_to(split);
-      thread_ = std::jthread([this, version0] {
-        try {
-          parser_->read_entries(parser_->read_key(), version0);
-        } catch (...) {
-          error_ = std::current_exception();
-        }
-      });
-    }
-    SecondHalf(const SecondHalf&) = delete;
-    SecondHalf& operator=(const SecondHalf&) = delete;
-    ~SecondHalf() {
-      stop_.store(true, std::memory_order_relaxed);
-      join();
-    }
-
-    const char* split() const { return split_; }
-    void join() {
-      if (thread_.joinable()) thread_.join();
-    }
-    // After join():
-    StoreBuilder& builder() { return *builder_; }
-    const std::exception_ptr& error() const { return error_; }
-    const char* end() const { return parser_->second_half_end_; }
-
-   private:
-    const char* split_;
-    std::atomic<bool> stop_{false};
-    std::unique_ptr<StoreBuilder> builder_;
-    std::unique_ptr<Parser> parser_;
-    std::exception_ptr error_;
-    std::jthread thread_;  // last: joined before the rest goes
-  };
 
   const LoadOptions& options_;
   const InputAccess& input_;
