@@ -276,6 +276,7 @@ bool JsonCursor::plain_reference(std::string_view url, std::uint64_t most, std::
 
 bool JsonCursor::null_literal() {
   if (next() != 'n' || end_ - at_ < 4 || std::memcmp(at_, "null", 4) != 0 || !ends_word(at_[4])) return false;
+  if (partial_ && at_ + 4 == end_) return false;  // the word may go on past the part read: the general path says so
   at_ += 4;
   return true;
 }
@@ -342,6 +343,8 @@ std::string_view JsonCursor::value_text() {
           !ends_word(at_[word.size()])) {
         fail("invalid literal (true, false or null expected)");
       }
+      // In a part of the document, a word its end stops ("null" of "nullx") may go on past it.
+      if (partial_ && at_ + word.size() == end_) fail("a literal at the end of the part read");
       at_ += word.size();
       break;
     }

@@ -25,9 +25,9 @@ class JsonSyntaxError : public LoadError {
 
 class JsonCursor {
  public:
-  // `partial`: [begin, end) is a part of the document that stops before its end, so a number
-  // that reaches `end` may go on past it: value_text refuses it (the caller reads it again from
-  // more of the document).
+  // `partial`: [begin, end) is a part of the document that stops before its end, so a number or
+  // a literal that reaches `end` may go on past it: value_text refuses it (the caller reads it
+  // again from more of the document).
   JsonCursor(const char* begin, const char* end, bool partial = false)
       : begin_(begin), end_(end), at_(begin), partial_(partial) {}
 
