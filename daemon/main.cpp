@@ -107,14 +107,6 @@ std::string escape_option_value(const std::string& value) {
   return out;
 }
 
-// Sources made as the mount's are, from the same options: for asking a set by URL for its
-// version, which the mount's own must not do (its engine pins every object to the version it
-// first read).
-SourceRegistry sources_like_the_mounts(const Settings& settings) {
-  return SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
-                                              settings.filesystem.local_roots);
-}
-
 // "loaded REFS (N entries, read by 2 threads, 0.52 s)" (or "reloaded ..."): how long a mount
 // took to be ready is what a large set's user asks first.
 std::string load_summary(const char* verb, const std::string& refs_path, const RefStore& store,
@@ -201,7 +193,7 @@ void reload(const std::string& refs_path, const SetLoader& loader, kerchunkfs::d
 // The version of a set fetched by URL (its ETag or Last-Modified), asked through sources of its
 // own as a load does; empty when it cannot be had or the server names none.
 std::string remote_set_version(const std::string& url, const Settings& settings, const Logger& log) {
-  const auto asking = sources_like_the_mounts(settings);
+  const auto asking = kerchunkfs::daemon::sources_like_the_mounts(settings);
   auto version = kerchunkfs::daemon::remote_version(kerchunkfs::daemon::set_object(url), asking);
   asking.stop_all();
   if (!version) log.error("watch: " + version.error().message);
@@ -403,7 +395,7 @@ int main(int argc, char* argv[]) {
 
   // Sources start no thread before their first request, so they survive the fork into the
   // background in serve().
-  const auto sources = sources_like_the_mounts(*settings);
+  const auto sources = kerchunkfs::daemon::sources_like_the_mounts(*settings);
   const auto loading = std::chrono::steady_clock::now();
   const SetLoader loader(*settings, sources);
   Result<ReferenceSet> set = loader.load(refs_path);

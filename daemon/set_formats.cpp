@@ -34,15 +34,6 @@ refstore::LoadOptions load_options_for(const std::string& refs, const Settings& 
   return options;
 }
 
-// Sources made as the mount's are, from the same options, for one load: the mount's engine pins
-// every object to the version it first read (a changed target is an error, not bytes of another
-// version), and a set that changed is what a reload is for; and at mount, before the daemon forks
-// into the background, no thread of theirs must be left to lose.
-fetch::SourceRegistry sources_like_the_mounts(const Settings& settings) {
-  return fetch::SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
-                                                     settings.filesystem.local_roots);
-}
-
 Result<std::string> fetch_whole(const std::string& url, const Settings& settings, std::uint64_t most_bytes) {
   const auto fetching = sources_like_the_mounts(settings);
   auto bytes = fetch_remote_set(url, fetching, most_bytes);
@@ -124,6 +115,11 @@ const SetFormat& format_of(const std::string& refs) {
 }
 
 }  // namespace
+
+fetch::SourceRegistry sources_like_the_mounts(const Settings& settings) {
+  return fetch::SourceRegistry::with_default_sources(settings.filesystem.fetch.http, settings.filesystem.s3,
+                                                     settings.filesystem.local_roots);
+}
 
 std::string base_of(const std::string& refs) {
   return is_remote_set(refs) ? remote_directory(refs) : directory_of(refs);

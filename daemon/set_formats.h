@@ -39,6 +39,12 @@ class SetLoader {
   std::shared_ptr<ParquetTables> parquet_tables_;
 };
 
+// Sources made as the mount's are, from the same options, for one load or one version check: the
+// mount's engine pins every object to the version it first read (a changed target is an error,
+// not bytes of another version), and a set that changed is what a reload is for; and at mount,
+// before the daemon forks into the background, no thread of theirs must be left to lose.
+fetch::SourceRegistry sources_like_the_mounts(const Settings& settings);
+
 // Where relative targets of the set at `refs` start: its folder, or its URL's.
 std::string base_of(const std::string& refs);
 
